@@ -69,7 +69,7 @@ mta_atexit() { mta_cleanup_cmds=("$*" "${mta_cleanup_cmds[@]}"); }
 # mta_run_cleanup - run every registered command once, ignoring failures
 mta_run_cleanup() {
 	local c
-	trap - EXIT INT TERM HUP
+	trap - EXIT INT TERM HUP PIPE
 	for c in "${mta_cleanup_cmds[@]}"; do eval "$c" >/dev/null 2>&1 || :; done
 	mta_cleanup_cmds=()
 	if [ -n "${MTA_TMP:-}" ] && [ -z "${MTA_KEEP:-}" ] && [ "$tap_failed" -eq 0 ]; then
@@ -78,7 +78,7 @@ mta_run_cleanup() {
 	[ -n "${MTA_SOCKDIR:-}" ] && rm -rf "$MTA_SOCKDIR"
 }
 trap 'mta_run_cleanup' EXIT
-trap 'exit 130' INT TERM HUP
+trap 'exit 130' INT TERM HUP PIPE
 
 # mta_init - make the private directories; $1 names the test
 #
@@ -493,4 +493,135 @@ mta_scenarios() {
 # rewritten, so they cannot be looked up verbatim.
 mta_simple_rcpts() {
 	grep -E '^<[A-Za-z0-9._+-]+@[A-Za-z0-9.-]+>$' "$1" 2>/dev/null | tr 'A-Z' 'a-z' | sort -u
+}
+
+# --- Sendmail --------------------------------------------------------------
+
+: "${SENDMAIL_TREE:=/var/cache/relay-milter/sendmail}"
+MTA_SM_HOST=sm.relay-milter.test
+
+# mta_sendmail_fetch - make sure the unpacked Sendmail tree exists
+mta_sendmail_fetch() {
+	"$top_srcdir/contrib/fetch-sendmail" "$SENDMAIL_TREE" >"$MTA_TMP/fetch.log" 2>&1 &&
+		[ -x "$SENDMAIL_TREE/sendmail" ]
+}
+
+# mta_sendmail_setup - write a private Sendmail instance into $MTA_TMP/$1
+#
+# $2 = SMTP port, $3 = the mc lines for the milter (a file), $4 = the SASL
+# logins to create. The .cf is built with m4 from Debian's sendmail-cf.
+# Sendmail's own relay check is opened (FEATURE(promiscuous_relay)) so the
+# milter alone decides, and delivery is queue-only into the private queue,
+# which no queue runner ever reads: nothing can leave, and the queue files
+# show exactly which recipients were accepted.
+mta_sendmail_setup() {
+	local d=$MTA_TMP/$1 port=$2 milter_mc=$3 logins=$4 cf=$SENDMAIL_TREE/root/usr/share/sendmail/cf u
+	MTA_SM=$d
+	MTA_PORT=$port
+	mkdir -p "$d/queue" "$d/sasl"
+	chmod 0700 "$d/queue"
+	printf '127.0.0.1 localhost %s sm\n::1 localhost ip6-localhost\n' "$MTA_SM_HOST" >"$d/hosts"
+	printf '%s: files\n' passwd group shadow hosts networks services protocols \
+		ethers rpc netgroup >"$d/nsswitch.conf"
+	printf 'hosts files\naliases files\n' >"$d/service.switch"
+	: >"$d/aliases"
+	MTA_SASL_SECRET=
+	if command -v saslpasswd2 >/dev/null 2>&1; then
+		MTA_SASL_SECRET=relay-milter-test-secret
+		for u in $logins; do
+			echo "$MTA_SASL_SECRET" | saslpasswd2 -p -f "$d/sasl/sasldb2" -u "$MTA_SM_HOST" -c "$u"
+		done
+		cat >"$d/sasl/Sendmail.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+sasldb_path: $d/sasl/sasldb2
+mech_list: PLAIN LOGIN
+EOF
+	fi
+	{
+		cat <<EOF
+divert(-1)
+# written by tests/lib/mta.sh: a private Sendmail, loopback only
+divert(0)dnl
+include(\`$cf/m4/cf.m4')dnl
+VERSIONID(\`relay-milter test instance')dnl
+OSTYPE(\`linux')dnl
+define(\`confDOMAIN_NAME', \`$MTA_SM_HOST')dnl
+define(\`confDONT_PROBE_INTERFACES', \`True')dnl
+define(\`QUEUE_DIR', \`$d/queue')dnl
+define(\`MSP_QUEUE_DIR', \`$d/queue')dnl
+define(\`STATUS_FILE', \`$d/statistics')dnl
+define(\`ALIAS_FILE', \`$d/aliases')dnl
+define(\`confPID_FILE', \`$d/sendmail.pid')dnl
+define(\`confSERVICE_SWITCH_FILE', \`$d/service.switch')dnl
+define(\`confHOSTS_FILE', \`$d/hosts')dnl
+define(\`confHELP_FILE', \`$SENDMAIL_TREE/root/etc/mail/helpfile')dnl
+define(\`confDELIVERY_MODE', \`queueonly')dnl
+define(\`confTO_IDENT', \`0s')dnl
+define(\`confDONT_BLAME_SENDMAIL', \`GroupWritableDirPathSafe,InsufficientEntropy,TrustStickyBit')dnl
+define(\`confAUTH_MECHANISMS', \`PLAIN LOGIN')dnl
+define(\`confAUTH_OPTIONS', \`A')dnl
+TRUST_AUTH_MECH(\`PLAIN LOGIN')dnl
+FEATURE(\`no_default_msa')dnl
+FEATURE(\`nocanonify')dnl
+FEATURE(\`promiscuous_relay')dnl
+FEATURE(\`accept_unresolvable_domains')dnl
+FEATURE(\`accept_unqualified_senders')dnl
+DAEMON_OPTIONS(\`Port=$port, Addr=127.0.0.1, Name=MTA')dnl
+DAEMON_OPTIONS(\`Port=$port, Addr=::1, Name=MTA6, Family=inet6')dnl
+EOF
+		cat "$milter_mc"
+		echo "MAILER(\`smtp')dnl"
+	} >"$d/sendmail.mc"
+	m4 "$d/sendmail.mc" >"$d/sendmail.cf" 2>"$d/m4.log" || { mta_diag "$d/m4.log"; return 1; }
+	# The hostname is fully qualified and resolvable from the private hosts
+	# file, so Sendmail never waits for DNS; the mounts and the hostname are
+	# private to Sendmail's own mount and UTS namespaces.
+	cat >"$d/run.sh" <<EOF
+#!/bin/sh
+set -e
+mount --bind '$d/hosts' /etc/hosts
+mount --bind '$d/nsswitch.conf' /etc/nsswitch.conf
+[ ! -d /usr/lib/sasl2 ] || mount --bind '$d/sasl' /usr/lib/sasl2
+hostname '$MTA_SM_HOST'
+LD_LIBRARY_PATH='$SENDMAIL_TREE/lib'
+export LD_LIBRARY_PATH
+exec '$SENDMAIL_TREE/sendmail' -C '$d/sendmail.cf' -bD -X '$d/smtp.trace'
+EOF
+	chmod 0755 "$d/run.sh"
+}
+
+# mta_sendmail_start - start the private Sendmail in the foreground (-bD)
+mta_sendmail_start() {
+	local d=$MTA_SM
+	setsid unshare -u -m "$d/run.sh" >"$d/sendmail.out" 2>&1 &
+	MTA_SM_PID=$!
+	mta_atexit "mta_sendmail_stop $MTA_SM_PID"
+	mta_wait_port 127.0.0.1 "$MTA_PORT" && mta_wait_port "[::1]" "$MTA_PORT" && return 0
+	mta_diag "$d/sendmail.out"
+	return 1
+}
+
+# mta_sendmail_stop - stop Sendmail and the children serving connections
+mta_sendmail_stop() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	# setsid made it a process group leader: signal the group, children too
+	if [ "$(ps -o pgid= -p "$pid" | tr -d ' ')" = "$pid" ]; then
+		kill -TERM -- "-$pid" 2>/dev/null
+	else
+		kill -TERM "$pid" 2>/dev/null
+	fi
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# mta_sendmail_queued - print the recipients of the queued messages
+mta_sendmail_queued() {
+	cat "$MTA_SM"/queue/qf* 2>/dev/null | sed -n 's/^R[^:]*:\(<.*>\)$/\1/p' | tr 'A-Z' 'a-z' | sort -u
 }
