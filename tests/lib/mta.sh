@@ -92,6 +92,7 @@ mta_init() {
 	MTA_SOCKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rm-$1.XXXXXX") ||
 		tap_bail "cannot make a socket directory"
 	chmod 0755 "$MTA_TMP" "$MTA_SOCKDIR"
+	MTA_MILTER_LOG=$MTA_TMP/milter.log
 }
 
 # mta_free_port - print a TCP port nobody listens on (v4 and v6 loopback)
@@ -139,13 +140,13 @@ EOF
 
 # mta_milter_start - start relay-milter in the foreground on socket $1
 #
-# The daemon's stderr log is appended to $MTA_TMP/milter.log. Returns
+# The daemon's stderr log is appended to $MTA_MILTER_LOG. Returns
 # non-zero if it does not come up within ten seconds.
 mta_milter_start() {
 	local sock=$1 i path
 	[ -f "$MTA_TMP/relay-milter.conf" ] || mta_milter_config "$MTA_TMP/relay-milter.conf"
 	"$RELAY_MILTER" -c "$MTA_TMP/relay-milter.conf" -f -s "$sock" \
-		>>"$MTA_TMP/milter.log" 2>&1 &
+		>>"$MTA_MILTER_LOG" 2>&1 &
 	MTA_MILTER_PID=$!
 	MTA_MILTER_SOCK=$sock
 	mta_atexit "mta_milter_stop $MTA_MILTER_PID"
@@ -158,7 +159,7 @@ mta_milter_start() {
 		kill -0 "$MTA_MILTER_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	mta_diag "$MTA_TMP/milter.log"
+	mta_diag "$MTA_MILTER_LOG"
 	return 1
 }
 
@@ -624,4 +625,29 @@ mta_sendmail_stop() {
 # mta_sendmail_queued - print the recipients of the queued messages
 mta_sendmail_queued() {
 	cat "$MTA_SM"/queue/qf* 2>/dev/null | sed -n 's/^R[^:]*:\(<.*>\)$/\1/p' | tr 'A-Z' 'a-z' | sort -u
+}
+
+# mta_check_decisions - every verdict of run $MTA_RUN must be relay-milter's
+#
+# For each plain recipient the MTA accepted (refused), relay-milter's log
+# must hold a decision line "rcpt=<...> action=accept" ("action=reject"):
+# this shows the MTA passed the case to the milter and did not decide it
+# by itself.
+mta_check_decisions() {
+	local log=$MTA_MILTER_LOG r bad= n=0
+	for r in $(mta_simple_rcpts "$MTA_TMP/$MTA_RUN.accepted"); do
+		n=$((n + 1))
+		grep -qiF "rcpt=$r action=accept" "$log" || bad="$bad $r(accept)"
+	done
+	for r in $(mta_simple_rcpts "$MTA_TMP/$MTA_RUN.refused"); do
+		n=$((n + 1))
+		grep -qiF "rcpt=$r action=reject" "$log" || bad="$bad $r(reject)"
+	done
+	if [ -z "$bad" ] && [ $n -gt 0 ]; then
+		tap_ok "$MTA_RUN: relay-milter logged the matching decision for all $n recipients"
+	else
+		tap_fail "$MTA_RUN: relay-milter logged the matching decision for every recipient" \
+			"no matching decision line for:$bad"
+		mta_diag "$log"
+	fi
 }

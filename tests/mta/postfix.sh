@@ -131,6 +131,7 @@ mta_postfix_start || tap_bail "Postfix did not start"
 MTA_RUN=postfix
 mta_scenarios "$TABLE" postfix
 pf_delivered
+mta_check_decisions
 
 # === Part 2: faults =========================================================
 # 2a. relay-milter not running at all: the socket is gone.
@@ -211,6 +212,7 @@ else
 	else
 		tap_fail "snippet: has smtpd_milters = inet:127.0.0.1:8894"
 	fi
+	MTA_MILTER_LOG=$MTA_TMP/milter-snippet.log
 	mta_milter_start "inet:$MPORT@127.0.0.1" || tap_bail "relay-milter did not start on inet:$MPORT"
 	PF_PORT=$(mta_free_port) || tap_bail "no free port"
 	mta_postfix_setup pf-snippet "$PF_PORT" "$MTA_TMP/snippet.cf"
@@ -218,6 +220,22 @@ else
 	MTA_RUN=postfix-snippet
 	mta_scenarios "$TABLE" postfix
 	pf_delivered
+	mta_check_decisions
+fi
+
+# === Part 4: the submission example is valid master.cf =========================
+SUB=$top_srcdir/contrib/postfix/master.cf.submission
+if [ -r "$SUB" ]; then
+	cat "$SUB" >>"$MTA_PF/conf/master.cf"
+	out=$(postconf -c "$MTA_PF/conf" -M submission/inet 2>&1)
+	warn=$(postconf -c "$MTA_PF/conf" -M 2>&1 >/dev/null)
+	if [ -z "$warn" ] && echo "$out" | grep -q 'smtpd_milters=inet:127.0.0.1:8894'; then
+		tap_ok "contrib/postfix/master.cf.submission parses as a submission service"
+	else
+		tap_fail "contrib/postfix/master.cf.submission parses" "$out" "$warn"
+	fi
+else
+	tap_fail "contrib/postfix/master.cf.submission exists"
 fi
 
 tap_done

@@ -129,6 +129,7 @@ if [ -n "$missing" ] || [ -n "$leaked" ]; then
 else
 	tap_ok "sendmail: queued exactly the accepted recipients ($(echo "$want" | wc -l))"
 fi
+mta_check_decisions
 
 # === faults ================================================================
 # relay-milter not running: F=T makes Sendmail tempfail.
