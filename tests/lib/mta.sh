@@ -70,6 +70,8 @@ mta_atexit() { mta_cleanup_cmds=("$*" "${mta_cleanup_cmds[@]}"); }
 mta_run_cleanup() {
 	local c
 	trap - EXIT INT TERM HUP PIPE
+	# an SMTP session still open (a failure or a signal hit mid-dialogue)
+	[ -n "${MTA_CHAT_PID:-}" ] && kill "$MTA_CHAT_PID" 2>/dev/null
 	for c in "${mta_cleanup_cmds[@]}"; do eval "$c" >/dev/null 2>&1 || :; done
 	mta_cleanup_cmds=()
 	if [ -n "${MTA_TMP:-}" ] && [ -z "${MTA_KEEP:-}" ] && [ "$tap_failed" -eq 0 ]; then
