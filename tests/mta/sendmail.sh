@@ -10,9 +10,13 @@
 # for DNS.
 #
 # What each case proves, given that Sendmail has no XCLIENT:
-# - the client address the milter sees is the real peer address: the rows
-#   of the scenario table whose client is 127.0.0.1 (trusted), 127.0.0.2 or
-#   ::1 (untrusted) run for real; the other rows are reported as SKIP;
+# - the client address the milter sees is the real peer address. The test
+#   runs in a private network namespace (unshare -n) whose loopback
+#   interface carries every client address of the scenario table
+#   (192.0.2.25, 203.0.113.x, 2001:db8:..., as well as 127.0.0.2), and each
+#   session connects FROM its row's address, so every row runs for real
+#   except the IPv4-mapped one (SKIP: it needs a dual-stack listener).
+#   Without namespaces only the 127.x and ::1 rows run, the rest SKIP;
 # - the rows with a login authenticate with AUTH PLAIN against a private
 #   Cyrus SASL database, so {auth_authen} comes from Sendmail's own AUTH;
 # - Sendmail's relay check is opened (promiscuous_relay), so the verdicts
@@ -31,15 +35,37 @@ command -v unshare >/dev/null || tap_bail "unshare is not installed (util-linux)
 
 TABLE=$top_srcdir/tests/mta/scenarios.txt
 MC=$top_srcdir/contrib/sendmail/relay-milter.mc
+
+# Fetch (apt-get) before leaving the host's network, then run the rest in
+# a private network namespace where every client address of the table
+# exists, so that Sendmail's peers are real and the whole table applies.
+if [ -z "${MTA_NETNS:-}" ]; then
+	MTA_FETCH_LOG=$(mktemp "${TMPDIR:-/tmp}/rm-fetch.XXXXXX")
+	"$top_srcdir/contrib/fetch-sendmail" "$SENDMAIL_TREE" >"$MTA_FETCH_LOG" 2>&1
+	MTA_FETCH_RC=$?
+	export MTA_FETCH_LOG MTA_FETCH_RC
+	mta_netns_enter "$@"
+fi
 mta_init sendmail
 
-if mta_sendmail_fetch; then
+if [ "${MTA_FETCH_RC:-1}" = 0 ] && [ -x "$SENDMAIL_TREE/sendmail" ]; then
 	tap_ok "Sendmail $(cat "$SENDMAIL_TREE/VERSION") unpacked from Debian packages in $SENDMAIL_TREE"
+	rm -f "$MTA_FETCH_LOG"
 else
 	tap_fail "Sendmail unpacked from Debian packages (contrib/fetch-sendmail)"
-	mta_diag "$MTA_TMP/fetch.log"
+	mta_diag "$MTA_FETCH_LOG"
+	rm -f "$MTA_FETCH_LOG"
 	tap_done
 	exit 1
+fi
+if [ "$MTA_NETNS" = 1 ]; then
+	if mta_netns_addresses "$TABLE"; then
+		tap_ok "private network namespace with every client address of the table on lo"
+	else
+		tap_fail "private network namespace with every client address of the table on lo"
+	fi
+else
+	echo "# no private network namespace here: rows from non-loopback clients are skipped"
 fi
 case $(cat "$SENDMAIL_TREE/VERSION") in
 8.17*)	tap_ok "it is Sendmail 8.17" ;;
