@@ -23,6 +23,10 @@ static void fuzz_check(const struct addr *a, enum addr_kind kind)
 		abort();
 	if ((a->kind == ADDR_MAILBOX || a->kind == ADDR_NODOMAIN) && a->local[0] == '\0')
 		abort();
+	/* Escapes are decoded, but never into a control character. */
+	for (p = a->local; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			abort();
 	if (a->kind != ADDR_MAILBOX) {
 		if (a->domain[0] != '\0' || a->literal)
 			abort();

@@ -47,6 +47,7 @@ status=0
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	"$tmp/fuzz_addr" -max_total_time="$seconds" -max_len=5000 -timeout=10 \
+	-dict="$here/addr.dict" \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$tmp/" \
 	"$tmp/corpus" >"$tmp/log" 2>&1 || status=$?
 
