@@ -208,6 +208,7 @@ static const struct addr_bad_case bad_cases[] = {
 	{"<a@\xff\xfe.example>", "invalid UTF-8 in address"},
 	{"<a@b\xc3.example>", "invalid UTF-8 in address"},
 	{"<a@\xe2\x80\x8b.example>", "empty label in domain"},
+	{"<a@loc\xe2\x80\x8d" "al.example>", "string contains a forbidden context-j character"},
 	/* Malformed UTF-8: truncated, stray continuation, overlong, surrogate, > U+10FFFF. */
 	{"<j\xc3rg@example.com>", "invalid UTF-8 in address"},
 	{"<j\xc3>", "invalid UTF-8 in address"},

@@ -49,6 +49,13 @@ static const struct idn_case cases[] = {
 	{"\xe2\x80\x8b.example", ".example"},
 	/* Disallowed in IDNA2008, accepted by the transitional fallback. */
 	{"\xe2\x98\x83.example", "xn--n3h.example"},
+	/* ... but not when a deviation character would make it another name. */
+	{"loc\xe2\x80\x8d" "al.example", NULL},
+	{"loc\xe2\x80\x8c" "al.example", NULL},
+	{"fa\xc3\x9f\xe2\x98\x83.de", NULL},
+	{"\xcf\x82\xe2\x98\x83.gr", NULL},
+	/* Capital sharp s is "ss" in both modes. */
+	{"\xe1\xba\x9e.de", "ss.de"},
 
 	/* Refused: empty, bad UTF-8, bad punycode after mapping, too long. */
 	{"", NULL},
