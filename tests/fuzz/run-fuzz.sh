@@ -29,7 +29,8 @@ if ! command -v "$cc" >/dev/null 2>&1; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/fuzz-addr.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 # shellcheck disable=SC2046
 "$cc" -g -O1 -fno-omit-frame-pointer \
@@ -42,14 +43,25 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir "$tmp/corpus"
 cp "$here"/corpus-addr/* "$tmp/corpus/"
 
-# -max_len above ADDR_INPUT_MAX so the length limit itself is fuzzed.
-status=0
+# -max_len above ADDR_INPUT_MAX so the length limit itself is fuzzed. The
+# fuzzer runs in the background so that INT/TERM (a CI timeout) stop it at
+# once: a shell defers traps until a foreground child exits.
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	"$tmp/fuzz_addr" -max_total_time="$seconds" -max_len=5000 -timeout=10 \
 	-dict="$here/addr.dict" \
 	-rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$tmp/" \
-	"$tmp/corpus" >"$tmp/log" 2>&1 || status=$?
+	"$tmp/corpus" >"$tmp/log" 2>&1 &
+fuzz_pid=$!
+interrupted=no
+trap 'interrupted=yes; kill "$fuzz_pid" 2>/dev/null' INT TERM
+status=0
+wait "$fuzz_pid" || status=$?
+if [ "$interrupted" = yes ]; then
+	wait "$fuzz_pid" || true
+	echo "run-fuzz.sh: interrupted" >&2
+	exit 130
+fi
 
 grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' "$tmp/log" || true
 if [ "$status" -ne 0 ]; then
