@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "unit.h"
 
 #define M ADDR_MAILBOX
 #define NUL ADDR_NULL
@@ -588,13 +589,4 @@ static Suite *addr_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(addr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+UNIT_MAIN(addr_suite)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "idn.h"
+#include "unit.h"
 
 /* One row per form; want NULL means idn_to_ascii must refuse the name. */
 struct idn_case {
@@ -176,13 +177,4 @@ static Suite *idn_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(idn_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+UNIT_MAIN(idn_suite)
