@@ -1,5 +1,6 @@
 /* fuzz_addr.c - libFuzzer target: addr_parse on arbitrary bytes */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,40 @@ static void fuzz_check(const struct addr *a, enum addr_kind kind)
 	}
 }
 
+/*
+ * fuzz_roundtrip - quote the decoded local part again (escaping '"' and
+ * '\'), rebuild the path and parse it: the same local part and domain
+ * must come back, or decoding and the grammar disagree.
+ */
+static void fuzz_roundtrip(const struct addr *a)
+{
+	char text[2 * ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 8];
+	struct addr again;
+	const char *p;
+	size_t n = 0;
+
+	if (a->kind != ADDR_MAILBOX && a->kind != ADDR_NODOMAIN)
+		return;
+	text[n++] = '<';
+	text[n++] = '"';
+	for (p = a->local; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			text[n++] = '\\';
+		text[n++] = *p;
+	}
+	text[n++] = '"';
+	if (a->kind == ADDR_MAILBOX)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "@%s%s%s", a->literal ? "[" : "",
+		                      a->domain, a->literal ? "]" : "");
+	text[n++] = '>';
+	text[n] = '\0';
+	if (addr_parse(text, &again) != a->kind || strcmp(again.local, a->local) != 0 ||
+	    strcmp(again.domain, a->domain) != 0 || again.literal != a->literal)
+		abort();
+	if (a->literal && !ipaddr_equal(&again.literal_ip, &a->literal_ip))
+		abort();
+}
+
 /* LLVMFuzzerTestOneInput - parse a NUL-terminated copy of the input */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -70,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&a, 0xa5, sizeof(a));
 	kind = addr_parse(text, &a);
 	fuzz_check(&a, kind);
+	fuzz_roundtrip(&a);
 	addr_trick_name(a.tricks);
 	free(text);
 	return 0;
