@@ -1,13 +1,15 @@
 # mta.sh - shared helpers for the real-MTA tests (tests/mta/*.sh); bash only.
 #
 # Sourced by tests/mta/postfix.sh and tests/mta/sendmail.sh. Provides:
-#   TAP output      tap_ok, tap_fail, tap_skip, tap_check, tap_done
+#   TAP output      tap_ok, tap_fail, tap_skip, tap_bail, tap_done
 #   cleanup         mta_atexit CMD...   (run in reverse order on any exit)
-#   relay-milter    mta_milter_start, mta_milter_stop, mta_milter_wait
+#   relay-milter    mta_milter_config, mta_milter_start, mta_milter_stop
 #   Postfix         mta_postfix_setup, mta_postfix_start, mta_postfix_stop
-#   Sendmail        mta_sendmail_setup, mta_sendmail_start, mta_sendmail_stop
-#   SMTP            mta_chat_open, mta_chat, mta_chat_close  (via smtpchat)
-#   scenarios       mta_scenarios FILE KIND
+#   Sendmail        mta_sendmail_setup, mta_sendmail_start, mta_sendmail_stop,
+#                   mta_netns_enter, mta_netns_addresses
+#   SMTP            mta_chat_open, mta_chat, mta_chat_data, mta_chat_close
+#                   (through tests/mta/smtpchat)
+#   scenarios       mta_scenarios FILE KIND, mta_check_decisions
 #
 # Every server is private: it listens on loopback only, at a free port,
 # with its configuration, queue and logs under one temporary directory,
@@ -40,11 +42,6 @@ tap_fail() {
 
 # tap_skip - report a case that does not apply here, and why
 tap_skip() { tap_n=$((tap_n + 1)); echo "ok $tap_n - $1 # SKIP $2"; }
-
-# tap_check - pass if "got" equals "want", else say both
-tap_check() {
-	if [ "$2" = "$3" ]; then tap_ok "$1"; else tap_fail "$1" "got:  $2" "want: $3"; fi
-}
 
 # tap_done - print the plan last (TAP allows it), so cases can be counted
 tap_done() { echo "1..$tap_n"; }
@@ -277,7 +274,7 @@ mta_postfix_start() {
 	if ! postfix -c "$d/conf" start >"$d/start.log" 2>&1; then
 		mta_diag "$d/start.log"; mta_diag "$d/maillog"; return 1
 	fi
-	mta_wait_port 127.0.0.1 "$MTA_PORT" && mta_wait_port "[::1]" "$MTA_PORT" && return 0
+	mta_wait_port 127.0.0.1 "$MTA_PORT" 30 && mta_wait_port "[::1]" "$MTA_PORT" 30 && return 0
 	mta_diag "$d/maillog"
 	return 1
 }
@@ -297,9 +294,6 @@ mta_postfix_stop() {
 	kill -KILL "$pid" 2>/dev/null
 	return 0
 }
-
-# mta_postfix_reload - make the running Postfix re-read main.cf
-mta_postfix_reload() { postfix -c "$MTA_PF/conf" reload >/dev/null 2>&1; sleep 1; }
 
 # --- SMTP dialogue ---------------------------------------------------------
 
