@@ -9,6 +9,7 @@
 # Part 3: the scenario table through a second Postfix whose milter settings
 #         are contrib/postfix/main.cf.snippet verbatim (only the port of the
 #         socket is changed), so the documented settings are the tested ones.
+# Part 4: contrib/postfix/master.cf.submission parses as a master.cf service.
 #
 # Postfix's own relay check is opened (check_client_access static:OK), so
 # every verdict seen here is relay-milter's. XCLIENT plays the client
@@ -33,7 +34,7 @@ mta_init postfix
 pf_delivered() {
 	local log=$MTA_PF/maillog want got leaked i
 	want=$(mta_simple_rcpts "$MTA_TMP/$MTA_RUN.accepted")
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		got=$(sed -n 's/.* postfix\/discard\[[0-9]*\]: [0-9A-F]*: to=\(<[^>]*>\),.* status=sent.*/\1/p' \
 			"$log" | tr 'A-Z' 'a-z' | sort -u)
 		[ -z "$(comm -23 <(echo "$want") <(echo "$got"))" ] && break
@@ -61,8 +62,15 @@ pf_expect() {
 }
 
 # pf_not_delivered - the recipient must never reach the discard transport
+#
+# Wait until Postfix's queue is empty (everything accepted so far is
+# delivered), so that a late delivery cannot slip past the check.
 pf_not_delivered() {
-	sleep 1
+	local i
+	for i in $(seq 1 300); do
+		postqueue -c "$MTA_PF/conf" -p 2>/dev/null | grep -q 'Mail queue is empty' && break
+		sleep 0.1
+	done
 	if grep 'postfix/discard\[' "$MTA_PF/maillog" | grep -qF "to=<$1>"; then
 		tap_fail "$2: <$1> was not delivered" "$(grep -F "to=<$1>" "$MTA_PF/maillog")"
 	else
