@@ -46,6 +46,7 @@ struct probe_opts {
 	const char *helo;
 	const char *xclient;
 	int timeout;
+	int batch;          /* tests per connection */
 	bool json;
 	bool starttls;
 	bool require_tls;
@@ -69,6 +70,7 @@ struct probe_run {
 	struct probe_result results[PROBE_MAX_TESTS];
 	size_t ncases;
 	size_t nrun;
+	unsigned sessions;   /* connections opened */
 	char error[PROBE_ERR_MAX]; /* why the audit failed, or "" */
 };
 
@@ -88,6 +90,8 @@ static void usage(FILE *fp, int status)
 	    "relay-probe.invalid)\n"
 	    "  -t, --timeout SECONDS       connect and reply timeout "
 	    "(default 30)\n"
+	    "  -b, --batch N               tests per connection "
+	    "(default 8)\n"
 	    "      --json                  one JSON document on stdout\n"
 	    "      --starttls              use STARTTLS when offered\n"
 	    "      --require-tls           fail unless STARTTLS succeeds\n"
@@ -207,16 +211,16 @@ static bool parse_target(const char *arg, struct probe_opts *o)
 	return true;
 }
 
-/* parse_timeout - strict decimal seconds 1..3600 */
-static int parse_timeout(const char *s)
+/* parse_number - strict decimal 1..max, or exit with a usage error */
+static int parse_number(const char *s, long max, const char *what)
 {
 	char *end;
 	long v;
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > 3600)
-		die_usage("bad timeout \"%s\" (1..3600 seconds)", s);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
+		die_usage("bad %s \"%s\" (1..%ld)", what, s, max);
 	return (int)v;
 }
 
@@ -230,6 +234,7 @@ static void parse_opts(int argc, char **argv, struct probe_opts *o)
 		{"from", required_argument, NULL, 'f'},
 		{"helo", required_argument, NULL, 'H'},
 		{"timeout", required_argument, NULL, 't'},
+		{"batch", required_argument, NULL, 'b'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"starttls", no_argument, NULL, OPT_STARTTLS},
 		{"require-tls", no_argument, NULL, OPT_REQUIRE_TLS},
@@ -246,14 +251,19 @@ static void parse_opts(int argc, char **argv, struct probe_opts *o)
 	o->remote = "example.net";
 	o->helo = "relay-probe.invalid";
 	o->timeout = 30;
-	while ((c = getopt_long(argc, argv, "r:l:f:H:t:vhV", longopts,
+	o->batch = 8;
+	while ((c = getopt_long(argc, argv, "r:l:f:H:t:b:vhV", longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'r': o->remote = optarg; break;
 		case 'l': o->local = optarg; break;
 		case 'f': o->from = optarg; break;
 		case 'H': o->helo = optarg; break;
-		case 't': o->timeout = parse_timeout(optarg); break;
+		case 't': o->timeout = parse_number(optarg, 3600, "timeout");
+			break;
+		case 'b': o->batch = parse_number(optarg, PROBE_MAX_TESTS,
+			    "batch size");
+			break;
 		case 'v': o->verbose = true; break;
 		case OPT_JSON: o->json = true; break;
 		case OPT_STARTTLS: o->starttls = true; break;
@@ -292,6 +302,7 @@ static bool learn_hostname(const char *text, char *out, size_t len)
 {
 	size_t n = strcspn(text, " \n"), i;
 
+	out[0] = '\0';
 	if (n == 0 || n >= len)
 		return false;
 	memcpy(out, text, n);
@@ -300,7 +311,10 @@ static bool learn_hostname(const char *text, char *out, size_t len)
 		out[--n] = '\0';
 	for (i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)out[i]);
-	return valid_domain(out);
+	if (valid_domain(out))
+		return true;
+	out[0] = '\0';
+	return false;
 }
 
 /* derive_local - a host name's domain: drop the first label of a.b.c */
@@ -383,8 +397,12 @@ static int session_open(struct probe_run *run)
 	st = probe_smtp_read_reply(s, &r);
 	if (expect(run, st, &r, 220, "greeting") != 0)
 		return -1;
-	probe_smtp_oneline(&r, run->banner, sizeof(run->banner));
-	(void)learn_hostname(r.text, run->hostname, sizeof(run->hostname));
+	/* Later batches reconnect; what we learn comes from the first. */
+	if (run->sessions++ == 0) {
+		probe_smtp_oneline(&r, run->banner, sizeof(run->banner));
+		(void)learn_hostname(r.text, run->hostname,
+		    sizeof(run->hostname));
+	}
 	if (greet(run, &r) != 0)
 		return -1;
 	if (run->hostname[0] == '\0')
@@ -442,11 +460,19 @@ static void print_result_text(const struct probe_case *tc,
 	fflush(stdout);
 }
 
-/* run_battery - every test in order; stops when the session dies */
-static void run_battery(struct probe_run *run)
+/* quit - polite QUIT; its outcome changes nothing */
+static void quit(struct probe_run *run)
+{
+	struct probe_reply r;
+
+	if (run->smtp.fd >= 0)
+		(void)probe_smtp_command(&run->smtp, &r, "QUIT");
+}
+
+/* build_battery - expand the tests for this server */
+static void build_battery(struct probe_run *run)
 {
 	struct probe_params p;
-	size_t i;
 
 	memset(&p, 0, sizeof(p));
 	p.user = PROBE_USER;
@@ -457,7 +483,37 @@ static void run_battery(struct probe_run *run)
 	p.remote_literal = PROBE_REMOTE_LITERAL;
 	p.from = run->opt.from;
 	run->ncases = probe_tests_build(&p, run->cases, PROBE_MAX_TESTS);
+}
+
+/* reconnect - QUIT and open a fresh session for the next batch */
+static int reconnect(struct probe_run *run)
+{
+	quit(run);
+	probe_smtp_close(&run->smtp);
+	probe_smtp_init(&run->smtp, run->opt.timeout,
+	    run->opt.verbose ? stderr : NULL);
+	return session_open(run);
+}
+
+/*
+ * run_battery - every test in order; stops when the session dies.
+ * Servers count refused recipients and hang up after a few (Postfix:
+ * smtpd_hard_error_limit, 20, with delays from smtpd_soft_error_limit, 10),
+ * so the tests run in batches, each on a fresh connection.
+ */
+static void run_battery(struct probe_run *run)
+{
+	char why[PROBE_ERR_MAX];
+	size_t i;
+
 	for (i = 0; i < run->ncases; i++) {
+		if (i > 0 && i % (size_t)run->opt.batch == 0 &&
+		    reconnect(run) != 0) {
+			snprintf(why, sizeof(why), "%s", run->error);
+			fail_run(run, "reconnecting before test %s: %s",
+			    run->cases[i].name, why);
+			break;
+		}
 		int rc = probe_tests_run(&run->smtp, &run->cases[i],
 		    &run->results[i]);
 
@@ -628,20 +684,12 @@ static void print_json(const struct probe_run *run,
 	fprintf(fp, "  ],\n  \"summary\": {\"tests\": %zu, \"run\": %zu, "
 	    "\"accepted\": %zu, \"refused\": %zu, \"tempfail\": %zu, "
 	    "\"error\": %zu, \"controls\": %zu, \"controls_accepted\": %zu, "
-	    "\"relay\": %s, ", run->ncases, run->nrun, c->accepted,
+	    "\"sessions\": %u, \"relay\": %s, ", run->ncases, run->nrun,
+	    c->accepted,
 	    c->refused, c->tempfail, c->error, c->ctl_total, c->ctl_ok,
-	    status == PROBE_EXIT_RELAY ? "true" : "false");
+	    run->sessions, status == PROBE_EXIT_RELAY ? "true" : "false");
 	json_kv(fp, "failure", run->error[0] ? run->error : NULL, false);
 	fprintf(fp, "\"exit\": %d}\n}\n", status);
-}
-
-/* quit - polite QUIT; its outcome changes nothing */
-static void quit(struct probe_run *run)
-{
-	struct probe_reply r;
-
-	if (run->smtp.fd >= 0)
-		(void)probe_smtp_command(&run->smtp, &r, "QUIT");
 }
 
 /* main - parse, probe, report */
@@ -666,6 +714,7 @@ int main(int argc, char **argv)
 			    probe_smtp_tls_version(&run.smtp) ? ", TLS " : "",
 			    probe_smtp_tls_version(&run.smtp) ?
 			    probe_smtp_tls_version(&run.smtp) : "");
+		build_battery(&run);
 		run_battery(&run);
 		if (run.error[0] == '\0')
 			quit(&run);
