@@ -66,6 +66,7 @@ struct probe_run {
 	bool esmtp;
 	bool starttls_offered;
 	bool xclient_done;
+	char tls[32];        /* negotiated TLS version, or "" */
 	struct probe_case cases[PROBE_MAX_TESTS];
 	struct probe_result results[PROBE_MAX_TESTS];
 	size_t ncases;
@@ -413,6 +414,8 @@ static int session_open(struct probe_run *run)
 		st = probe_smtp_starttls(s, o->host, &r);
 		if (expect(run, st, &r, 220, "STARTTLS") != 0)
 			return -1;
+		snprintf(run->tls, sizeof(run->tls), "%s",
+		    probe_smtp_tls_version(s));
 		if (greet(run, &r) != 0)
 			return -1;
 	} else if (o->require_tls)
@@ -670,7 +673,7 @@ static void print_json(const struct probe_run *run,
 	fprintf(fp, "\"esmtp\": %s, \"starttls_offered\": %s, ",
 	    run->esmtp ? "true" : "false",
 	    run->starttls_offered ? "true" : "false");
-	json_kv(fp, "tls", probe_smtp_tls_version(&run->smtp), false);
+	json_kv(fp, "tls", run->tls[0] ? run->tls : NULL, false);
 	json_kv(fp, "xclient", run->xclient_done ? run->opt.xclient : NULL,
 	    true);
 	fputs("},\n  ", fp);
@@ -711,9 +714,7 @@ int main(int argc, char **argv)
 			    run.opt.host, run.literal, run.opt.port,
 			    run.banner, run.local, run.hostname,
 			    run.opt.remote,
-			    probe_smtp_tls_version(&run.smtp) ? ", TLS " : "",
-			    probe_smtp_tls_version(&run.smtp) ?
-			    probe_smtp_tls_version(&run.smtp) : "");
+			    run.tls[0] ? ", TLS " : "", run.tls);
 		build_battery(&run);
 		run_battery(&run);
 		if (run.error[0] == '\0')

@@ -16,6 +16,8 @@
 # and delivers everything (local, virtual, relay, remote) to the discard
 # transport: nothing ever leaves. It needs root (Postfix's master does);
 # pf_can_run says whether we can.
+# DIR and every directory above it must be searchable by user "postfix"
+# (mktemp -d makes 0700 directories: chmod 755 them).
 #
 # Environment:
 #	PF_MILTER	if set (e.g. unix:/path/to/sock or inet:127.0.0.1:PORT),
@@ -150,12 +152,13 @@ pf_start() {
 		sed 's/^/#   /' "$PF_DIR/maillog" >&2
 		return 1
 	}
+	# Even a failed start may leave a master behind: always stop.
+	PF_STARTED=yes
 	postfix -c "$PF_DIR/etc" start >>"$PF_DIR/maillog" 2>&1 || {
 		echo "# postfix start failed:" >&2
 		sed 's/^/#   /' "$PF_DIR/maillog" >&2
 		return 1
 	}
-	PF_STARTED=yes
 	pf_wait_port "$PF_PORT" 20 || {
 		echo "# postfix does not answer on 127.0.0.1:$PF_PORT" >&2
 		sed 's/^/#   /' "$PF_DIR/maillog" >&2
