@@ -69,6 +69,9 @@ pf_setup() {
 	chmod 755 "$PF_DIR" "$PF_DIR/etc" "$PF_DIR/spool" || return 1
 	chown postfix "$PF_DIR/data" || return 1
 	PF_PORT=$(pf_free_port) || return 1
+	# IPv6 enabled when the kernel has it: XCLIENT ADDR=IPV6:... needs it.
+	_pf_protocols=ipv4
+	[ -f /proc/net/if_inet6 ] && _pf_protocols=all
 	: >"$PF_DIR/maillog"
 	cat >"$PF_DIR/etc/main.cf" <<EOF
 # private test instance: loopback only, nothing is ever delivered
@@ -79,7 +82,7 @@ data_directory = $PF_DIR/data
 mail_owner = postfix
 setgid_group = postdrop
 inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
+inet_protocols = $_pf_protocols
 myhostname = ${PF_HOSTNAME:-mx.probe.test}
 mydomain = ${PF_DOMAIN:-probe.test}
 myorigin = \$myhostname

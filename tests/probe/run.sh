@@ -220,7 +220,7 @@ else
 fi
 
 # --- a private Postfix on loopback ---------------------------------------
-PFTESTS=13
+PFTESTS=15
 if ! pf_can_run; then
 	i=0
 	while [ $i -lt $PFTESTS ]; do
@@ -265,6 +265,7 @@ probe -t 10 --json "127.0.0.1:$PORT"
 # loopback so we can pose as an outside client (or as a logged-in one).
 pf_fresh protected &&
 pf_conf 'mynetworks =' 'smtpd_authorized_xclient_hosts = 127.0.0.0/8' \
+    'smtpd_sasl_auth_enable = yes' \
     'smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination' &&
 pf_start || echo "# postfix (protected) did not start"
 PORT=$(pf_port)
@@ -284,6 +285,14 @@ probe -t 10 --json --xclient ADDR=203.0.113.9,NAME=client.example.org \
 [ "$(json_get '$d->{server}{xclient}')" = "ADDR=203.0.113.9,NAME=client.example.org" ] &&
     ok "protected Postfix: --json parses, 0 accepted" ||
     notok "protected Postfix: --json parses, 0 accepted"
+probe -t 10 --xclient ADDR=203.0.113.9,LOGIN=alice "127.0.0.1:$PORT"
+expect_exit 1 "protected Postfix, XCLIENT LOGIN (authenticated): exit 1"
+if [ -f /proc/net/if_inet6 ]; then
+	probe -t 10 --xclient ADDR=IPV6:2001:db8::9 "127.0.0.1:$PORT"
+	expect_exit 0 "protected Postfix, IPv6 client via XCLIENT: exit 0"
+else
+	skip "protected Postfix, IPv6 client via XCLIENT" "no IPv6"
+fi
 pf_stop
 probe -t 5 "127.0.0.1:$PORT"
 expect_exit 2 "closed port: exit 2"
