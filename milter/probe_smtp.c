@@ -256,6 +256,87 @@ static void tls_errstr(struct probe_smtp *s, const char *what)
 	ERR_clear_error();
 }
 
+/*
+ * With TLS the socket is non-blocking and every OpenSSL call is retried
+ * after poll() until the deadline: a blocking SSL_read would wait for a
+ * whole record, and a server dribbling one byte at a time could hold it
+ * for ever even with SO_RCVTIMEO.
+ */
+
+/* tls_retry - wait for what OpenSSL needs after result r <= 0; OK to retry */
+static enum probe_status tls_retry(struct probe_smtp *s, int r,
+    long long deadline, const char *what)
+{
+	int e = SSL_get_error(s->ssl, r), w;
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		w = wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+		    deadline);
+		if (w > 0)
+			return PROBE_SMTP_OK;
+		if (w == 0) {
+			set_err(s, "%s: no progress within %d s", what,
+			    s->timeout);
+			return PROBE_SMTP_ERR_TIMEOUT;
+		}
+		set_err(s, "poll: %s", strerror(errno));
+		return PROBE_SMTP_ERR_IO;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL &&
+	    ERR_peek_error() == 0)) {
+		set_err(s, "%s: server closed the connection", what);
+		ERR_clear_error();
+		return PROBE_SMTP_ERR_IO;
+	}
+	tls_errstr(s, what);
+	return PROBE_SMTP_ERR_TLS;
+}
+
+/* tls_read - read some bytes through TLS, no later than the deadline */
+static enum probe_status tls_read(struct probe_smtp *s, char *p, size_t n,
+    size_t *got, long long deadline)
+{
+	enum probe_status st;
+	int r;
+
+	for (;;) {
+		ERR_clear_error();
+		r = SSL_read(s->ssl, p, n > 16384 ? 16384 : (int)n);
+		if (r > 0) {
+			*got = (size_t)r;
+			return PROBE_SMTP_OK;
+		}
+		st = tls_retry(s, r, deadline, "TLS read");
+		if (st == PROBE_SMTP_ERR_TIMEOUT)
+			set_err(s, "no reply within %d s", s->timeout);
+		if (st != PROBE_SMTP_OK)
+			return st;
+	}
+}
+
+/* tls_write - write everything through TLS, no later than the deadline */
+static enum probe_status tls_write(struct probe_smtp *s, const char *p,
+    size_t n, long long deadline)
+{
+	enum probe_status st;
+	int r;
+
+	while (n > 0) {
+		ERR_clear_error();
+		/* Without partial writes, a retry must repeat the same call. */
+		r = SSL_write(s->ssl, p, (int)n);
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+			continue;
+		}
+		st = tls_retry(s, r, deadline, "TLS write");
+		if (st != PROBE_SMTP_OK)
+			return st;
+	}
+	return PROBE_SMTP_OK;
+}
+
 /* raw_read - read some bytes, waiting no later than the deadline */
 static enum probe_status raw_read(struct probe_smtp *s, char *p, size_t n,
     size_t *got, long long deadline)
@@ -263,33 +344,16 @@ static enum probe_status raw_read(struct probe_smtp *s, char *p, size_t n,
 	ssize_t rc;
 	int w;
 
-	if (s->ssl == NULL || SSL_pending(s->ssl) == 0) {
-		w = wait_fd(s->fd, POLLIN, deadline);
-		if (w == 0) {
-			set_err(s, "no reply within %d s", s->timeout);
-			return PROBE_SMTP_ERR_TIMEOUT;
-		}
-		if (w < 0) {
-			set_err(s, "poll: %s", strerror(errno));
-			return PROBE_SMTP_ERR_IO;
-		}
+	if (s->ssl != NULL)
+		return tls_read(s, p, n, got, deadline);
+	w = wait_fd(s->fd, POLLIN, deadline);
+	if (w == 0) {
+		set_err(s, "no reply within %d s", s->timeout);
+		return PROBE_SMTP_ERR_TIMEOUT;
 	}
-	if (s->ssl != NULL) {
-		int r;
-
-		errno = 0;
-		r = SSL_read(s->ssl, p, n > 16384 ? 16384 : (int)n);
-		if (r > 0) {
-			*got = (size_t)r;
-			return PROBE_SMTP_OK;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			set_err(s, "no reply within %d s", s->timeout);
-			return PROBE_SMTP_ERR_TIMEOUT;
-		}
-		tls_errstr(s, "TLS read");
-		return SSL_get_error(s->ssl, r) == SSL_ERROR_ZERO_RETURN ?
-		    PROBE_SMTP_ERR_IO : PROBE_SMTP_ERR_TLS;
+	if (w < 0) {
+		set_err(s, "poll: %s", strerror(errno));
+		return PROBE_SMTP_ERR_IO;
 	}
 	do
 		rc = read(s->fd, p, n);
@@ -317,27 +381,19 @@ static enum probe_status raw_write(struct probe_smtp *s, const char *p,
 	long long deadline = now_ms() + (long long)s->timeout * 1000;
 	ssize_t rc;
 
+	if (s->ssl != NULL)
+		return tls_write(s, p, n, deadline);
 	while (n > 0) {
 		if (wait_fd(s->fd, POLLOUT, deadline) <= 0) {
 			set_err(s, "write timed out after %d s", s->timeout);
 			return PROBE_SMTP_ERR_TIMEOUT;
 		}
-		if (s->ssl != NULL) {
-			int r = SSL_write(s->ssl, p, (int)n);
-
-			if (r <= 0) {
-				tls_errstr(s, "TLS write");
-				return PROBE_SMTP_ERR_TLS;
-			}
-			rc = r;
-		} else {
-			rc = send(s->fd, p, n, MSG_NOSIGNAL);
-			if (rc < 0 && errno == EINTR)
-				continue;
-			if (rc < 0) {
-				set_err(s, "write: %s", strerror(errno));
-				return PROBE_SMTP_ERR_IO;
-			}
+		rc = send(s->fd, p, n, MSG_NOSIGNAL);
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (rc < 0) {
+			set_err(s, "write: %s", strerror(errno));
+			return PROBE_SMTP_ERR_IO;
 		}
 		p += rc;
 		n -= (size_t)rc;
@@ -551,6 +607,7 @@ enum probe_status probe_smtp_starttls(struct probe_smtp *s,
 {
 	enum probe_status st;
 	int rc;
+	long long deadline;
 
 	st = probe_smtp_command(s, r, "STARTTLS");
 	if (st != PROBE_SMTP_OK || r->code != 220)
@@ -577,16 +634,19 @@ enum probe_status probe_smtp_starttls(struct probe_smtp *s,
 	}
 	if (servername != NULL && !is_ip_literal(servername))
 		(void)SSL_set_tlsext_host_name(s->ssl, servername);
-	errno = 0;
-	rc = SSL_connect(s->ssl);
-	if (rc != 1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK) {
-			set_err(s, "TLS handshake timed out after %d s",
-			    s->timeout);
-			return PROBE_SMTP_ERR_TIMEOUT;
-		}
-		tls_errstr(s, "TLS handshake");
-		return PROBE_SMTP_ERR_TLS;
+	if (set_blocking(s->fd, false) != 0) {
+		set_err(s, "fcntl: %s", strerror(errno));
+		return PROBE_SMTP_ERR_IO;
+	}
+	deadline = now_ms() + (long long)s->timeout * 1000;
+	for (;;) {
+		ERR_clear_error();
+		rc = SSL_connect(s->ssl);
+		if (rc == 1)
+			break;
+		st = tls_retry(s, rc, deadline, "TLS handshake");
+		if (st != PROBE_SMTP_OK)
+			return st;
 	}
 	s->caps = 0;
 	if (s->trace != NULL) {

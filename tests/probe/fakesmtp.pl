@@ -23,6 +23,8 @@
 #   stall-rcpt    never answers RCPT TO
 #   binary        escape sequences, BEL and NUL in replies
 #   starttls-inject  pipelines a reply behind "220 go ahead" to STARTTLS
+#   starttls-stall   says 220 to STARTTLS, then never speaks TLS
+#   starttls-garbage says 220 to STARTTLS, then sends plain text
 use strict;
 use warnings;
 use IO::Socket::IP;
@@ -78,6 +80,8 @@ sub serve {
 			out($c, "250 mx.fake.test\r\n");
 		} elsif ($cmd eq 'STARTTLS') {
 			if ($scenario eq 'starttls-inject') { out($c, "220 go ahead\r\n250 injected\r\n"); }
+			elsif ($scenario eq 'starttls-stall') { out($c, "220 go ahead\r\n"); sleep 30; return; }
+			elsif ($scenario eq 'starttls-garbage') { out($c, "220 go ahead\r\n"); sleep 1; out($c, "this is not TLS\r\n" x 100); sleep 5; return; }
 			else { out($c, "454 4.7.0 TLS not available\r\n"); }
 		} elsif ($cmd eq 'MAIL') {
 			$mails++;

@@ -163,7 +163,11 @@ for name in plain percent-local percent-literal bang-local bang-bare \
 	ok "battery has test $name"
 done
 
+t0=$(date +%s)
 run_fake silent 2 "a silent server times out: exit 2"
+t1=$(date +%s)
+[ $((t1 - t0)) -le 6 ] && ok "the -t 2 timeout holds ($((t1 - t0)) s)" ||
+    notok "the -t 2 timeout holds ($((t1 - t0)) s)"
 grep -q 'no reply within' "$TMP/err" && ok "the timeout is reported" ||
     notok "the timeout is reported"
 run_fake longline 2 "an overlong reply line: exit 2"
@@ -199,6 +203,14 @@ run_fake starttls-inject 2 "data pipelined after STARTTLS 220: exit 2" \
     --starttls
 grep -q 'after its STARTTLS reply' "$TMP/err" &&
     ok "STARTTLS injection is named" || notok "STARTTLS injection is named"
+t0=$(date +%s)
+run_fake starttls-stall 2 "a stalled TLS handshake times out: exit 2" --starttls
+t1=$(date +%s)
+[ $((t1 - t0)) -le 6 ] && grep -q 'TLS handshake: no progress' "$TMP/err" &&
+    ok "the TLS handshake timeout holds ($((t1 - t0)) s)" ||
+    notok "the TLS handshake timeout holds ($((t1 - t0)) s)"
+run_fake starttls-garbage 2 "plain text instead of a TLS handshake: exit 2" \
+    --starttls
 run_fake refuse 2 "--require-tls with STARTTLS refused (454): exit 2" \
     --require-tls
 run_fake refuse 2 "--xclient when XCLIENT is not offered: exit 2" \
