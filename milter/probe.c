@@ -298,7 +298,10 @@ static void parse_opts(int argc, char **argv, struct probe_opts *o)
 		die_usage("%s", why);
 }
 
-/* learn_hostname - first word of a greeting, if it is a domain name */
+/*
+ * learn_hostname - first word of a greeting, if it is a dotted domain name.
+ * A dot is required: "220 ESMTP ready" must not make "esmtp" the domain.
+ */
 static bool learn_hostname(const char *text, char *out, size_t len)
 {
 	size_t n = strcspn(text, " \n"), i;
@@ -312,7 +315,7 @@ static bool learn_hostname(const char *text, char *out, size_t len)
 		out[--n] = '\0';
 	for (i = 0; i < n; i++)
 		out[i] = (char)tolower((unsigned char)out[i]);
-	if (valid_domain(out))
+	if (strchr(out, '.') != NULL && valid_domain(out))
 		return true;
 	out[0] = '\0';
 	return false;

@@ -23,6 +23,8 @@
 #   stall-rcpt    never answers RCPT TO
 #   binary        escape sequences, BEL and NUL in replies
 #   starttls-inject  pipelines a reply behind "220 go ahead" to STARTTLS
+#   nohost        greeting and EHLO without a host name
+#   twolabel      host name "fake.test", equal to its domain
 #   starttls-stall   says 220 to STARTTLS, then never speaks TLS
 #   starttls-garbage says 220 to STARTTLS, then sends plain text
 use strict;
@@ -64,6 +66,10 @@ sub serve {
 	if ($scenario eq 'garbage') { out($c, "hello there\r\n"); sleep 5; return; }
 	if ($scenario eq 'binary') {
 		out($c, "220 mx.fake.test \e[31mred\x00\x07 ESMTP\r\n");
+	} elsif ($scenario eq 'nohost') {
+		out($c, "220 ESMTP ready\r\n");
+	} elsif ($scenario eq 'twolabel') {
+		out($c, "220 fake.test ESMTP\r\n");
 	} else {
 		out($c, "220 mx.fake.test ESMTP fake\r\n");
 	}
@@ -75,6 +81,7 @@ sub serve {
 			if ($scenario eq 'ehlo-refused') { out($c, "502 5.5.2 Error: command not recognized\r\n"); }
 			elsif ($scenario eq 'manylines') { out($c, "250-x\r\n") for 1 .. 1000; out($c, "250 ok\r\n"); }
 			elsif ($scenario eq 'codechange') { out($c, "250-mx.fake.test\r\n251 ok\r\n"); }
+			elsif ($scenario eq 'nohost') { out($c, "250 Hello\r\n"); }
 			else { out($c, "250-mx.fake.test\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 8BITMIME\r\n"); }
 		} elsif ($cmd eq 'HELO') {
 			out($c, "250 mx.fake.test\r\n");

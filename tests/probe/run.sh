@@ -221,6 +221,31 @@ run_fake refuse 0 "-b 3: battery over several connections, exit 0" -b 3 --json
 [ "$(json_get '$d->{summary}{sessions}')" -ge 9 ] 2>/dev/null &&
     ok "-b 3 opened a session per three tests" ||
     notok "-b 3 opened a session per three tests"
+run_fake nohost 2 "no host name in greeting or EHLO, no -l: exit 2"
+grep -q 'give it with -l' "$TMP/err" && ok "missing domain asks for -l" ||
+    notok "missing domain asks for -l"
+run_fake nohost 0 "no host name in greeting, -l given: exit 0" -l fake.test
+grep -q 'RCPT TO:<relay-probe%example.net@fake.test>' "$TMP/out" &&
+    ok "-l domain used in the battery" || notok "-l domain used in the battery"
+run_fake refuse 0 "-l, -r and -f options: exit 0" \
+    -l other.test -r far.example -f 'someone@far.example'
+grep -q '^percent-local .*MAIL FROM:<someone@far.example> RCPT TO:<relay-probe%far.example@other.test>' "$TMP/out" &&
+grep -q '^percent-host .*RCPT TO:<relay-probe%far.example@mx.fake.test>' "$TMP/out" &&
+grep -q '^from-null .*MAIL FROM:<> ' "$TMP/out" &&
+    ok "-l, -r, -f and the learned host name reach the addresses" ||
+    notok "-l, -r, -f and the learned host name reach the addresses"
+run_fake refuse 0 "learned domain drops the first label" --json
+[ "$(json_get '$d->{local_domain}')" = fake.test ] &&
+[ "$(json_get '$d->{server}{hostname}')" = mx.fake.test ] &&
+    ok "mx.fake.test gives domain fake.test" ||
+    notok "mx.fake.test gives domain fake.test"
+run_fake twolabel 0 "host name equal to domain: exit 0"
+if grep -q '^percent-host ' "$TMP/out" ||
+    ! grep -q '^percent-local .*@fake.test>' "$TMP/out"; then
+	notok "tests repeating an address are dropped"
+else
+	ok "tests repeating an address are dropped"
+fi
 if fake_start refuse v6; then
 	probe -t 2 "[::1]:$fake_port"
 	expect_exit 0 "[::1]:PORT target works"
