@@ -26,16 +26,22 @@
 #	PF_HOSTNAME	myhostname (default mx.probe.test)
 #	PF_DOMAIN	mydomain (default probe.test)
 #
-# Functions set these variables: PF_DIR, PF_PORT.
+# Functions set these variables: PF_DIR, PF_PORT. The state lives in PF_*
+# variables, so one shell runs one instance at a time (use subshells for
+# more). Postfix logs to $PF_DIR/maillog; pf_start shows it on failure.
+# pf_reload makes a running instance re-read main.cf after pf_conf.
 
 PF_DIR=
 PF_PORT=
 PF_STARTED=
+# /usr/sbin is not on every PATH.
+PF_POSTFIX=$(command -v postfix 2>/dev/null || echo /usr/sbin/postfix)
+PF_POSTCONF=$(command -v postconf 2>/dev/null || echo /usr/sbin/postconf)
 
 # pf_can_run - 0 when Postfix is installed and we may start it (root)
 pf_can_run() {
 	[ "$(id -u)" -eq 0 ] || return 1
-	command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || return 1
+	[ -x "$PF_POSTFIX" ] && [ -x "$PF_POSTCONF" ] || return 1
 	getent passwd postfix >/dev/null 2>&1 || return 1
 	getent group postdrop >/dev/null 2>&1 || return 1
 	return 0
@@ -139,7 +145,7 @@ EOF
 # pf_conf 'name = value' ... - set main.cf parameters (before pf_start)
 pf_conf() {
 	for _pf_kv in "$@"; do
-		postconf -c "$PF_DIR/etc" -e "$_pf_kv" || return 1
+		"$PF_POSTCONF" -c "$PF_DIR/etc" -e "$_pf_kv" || return 1
 	done
 }
 
@@ -150,14 +156,14 @@ pf_port() {
 
 # pf_start - start the instance and wait until smtpd accepts connections
 pf_start() {
-	postfix -c "$PF_DIR/etc" check >>"$PF_DIR/maillog" 2>&1 || {
+	"$PF_POSTFIX" -c "$PF_DIR/etc" check >>"$PF_DIR/maillog" 2>&1 || {
 		echo "# postfix check failed:" >&2
 		sed 's/^/#   /' "$PF_DIR/maillog" >&2
 		return 1
 	}
 	# Even a failed start may leave a master behind: always stop.
 	PF_STARTED=yes
-	postfix -c "$PF_DIR/etc" start >>"$PF_DIR/maillog" 2>&1 || {
+	"$PF_POSTFIX" -c "$PF_DIR/etc" start >>"$PF_DIR/maillog" 2>&1 || {
 		echo "# postfix start failed:" >&2
 		sed 's/^/#   /' "$PF_DIR/maillog" >&2
 		return 1
@@ -176,7 +182,7 @@ pf_stop() {
 	# master.pid stays behind after stop: wait (up to 10 s) for the
 	# process itself.
 	_pf_pid=$(tr -dc 0-9 <"$PF_DIR/spool/pid/master.pid" 2>/dev/null)
-	postfix -c "$PF_DIR/etc" stop >>"$PF_DIR/maillog" 2>&1
+	"$PF_POSTFIX" -c "$PF_DIR/etc" stop >>"$PF_DIR/maillog" 2>&1
 	_pf_i=0
 	while [ -n "$_pf_pid" ] && kill -0 "$_pf_pid" 2>/dev/null &&
 	    [ $_pf_i -lt 100 ]; do
@@ -184,12 +190,12 @@ pf_stop() {
 		_pf_i=$((_pf_i + 1))
 	done
 	if [ -n "$_pf_pid" ] && kill -0 "$_pf_pid" 2>/dev/null; then
-		postfix -c "$PF_DIR/etc" abort >>"$PF_DIR/maillog" 2>&1
+		"$PF_POSTFIX" -c "$PF_DIR/etc" abort >>"$PF_DIR/maillog" 2>&1
 	fi
 	return 0
 }
 
 # pf_reload - make a running instance re-read main.cf (after pf_conf)
 pf_reload() {
-	postfix -c "$PF_DIR/etc" reload >>"$PF_DIR/maillog" 2>&1
+	"$PF_POSTFIX" -c "$PF_DIR/etc" reload >>"$PF_DIR/maillog" 2>&1
 }
