@@ -25,6 +25,8 @@
 #   starttls-inject  pipelines a reply behind "220 go ahead" to STARTTLS
 #   nohost        greeting and EHLO without a host name
 #   twolabel      host name "fake.test", equal to its domain
+#   random:SEED   seeded random replies: valid, multi-line, control bytes,
+#                 garbage, overlong, code changes, 421, abrupt close
 #   starttls-stall   says 220 to STARTTLS, then never speaks TLS
 #   starttls-garbage says 220 to STARTTLS, then sends plain text
 use strict;
@@ -61,6 +63,7 @@ sub out { my ($c, $s) = @_; print $c $s; }
 # serve - one connection, as the scenario says
 sub serve {
 	my ($c) = @_;
+	if ($scenario =~ /\Arandom:(\d+)\z/) { serve_random($c, $1); return; }
 	if ($scenario eq 'silent') { sleep 30; return; }
 	if ($scenario eq 'longline') { out($c, '220 ' . ('x' x 5000)); sleep 5; return; }
 	if ($scenario eq 'garbage') { out($c, "hello there\r\n"); sleep 5; return; }
@@ -114,5 +117,59 @@ sub serve {
 		} else {
 			out($c, "502 5.5.2 Error: command not recognized\r\n");
 		}
+	}
+}
+
+# rand_text - up to N bytes of text, now and then with control bytes
+sub rand_text {
+	my ($n) = @_;
+	my $len = int(rand($n));
+	return join '', map {
+		rand() < 0.1 ? chr(int(rand(32))) : rand() < 0.05 ?
+		    chr(128 + int(rand(128))) : chr(32 + int(rand(95)))
+	} 1 .. $len;
+}
+
+# rand_reply - one reply, usually well-formed, sometimes not
+sub rand_reply {
+	my @codes = (220, 250, 251, 354, 421, 450, 451, 452, 500, 501, 502,
+	    503, 550, 551, 553, 554);
+	my $code = $codes[int(rand(@codes))];
+	my $r = rand();
+	return "$code " . rand_text(80) . "\r\n" if $r < 0.5;
+	if ($r < 0.7) {
+		my $n = 1 + int(rand(80));
+		return join('', map { "$code-" . rand_text(40) . "\r\n" } 1 .. $n)
+		    . "$code " . rand_text(20) . "\r\n";
+	}
+	return "$code-x\r\n" . ($code + 1) . " y\r\n" if $r < 0.75;
+	return rand_text(200) . "\r\n" if $r < 0.85;
+	return "$code " . ('z' x (500 + int(rand(2000)))) . "\n" if $r < 0.9;
+	return "$code" . rand_text(3) . "\n" if $r < 0.95;
+	return undef; # hang up
+}
+
+# serve_random - a seeded random server; never stalls, so runs stay short
+sub serve_random {
+	my ($c, $seed) = @_;
+	our $rand_seeded;
+	srand($seed) unless $rand_seeded++;
+	out($c, rand() < 0.8 ? "220 mx.fake.test ESMTP\r\n" : rand_reply() // return);
+	while (defined(my $line = <$c>)) {
+		$line =~ s/\r?\n\z//;
+		print $log "$line\n";
+		print $log "!!! DATA RECEIVED\n" if uc($line) eq 'DATA';
+		my $cmd = uc((split / /, $line)[0] // '');
+		if ($cmd eq 'EHLO' && rand() < 0.6) {
+			out($c, "250-mx.fake.test\r\n250-STARTTLS\r\n250 XCLIENT ADDR NAME\r\n");
+			next;
+		}
+		if (($cmd eq 'RSET' || $cmd eq 'MAIL') && rand() < 0.8) {
+			out($c, "250 2.0.0 Ok\r\n");
+			next;
+		}
+		my $reply = rand_reply();
+		return unless defined $reply;
+		out($c, $reply);
 	}
 }

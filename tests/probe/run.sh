@@ -263,6 +263,27 @@ else
 	skip "[::1]:PORT target works" "no IPv6 loopback"
 	skip "IPv6 domain literal is [IPv6:::1]" "no IPv6 loopback"
 fi
+# Seeded random servers: whatever they send, relay-probe ends with 0, 1 or
+# 2, its JSON parses and agrees with the exit status, and it sends no DATA.
+bad=
+for seed in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 \
+    25 26 27 28 29 30; do
+	case $((seed % 3)) in
+	0) extra=--starttls ;;
+	1) extra="--xclient=ADDR=192.0.2.9" ;;
+	*) extra="-b2" ;;
+	esac
+	fake_start "random:$seed" || { bad="$bad $seed(start)"; continue; }
+	probe -t 1 --json "$extra" "127.0.0.1:$fake_port"
+	fake_stop
+	case $rc in
+	0 | 1 | 2) ;;
+	*) bad="$bad $seed(exit $rc)"; continue ;;
+	esac
+	[ "$(json_get summary.exit)" = "$rc" ] || bad="$bad $seed(json)"
+done
+[ -z "$bad" ] && ok "30 random servers: exit 0-2, JSON parses and agrees" ||
+    notok "30 random servers: exit 0-2, JSON parses and agrees; bad:$bad"
 if grep -q '^DATA\|DATA RECEIVED' "$TMP/fake.log"; then
 	notok "DATA was never sent to the fake server"
 else
