@@ -375,10 +375,13 @@ mta_is_v6() { case $1 in *:*) return 0 ;; esac; return 1; }
 # private network namespace (MTA_NETNS=1, see mta_netns_enter) every
 # client address of the table is put on the namespace's own loopback
 # interface and can be bound; otherwise only 127.0.0.0/8 and ::1 can.
-# An IPv4-mapped client would need a dual-stack listener: never played.
+# An IPv4-mapped client needs the dual-stack listener that only exists in
+# the namespace (MTA_PORT46).
 mta_sendmail_can_play() {
 	case $1 in
-	::ffff:*)	MTA_WHY="an IPv4-mapped client needs a dual-stack listener"; return 1 ;;
+	::ffff:*)	[ -n "${MTA_PORT46:-}" ] && return 0
+			MTA_WHY="an IPv4-mapped client needs a dual-stack listener (private network namespace)"
+			return 1 ;;
 	127.*|::1)	return 0 ;;
 	esac
 	[ "${MTA_NETNS:-}" = 1 ] && return 0
@@ -406,7 +409,8 @@ mta_netns_addresses() {
 	ip link set lo up || return 1
 	for a in $(awk '!/^#/ && NF >= 7 { print $3 }' "$1" | sort -u); do
 		case $a in
-		127.*|::1|::ffff:*) ;;
+		127.*|::1) ;;
+		::ffff:*) ip addr add "${a#::ffff:}/32" dev lo || return 1 ;;
 		*:*)	ip -6 addr add "$a/128" dev lo nodad || return 1 ;;
 		*)	ip addr add "$a/32" dev lo || return 1 ;;
 		esac
@@ -420,10 +424,15 @@ mta_netns_addresses() {
 # client address itself, then AUTH PLAIN if the row has a login.
 # On failure MTA_WHY says what went wrong.
 mta_session_open() {
-	local kind=$1 client=$2 login=$3 helo=$4 host=127.0.0.1 src= x
+	local kind=$1 client=$2 login=$3 helo=$4 host=127.0.0.1 port=$MTA_PORT src= x
 	mta_is_v6 "$client" && host=::1
-	[ "$kind" = sendmail ] && src=$client
-	mta_chat_open "$host" "$MTA_PORT" "$src"
+	if [ "$kind" = sendmail ]; then
+		src=$client
+		case $client in
+		::ffff:*) host=::ffff:127.0.0.1 port=$MTA_PORT46 ;;
+		esac
+	fi
+	mta_chat_open "$host" "$port" "$src"
 	case $REPLY in 220*) ;; *) MTA_WHY="greeting: $REPLY"; return 1 ;; esac
 	mta_chat "EHLO $helo"
 	case $REPLY in 250*) ;; *) MTA_WHY="EHLO: $REPLY"; return 1 ;; esac
@@ -567,8 +576,19 @@ MTA_SM_HOST=sm.relay-milter.test
 # show exactly which recipients were accepted.
 mta_sendmail_setup() {
 	local d=$MTA_TMP/$1 port=$2 milter_mc=$3 logins=$4 cf=$SENDMAIL_TREE/root/usr/share/sendmail/cf u
+	local listen46=
 	MTA_SM=$d
 	MTA_PORT=$port
+	MTA_PORT46=
+	# Inside the private network namespace only, also listen on all
+	# addresses of an IPv6 socket: IPv4 clients reach it as IPv4-mapped
+	# IPv6 peers (::ffff:192.0.2.26). Sendmail 8.17 hands such a peer to
+	# the milter as plain IPv4 (seen with a stand-in milter), as Postfix
+	# does; the row checks the verdict end to end.
+	if [ "${MTA_NETNS:-}" = 1 ]; then
+		MTA_PORT46=$(mta_free_port) || return 1
+		listen46="DAEMON_OPTIONS(\`Port=$MTA_PORT46, Addr=::, Name=MTA46, Family=inet6')dnl"
+	fi
 	mkdir -p "$d/queue" "$d/sasl"
 	chmod 0700 "$d/queue"
 	printf '127.0.0.1 localhost %s sm\n::1 localhost ip6-localhost\n' "$MTA_SM_HOST" >"$d/hosts"
@@ -623,6 +643,7 @@ FEATURE(\`accept_unresolvable_domains')dnl
 FEATURE(\`accept_unqualified_senders')dnl
 DAEMON_OPTIONS(\`Port=$port, Addr=127.0.0.1, Name=MTA')dnl
 DAEMON_OPTIONS(\`Port=$port, Addr=::1, Name=MTA6, Family=inet6')dnl
+$listen46
 EOF
 		cat "$milter_mc"
 		echo "MAILER(\`smtp')dnl"
@@ -651,7 +672,8 @@ mta_sendmail_start() {
 	setsid unshare -u -m "$d/run.sh" >"$d/sendmail.out" 2>&1 &
 	MTA_SM_PID=$!
 	mta_atexit "mta_sendmail_stop $MTA_SM_PID"
-	mta_wait_port 127.0.0.1 "$MTA_PORT" 30 && mta_wait_port "[::1]" "$MTA_PORT" 30 && return 0
+	mta_wait_port 127.0.0.1 "$MTA_PORT" 30 && mta_wait_port "[::1]" "$MTA_PORT" 30 &&
+		{ [ -z "$MTA_PORT46" ] || mta_wait_port "*" "$MTA_PORT46" 30; } && return 0
 	echo "# Sendmail (pid $MTA_SM_PID) is not listening on port $MTA_PORT:"
 	ps -o pid,stat,etime,args -p "$MTA_SM_PID" | sed 's/^/#   /'
 	ss -Htan "( sport = :$MTA_PORT )" | sed 's/^/#   /'

@@ -14,9 +14,10 @@
 #   runs in a private network namespace (unshare -n) whose loopback
 #   interface carries every client address of the scenario table
 #   (192.0.2.25, 203.0.113.x, 2001:db8:..., as well as 127.0.0.2), and each
-#   session connects FROM its row's address, so every row runs for real
-#   except the IPv4-mapped one (SKIP: it needs a dual-stack listener).
-#   Without namespaces only the 127.x and ::1 rows run, the rest SKIP;
+#   session connects FROM its row's address, so every row runs for real;
+#   the IPv4-mapped row connects to an extra dual-stack listener that only
+#   exists inside the namespace. Without namespaces only the 127.x and ::1
+#   rows run, the rest SKIP;
 # - the rows with a login authenticate with AUTH PLAIN against a private
 #   Cyrus SASL database, so {auth_authen} comes from Sendmail's own AUTH;
 # - Sendmail's relay check is opened (promiscuous_relay), so the verdicts
