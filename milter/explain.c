@@ -154,6 +154,26 @@ static bool step_continues(const struct policy *p, const struct trace_step *s, s
 	    p->rules[i].action == ACTION_CONTINUE;
 }
 
+/* step_note - how a matched rule that did not decide is marked in the text trace */
+static const char *step_note(const struct policy *p, const struct trace_step *s, size_t i)
+{
+	if (step_continues(p, s, i))
+		return " (continue)";
+	if (s->result != 0 && i < p->nrules && p->rules[i].name == s->rule && p->rules[i].dry_run)
+		return " (dry-run: not in force)";
+	return "";
+}
+
+/* step_json_note - the same as extra JSON members */
+static const char *step_json_note(const struct policy *p, const struct trace_step *s, size_t i)
+{
+	if (step_continues(p, s, i))
+		return ", \"continue\": true";
+	if (s->result != 0 && i < p->nrules && p->rules[i].name == s->rule && p->rules[i].dry_run)
+		return ", \"dry_run\": true";
+	return "";
+}
+
 /* refused - what the MTA is told: a refusal, unless dry-run lets it pass */
 static bool refused(const struct verdict *v)
 {
@@ -202,11 +222,14 @@ static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	fprintf(out, "  reply      %d %s %s%s\n", v->code, v->ecode, v->text,
 	    v->dry_run ? " (not sent: dry-run)" : "");
 	fprintf(out, "  rule       %s (reason: %s)\n", v->rule, v->reason);
+	if (v->dry_rule != NULL)
+		fprintf(out, "  dry-run    %s would %s (not in force)\n", v->dry_rule,
+		    action_name(v->dry_action));
 	fprintf(out, "  tried\n");
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(out, "    %2zu. %-24s %s%s\n", i + 1, t->steps[i].rule,
 		    result_name(t->steps[i].result),
-		    step_continues(p, &t->steps[i], i) ? " (continue)" : "");
+		    step_note(p, &t->steps[i], i));
 	verdict_format(&line, NULL, f, v, t, p);
 	fprintf(out, "  log       %s\n", line.buf);
 }
@@ -282,13 +305,17 @@ static void json_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	json_opt(out, "rule", v->rule);
 	fputs(", ", out);
 	json_opt(out, "reason", v->reason);
+	fputs(", ", out);
+	json_opt(out, "dry_run_rule", v->dry_rule);
+	fputs(", ", out);
+	json_opt(out, "dry_run_action", v->dry_rule ? action_name(v->dry_action) : NULL);
 	fprintf(out, ", \"local\": %s, \"trace\": [", v->rcpt_local ? "true" : "false");
 	for (size_t i = 0; i < t->n; i++) {
 		fputs(i ? ", {" : "{", out);
 		json_opt(out, "rule", t->steps[i].rule);
 		fprintf(out, ", \"result\": \"%s\"%s}",
 		    t->steps[i].result > 0 ? "match" : t->steps[i].result == 0 ? "no-match" : "failed",
-		    step_continues(p, &t->steps[i], i) ? ", \"continue\": true" : "");
+		    step_json_note(p, &t->steps[i], i));
 	}
 	fputs("]}", out);
 }

@@ -11,8 +11,16 @@
 #include "rules.h"
 #include "snapshot.h"
 
-/* Per name: enforced accept/reject/tempfail, then dry-run reject/tempfail. */
-enum { SLOT_ACCEPT, SLOT_REJECT, SLOT_TEMPFAIL, SLOT_DRY_REJECT, SLOT_DRY_TEMPFAIL, SLOT_N };
+/* Per name: enforced accept/reject/tempfail, then the same not enforced (dry-run). */
+enum {
+	SLOT_ACCEPT,
+	SLOT_REJECT,
+	SLOT_TEMPFAIL,
+	SLOT_DRY_ACCEPT,
+	SLOT_DRY_REJECT,
+	SLOT_DRY_TEMPFAIL,
+	SLOT_N
+};
 
 #define LABELS_MAX 256 /* distinct rule (or reason) names ever seen; more share "other" */
 
@@ -27,7 +35,8 @@ struct label_table {
 };
 
 static unsigned long counters[METRICS_NCOUNTERS];
-static unsigned long recipients[SLOT_N];
+static unsigned long recipients[SLOT_N]; /* by the deciding verdict */
+static unsigned long dry_notes[SLOT_N];  /* dry-run verdicts noted, either way */
 static struct label_table rules, reasons;
 
 /* The names the built-in policy decides with, listed even before they fire. */
@@ -44,6 +53,16 @@ static void bump(unsigned long *c)
 static unsigned long get(const unsigned long *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* slot_total - everything counted under one name */
+static unsigned long slot_total(const struct label_slot *s)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < SLOT_N; i++)
+		sum += get(&s->n[i]);
+	return sum;
 }
 
 /* name_hash - FNV-1a, enough to spread a few dozen rule names */
@@ -107,29 +126,39 @@ void metrics_add(enum metrics_counter which)
 		bump(&counters[which]);
 }
 
-/* slot_index - where a verdict is counted */
-static int slot_index(const struct verdict *v)
+/* slot_index - where an action is counted, enforced or not */
+static int slot_index(enum action action, bool dry)
 {
-	switch (v->action) {
+	switch (action) {
 	case ACTION_REJECT:
-		return v->dry_run ? SLOT_DRY_REJECT : SLOT_REJECT;
+		return dry ? SLOT_DRY_REJECT : SLOT_REJECT;
 	case ACTION_TEMPFAIL:
-		return v->dry_run ? SLOT_DRY_TEMPFAIL : SLOT_TEMPFAIL;
+		return dry ? SLOT_DRY_TEMPFAIL : SLOT_TEMPFAIL;
 	case ACTION_ACCEPT:
 	case ACTION_CONTINUE:
 		break;
 	}
-	return SLOT_ACCEPT;
+	return dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT;
 }
 
-/* metrics_decision - count one recipient verdict */
+/*
+ * metrics_decision - count one recipient verdict: the deciding rule (not
+ * enforced in mode "dry-run"), and a dry_run rule noted on the way.
+ */
 void metrics_decision(const struct verdict *v)
 {
-	int i = slot_index(v);
+	int i = slot_index(v->action, v->dry_run);
 
 	bump(&recipients[i]);
 	bump(&slot_find(&rules, v->rule ? v->rule : "?")->n[i]);
 	bump(&slot_find(&reasons, v->reason ? v->reason : "?")->n[i]);
+	if (v->dry_run)
+		bump(&dry_notes[i]);
+	if (v->dry_rule != NULL) {
+		i = slot_index(v->dry_action, true);
+		bump(&slot_find(&rules, v->dry_rule)->n[i]);
+		bump(&dry_notes[i]);
+	}
 }
 
 /* metrics_geo - count one GeoIP lookup */
@@ -149,20 +178,15 @@ unsigned long metrics_counter_value(enum metrics_counter which)
 unsigned long metrics_rule_count(const char *rule, enum action action, bool dry_run)
 {
 	const struct label_slot *s = slot_peek(&rules, rule);
-	struct verdict v = {.action = action, .dry_run = dry_run};
-
-	return s ? get(&s->n[slot_index(&v)]) : 0;
+	return s ? get(&s->n[slot_index(action, dry_run)]) : 0;
 }
 
 /* metrics_reason_count - recipients decided with this reason, whatever the verdict */
 unsigned long metrics_reason_count(const char *reason)
 {
 	const struct label_slot *s = slot_peek(&reasons, reason);
-	unsigned long sum = 0;
 
-	for (int i = 0; s != NULL && i < SLOT_N; i++)
-		sum += get(&s->n[i]);
-	return sum;
+	return s ? slot_total(s) : 0;
 }
 
 /* label_escape - a label value as Prometheus wants it: \\ \" \n escaped */
@@ -192,8 +216,8 @@ static void simple(FILE *fp, const char *name, const char *type, const char *hel
 	fprintf(fp, "relay_milter_%s %lu\n", name, value);
 }
 
-static const char *const slot_verdict[SLOT_N] = {"accept", "reject", "tempfail", "reject",
-    "tempfail"};
+static const char *const slot_verdict[SLOT_N] = {"accept", "reject", "tempfail", "accept",
+    "reject", "tempfail"};
 
 /* labelled - one metric family over a name table: enforced or dry-run slots */
 static void labelled(FILE *fp, const struct label_table *t, const char *metric,
@@ -210,11 +234,10 @@ static void labelled(FILE *fp, const struct label_table *t, const char *metric,
 		const struct label_slot *s = all[k];
 		const char *name = s == &t->other ? "other" : s->name;
 
-		if (s == &t->other && get(&s->n[0]) + get(&s->n[1]) + get(&s->n[2]) +
-		    get(&s->n[3]) + get(&s->n[4]) == 0)
+		if (s == &t->other && slot_total(s) == 0)
 			continue;
-		for (int i = dry ? SLOT_DRY_REJECT : SLOT_ACCEPT;
-		     i < (dry ? SLOT_N : SLOT_DRY_REJECT); i++) {
+		for (int i = dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT;
+		     i < (dry ? SLOT_N : SLOT_DRY_ACCEPT); i++) {
 			fprintf(fp, "relay_milter_%s{%s=\"", metric, label);
 			label_escape(fp, name);
 			fprintf(fp, "\",verdict=\"%s\"} %lu\n", slot_verdict[i], get(&s->n[i]));
@@ -274,11 +297,11 @@ char *metrics_format(size_t *len)
 	    get(&recipients[SLOT_REJECT]));
 	fprintf(fp, "relay_milter_recipients_total{verdict=\"tempfail\"} %lu\n",
 	    get(&recipients[SLOT_TEMPFAIL]));
-	head(fp, "dry_run_total", "counter", "Refusals let through by dry-run, by would-be verdict.");
-	fprintf(fp, "relay_milter_dry_run_total{verdict=\"reject\"} %lu\n",
-	    get(&recipients[SLOT_DRY_REJECT]));
-	fprintf(fp, "relay_milter_dry_run_total{verdict=\"tempfail\"} %lu\n",
-	    get(&recipients[SLOT_DRY_TEMPFAIL]));
+	head(fp, "dry_run_total", "counter",
+	    "Verdicts not enforced (mode dry-run, or a dry_run rule), by would-be verdict.");
+	for (int i = SLOT_DRY_ACCEPT; i < SLOT_N; i++)
+		fprintf(fp, "relay_milter_dry_run_total{verdict=\"%s\"} %lu\n", slot_verdict[i],
+		    get(&dry_notes[i]));
 	head(fp, "rule_recipients_total", "counter", "Recipients decided by each rule, enforced.");
 	labelled(fp, &rules, "rule_recipients_total", "rule", false);
 	head(fp, "rule_dry_run_total", "counter",
@@ -338,6 +361,7 @@ void metrics_reset(void)
 	table_reset(&reasons);
 	memset(counters, 0, sizeof(counters));
 	memset(recipients, 0, sizeof(recipients));
+	memset(dry_notes, 0, sizeof(dry_notes));
 }
 
 /* parse_port - decimal 0..65535, nothing after it */
