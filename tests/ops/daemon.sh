@@ -246,9 +246,16 @@ for _ in $(seq 50); do reload >/dev/null || ok50=FAIL; done
 rss1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 tap $ok50 "50 more reloads of a 20,000-domain configuration"
 # One snapshot of this size is about a megabyte: a leaked snapshot per
-# reload would add 50 MB. Allow 2 MB of allocator noise.
-[ $((rss1 - rss0)) -lt 2048 ] && tap OK "RSS flat over 50 reloads: ${rss0} kB -> ${rss1} kB" ||
+# reload would add 50 MB. Allow 2 MB of allocator noise. AddressSanitizer
+# keeps freed memory in quarantine, so there RSS says nothing; its
+# LeakSanitizer checks at exit instead (a leak fails the SIGTERM test).
+if ldd "$milter" 2>/dev/null | grep -q libasan; then
+	tap OK "RSS over 50 reloads: ${rss0} kB -> ${rss1} kB # SKIP ASan build: LeakSanitizer checks at exit"
+elif [ $((rss1 - rss0)) -lt 2048 ]; then
+	tap OK "RSS flat over 50 reloads: ${rss0} kB -> ${rss1} kB"
+else
 	tap FAIL "RSS flat over 50 reloads: ${rss0} kB -> ${rss1} kB"
+fi
 echo "# RSS before: ${rss0} kB, after 50 reloads: ${rss1} kB"
 
 # --- SIGTERM ---
