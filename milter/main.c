@@ -156,6 +156,22 @@ static void list_keys(void)
 		printf("condition %s\n", *k);
 }
 
+/*
+ * absolute_path - path made absolute against the current directory, for
+ * reloads after daemon_detach has gone to "/". Symbolic links are kept as
+ * written: an administrator may point the link at a new file and reload.
+ */
+static char *absolute_path(const char *path)
+{
+	char cwd[4096], *abs;
+
+	if (path[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return strdup(path);
+	if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return abs;
+}
+
 /* open_socket - create the listening socket and let the MTA use it */
 static int open_socket(const char *spec, const struct settings *s, const char *user)
 {
@@ -171,6 +187,7 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct config *cfg;
 	struct metrics_http *metrics = NULL;
+	char *conf_path;
 	const char *spec, *user, *pidfile;
 	int rc;
 
@@ -190,6 +207,10 @@ int main(int argc, char **argv)
 		conf_free(cfg);
 		return 0;
 	}
+	if ((conf_path = absolute_path(o.conf)) == NULL) {
+		fprintf(stderr, "relay-milter: out of memory\n");
+		return 1;
+	}
 	spec = o.socket ? o.socket : cfg->settings.socket;
 	user = o.user ? o.user : cfg->settings.user;
 	pidfile = o.pidfile ? o.pidfile : cfg->settings.pidfile;
@@ -207,7 +228,7 @@ int main(int argc, char **argv)
 	    (metrics = metrics_http_start(cfg->settings.metrics)) == NULL)
 		return 1;
 	if ((pidfile != NULL && daemon_pidfile(pidfile) < 0) ||
-	    (user != NULL && daemon_drop(user) < 0) || reload_start_thread(o.conf) < 0)
+	    (user != NULL && daemon_drop(user) < 0) || reload_start_thread(conf_path) < 0)
 		return 1;
 	log_info("relay-milter %s listening on %s", PACKAGE_VERSION, spec);
 	rc = smfi_main();
@@ -216,5 +237,6 @@ int main(int argc, char **argv)
 	if (pidfile != NULL)
 		unlink(pidfile);
 	snapshot_clear();
+	free(conf_path);
 	return rc == MI_SUCCESS ? 0 : 1;
 }

@@ -266,5 +266,40 @@ pid=
 [ $rc -eq 0 ] && tap OK "clean shutdown on SIGTERM" || tap FAIL "clean shutdown on SIGTERM (exit $rc)"
 grep -q "relay-milter stopping" "$log" && tap OK "shutdown logged" || tap FAIL "shutdown logged"
 
+# --- in the background, with a relative -c: a reload still finds the file ---
+sock="$work/bg.sock"
+write_conf ""
+sed -i '/^metrics/d' "$conf"
+(cd "$work" && "$milter" -c relay-milter.conf -s "unix:$sock" -p "$work/bg.pid") 2>"$work/bg.err"
+for _ in $(seq 50); do [ -S "$sock" ] && [ -s "$work/bg.pid" ] && break; sleep 0.1; done
+pid=$(cat "$work/bg.pid" 2>/dev/null)
+if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	mt inflight.lua -D READY="$work/b0" -D GO="$work/b0" -D WANT=reject >/dev/null 2>&1 ||
+		tap FAIL "background daemon refuses example.net before the reload"
+	write_conf ', "example.net"'
+	sed -i '/^metrics/d' "$conf"
+	kill -USR1 "$pid"
+	got=FAIL
+	for i in $(seq 50); do
+		if mt inflight.lua -D READY="$work/b$i" -D GO="$work/b$i" -D WANT=accept >/dev/null 2>&1; then
+			got=OK
+			break
+		fi
+		sleep 0.1
+	done
+	tap $got "detached daemon started with a relative -c reloads (SIGUSR1)"
+	kill -TERM "$pid"
+	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		tap FAIL "detached daemon stops on SIGTERM"
+	else
+		tap OK "detached daemon stops on SIGTERM"
+	fi
+	pid=
+else
+	tap FAIL "detached daemon starts" "$(cat "$work/bg.err")"
+	pid=
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]
