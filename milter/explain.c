@@ -377,13 +377,11 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 	return status;
 }
 
-/* explain_run - load, judge, print */
-int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out,
-    FILE *err)
+/* explain_policy - judge the facts in argv against a loaded policy, and print */
+int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json,
+    FILE *out, FILE *err)
 {
 	struct explain_input *in = calloc(1, sizeof(*in));
-	struct conf_errors errs = {0};
-	struct config *cfg;
 	int status;
 
 	if (in == NULL)
@@ -393,16 +391,27 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
 		free(in);
 		return EXPLAIN_USAGE;
 	}
+	status = judge_all(in, policy, json, out);
+	free(in);
+	return status;
+}
+
+/* explain_run - load with the daemon's loader, then judge and print */
+int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out,
+    FILE *err)
+{
+	struct conf_errors errs = {0};
+	struct config *cfg;
+	int status;
+
 	if ((cfg = conf_load(conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(err, "%s\n", errs.msgs[i]);
 		fprintf(err, "relay-milter: %s: configuration not valid\n", conf_path);
 		conf_errors_free(&errs);
-		free(in);
 		return EXPLAIN_USAGE;
 	}
-	status = judge_all(in, cfg->policy, json, out);
+	status = explain_policy(cfg->policy, argc, argv, json, out, err);
 	conf_free(cfg);
-	free(in);
 	return status;
 }

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "policy.h"
+
 /* Exit statuses of relay-milter --explain. */
 #define EXPLAIN_ACCEPTED 0 /* every recipient would be accepted (dry-run refusals too) */
 #define EXPLAIN_REFUSED 1  /* at least one would be rejected or tempfailed */
@@ -18,6 +20,13 @@
  */
 int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out,
     FILE *err);
+
+/*
+ * explain_policy - the same with a policy already built (tests plug in a
+ * GeoIP fixture this way); facts are checked first, usage errors give 2.
+ */
+int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json,
+    FILE *out, FILE *err);
 
 /* explain_usage - the fact keys --explain understands */
 void explain_usage(FILE *fp);
