@@ -45,11 +45,13 @@ static const char *const builtin_rules[] = {"local-domain", "authenticated", "tr
 static const char *const builtin_reasons[] = {"local", "authenticated", "trusted", "no-client",
     "denied", "routing-trick", "invalid-address", "lookup-failure", "rule", NULL};
 
+/* bump - one relaxed atomic increment: counters need no ordering */
 static void bump(unsigned long *c)
 {
 	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
 }
 
+/* get - read a counter another thread may be bumping */
 static unsigned long get(const unsigned long *c)
 {
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
@@ -169,6 +171,7 @@ void metrics_geo(int status)
 		bump(&counters[METRICS_GEO_FAILURES]);
 }
 
+/* metrics_counter_value - the value of one simple counter */
 unsigned long metrics_counter_value(enum metrics_counter which)
 {
 	return which < METRICS_NCOUNTERS ? get(&counters[which]) : 0;
