@@ -187,6 +187,7 @@ int main(int argc, char **argv)
 	struct options o = {0};
 	struct config *cfg;
 	struct metrics_http *metrics = NULL;
+	int metrics_fd = -1;
 	char *conf_path;
 	const char *spec, *user, *pidfile;
 	int rc;
@@ -219,13 +220,16 @@ int main(int argc, char **argv)
 	if (snapshot_install(cfg) < 0 || callbacks_register() < 0 ||
 	    open_socket(spec, &cfg->settings, user) < 0)
 		return 1;
+	/* Bound before the fork, so that a busy port fails where the caller sees it. */
+	if (cfg->settings.metrics != NULL &&
+	    (metrics_fd = metrics_http_bind(cfg->settings.metrics)) < 0)
+		return 1;
 	if (!o.foreground && daemon_detach() < 0) {
 		log_err("cannot detach into the background");
 		return 1;
 	}
-	/* After the fork (threads do not survive it), before the privilege drop. */
-	if (cfg->settings.metrics != NULL &&
-	    (metrics = metrics_http_start(cfg->settings.metrics)) == NULL)
+	/* Its thread starts after the fork: threads do not survive one. */
+	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
 		return 1;
 	if ((pidfile != NULL && daemon_pidfile(pidfile) < 0) ||
 	    (user != NULL && daemon_drop(user) < 0) || reload_start_thread(conf_path) < 0)

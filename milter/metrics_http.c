@@ -1,8 +1,11 @@
 /* metrics_http.c - the optional HTTP listener that serves /metrics */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "metrics.h"
@@ -58,45 +61,59 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	    "text/plain; version=0.0.4; charset=utf-8");
 }
 
-/* bound_port - the port actually bound (differs from the asked one for port 0) */
-static unsigned bound_port(struct MHD_Daemon *mhd)
-{
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT);
-
-	return info ? info->port : 0;
-}
-
-/* metrics_http_start - listen and serve from libmicrohttpd's thread */
-struct metrics_http *metrics_http_start(const char *listen)
+/* metrics_http_bind - socket, bind and listen, logging where */
+int metrics_http_bind(const char *spec)
 {
 	struct metrics_listen addr;
-	struct metrics_http *h;
-	const char *why;
+	struct sockaddr_storage got;
+	socklen_t len = sizeof(got);
 	char host[INET6_ADDRSTRLEN];
+	const char *why;
+	int fd, on = 1;
 
-	if (metrics_listen_parse(listen, &addr, &why) < 0) {
-		log_err("metrics: \"%s\": %s", listen, why);
+	if (metrics_listen_parse(spec, &addr, &why) < 0) {
+		log_err("metrics: \"%s\": %s", spec, why);
+		return -1;
+	}
+	if ((fd = socket(addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr.ss, addr.len) < 0 || listen(fd, 16) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
+		log_err("metrics: cannot listen on %s: %s", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (addr.v6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&got)->sin6_addr, host, sizeof(host));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&got)->sin_addr, host, sizeof(host));
+	log_info("metrics: listening on %s%s%s:%u", addr.v6 ? "[" : "", host, addr.v6 ? "]" : "",
+	    ntohs(addr.v6 ? ((struct sockaddr_in6 *)&got)->sin6_port :
+			    ((struct sockaddr_in *)&got)->sin_port));
+	return fd;
+}
+
+/* metrics_http_start - serve on fd from libmicrohttpd's thread */
+struct metrics_http *metrics_http_start(int fd)
+{
+	struct metrics_http *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		close(fd);
 		return NULL;
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return NULL;
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | (addr.v6 ? MHD_USE_IPv6 : 0),
-	    0, NULL, NULL, serve, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr.ss,
+	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, serve, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
-		log_err("metrics: cannot listen on %s", listen);
+		log_err("metrics: cannot start the HTTP listener");
+		close(fd);
 		free(h);
 		return NULL;
 	}
-	if (addr.v6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&addr.ss)->sin6_addr, host, sizeof(host));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&addr.ss)->sin_addr, host, sizeof(host));
-	log_info("metrics: listening on %s%s%s:%u", addr.v6 ? "[" : "", host, addr.v6 ? "]" : "",
-	    bound_port(h->mhd));
 	return h;
 }
 

@@ -112,6 +112,16 @@ if [ -z "$port" ] || [ ! -S "$sock" ]; then
 fi
 tap OK "daemon starts; metrics on 127.0.0.1:$port (port 0 picked a free one)"
 
+# --- a busy metrics port stops the start-up, even in the background ---
+sed "s/^metrics = .*/metrics = \"127.0.0.1:$port\";/" "$conf" >"$work/busy.conf"
+chmod 644 "$work/busy.conf"
+# (not -f: the error goes to syslog, the exit status is what counts here)
+"$milter" -c "$work/busy.conf" -s "unix:$work/busy.sock" 2>"$work/busy.err"
+rc=$?
+[ $rc -eq 1 ] &&
+	tap OK "a busy metrics port fails the start-up with exit 1, before detaching" ||
+	tap FAIL "a busy metrics port fails the start-up (exit $rc)" "$(cat "$work/busy.err")"
+
 # --- /metrics over HTTP ---
 check "GET /metrics answers 200 with Prometheus text" \
 	sh -c "curl -sf -D '$work/headers' http://127.0.0.1:$port/metrics >'$work/m1' &&
