@@ -221,7 +221,7 @@ reload >/dev/null
 out=$(mt dryrun.lua -D MODE=mode -D SCRIPT=drymode- 2>&1) &&
 	tap OK "mode dry-run: the outsider's relay attempt passes" ||
 	tap FAIL "mode dry-run: the outsider's relay attempt passes" "$out"
-sleep 0.2
+wait_log "qid=drymode-2 " >/dev/null
 grep -F "qid=drymode-2 " "$log" | grep -q "action=reject .*rule=default-deny reason=denied dry_run=yes" &&
 	tap OK "... and is logged with dry_run=yes" ||
 	tap FAIL "... and is logged with dry_run=yes" "$(grep -F drymode-2 "$log")"
@@ -233,7 +233,7 @@ reload >/dev/null
 out=$(mt dryrun.lua -D MODE=rule -D SCRIPT=dryrule- 2>&1) &&
 	tap OK "dry_run rule: local recipient passes, relay attempt still refused" ||
 	tap FAIL "dry_run rule: local recipient passes, relay attempt still refused" "$out"
-sleep 0.2
+wait_log "qid=dryrule-2 " >/dev/null
 grep -F "qid=dryrule-1 " "$log" | grep -q "action=accept .*dry_run=yes dry_run_rule=trial-helo dry_run_action=reject" &&
 	tap OK "... the trial rule is logged with dry_run=yes" ||
 	tap FAIL "... the trial rule is logged with dry_run=yes" "$(grep -F dryrule-1 "$log")"
