@@ -2,13 +2,13 @@
 # contrib.sh - the integration files in contrib/ are valid and say what
 # the README says (TAP). The Postfix snippet, the submission example and
 # the Sendmail .mc lines are exercised by postfix.sh and sendmail.sh; this
-# checks the systemd unit and that contrib/README.integration quotes those
+# checks the systemd unit and that README quotes those
 # files verbatim, so the documentation cannot drift from the tested files.
 
 . "$(dirname "$0")/../lib/mta.sh"
 
 UNIT=$top_srcdir/contrib/systemd/relay-milter.service
-DOC=$top_srcdir/contrib/README.integration
+DOC=$top_srcdir/README
 SNIPPET=$top_srcdir/contrib/postfix/main.cf.snippet
 MC=$top_srcdir/contrib/sendmail/relay-milter.mc
 mta_init contrib
@@ -68,7 +68,7 @@ case " $start " in
 esac
 
 # --- the README quotes the tested files verbatim --------------------------------
-# Every indented setting line of README.integration that looks like a
+# Every indented setting line of README that looks like a
 # main.cf setting or an m4 macro call must be a line of the tested file.
 check_quotes() {
 	local what=$1 file=$2 pattern=$3 line n=0 bad=
@@ -77,11 +77,11 @@ check_quotes() {
 		grep -qxF "$line" "$file" || bad="$bad|$line"
 	done < <(sed -n "s/^       *\\($pattern\\)/\\1/p" "$DOC")
 	if [ $n -gt 0 ] && [ -z "$bad" ]; then
-		tap_ok "README.integration quotes $what verbatim ($n lines)"
+		tap_ok "README quotes $what verbatim ($n lines)"
 	else
 		local IFS='|'
 		# shellcheck disable=SC2086
-		tap_fail "README.integration quotes $what verbatim" "not in $file:" ${bad#|}
+		tap_fail "README quotes $what verbatim" "not in $file:" ${bad#|}
 	fi
 }
 check_quotes "main.cf.snippet" "$SNIPPET" '\(smtpd_milters\|non_smtpd_milters\|milter_[a-z_]*\) =.*'
