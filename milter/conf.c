@@ -1,0 +1,646 @@
+/* conf.c - read, validate and compile the configuration file */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "conflist.h"
+#include "idn.h"
+#include "log.h"
+#include "rules.h"
+
+/* One load in progress: where errors go, and what is being built. */
+struct loader {
+	const char *path;
+	struct conf_errors *errs;
+	struct config *cfg;
+};
+
+typedef void (*key_fn)(struct loader *ld, const config_setting_t *s);
+
+/* One row per top-level key: its name, its libconfig type, its loader. */
+struct key {
+	const char *name;
+	int type; /* CONFIG_TYPE_*; CONFIG_TYPE_LIST accepts a list or an array */
+	key_fn load;
+};
+
+/* conf_error - record one "FILE:LINE: message" */
+void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024], *full;
+	char **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL)
+		return;
+	errs->msgs = grown;
+	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
+		return;
+	errs->msgs[errs->n++] = full;
+}
+
+void conf_errors_free(struct conf_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+/* setting_file - the file a setting came from (it may be @include'd) */
+static const char *setting_file(const struct loader *ld, const config_setting_t *s)
+{
+	const char *f = config_setting_source_file(s);
+
+	return f ? f : ld->path;
+}
+
+/* bad - report a problem with one setting, at its own file and line */
+static void bad(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void bad(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_error(ld->errs, setting_file(ld, s), (int)config_setting_source_line(s), "%s", msg);
+}
+
+/* type_name - how a libconfig type is called in messages */
+static const char *type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "true or false";
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	}
+	return "?";
+}
+
+/* type_ok - does the setting have the type a key wants? */
+static bool type_ok(const config_setting_t *s, int want)
+{
+	int t = config_setting_type(s);
+
+	if (want == CONFIG_TYPE_LIST)
+		return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY;
+	return t == want;
+}
+
+/* copy_string - replace *dst with a copy of the setting's string */
+static void copy_string(struct loader *ld, const config_setting_t *s, char **dst)
+{
+	free(*dst);
+	if ((*dst = strdup(config_setting_get_string(s))) == NULL)
+		bad(ld, s, "out of memory");
+}
+
+/* --- list keys: each element a value, or "/file" with one value a line --- */
+
+typedef int (*add_fn)(void *ctx, const char *entry, const char **why);
+
+/* load_list - feed every element (and every line of every named file) to add */
+static void load_list(struct loader *ld, const config_setting_t *s, add_fn add, void *ctx)
+{
+	int n = config_setting_length(s);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v, *why = NULL;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			bad(ld, e, "%s: each element must be a string", config_setting_name(s));
+			continue;
+		}
+		v = config_setting_get_string(e);
+		if (v[0] == '/')
+			conflist_read(v, setting_file(ld, e), (int)config_setting_source_line(e), add,
+			    ctx, ld->errs);
+		else if (add(ctx, v, &why) < 0)
+			bad(ld, e, "%s: \"%s\": %s", config_setting_name(s), v, why);
+	}
+}
+
+/* add_domain - a local domain, UTF-8 or A-label, with an optional leading dot */
+static int add_domain(void *ctx, const char *entry, const char **why)
+{
+	char ace[300];
+	int dot = entry[0] == '.';
+
+	ace[0] = '.';
+	if (idn_to_ascii(entry + dot, strlen(entry + dot), ace + 1, sizeof(ace) - 1, why) < 0)
+		return -1;
+	return domainset_add(ctx, ace + !dot, why);
+}
+
+static int add_network(void *ctx, const char *entry, const char **why)
+{
+	return netset_add(ctx, entry, why);
+}
+
+static void load_local_domains(struct loader *ld, const config_setting_t *s)
+{
+	load_list(ld, s, add_domain, ld->cfg->policy->local_domains);
+}
+
+static void load_trusted_networks(struct loader *ld, const config_setting_t *s)
+{
+	load_list(ld, s, add_network, ld->cfg->policy->trusted_networks);
+}
+
+static void load_own_addresses(struct loader *ld, const config_setting_t *s)
+{
+	load_list(ld, s, add_network, ld->cfg->policy->own_addresses);
+}
+
+/* --- scalar keys --- */
+
+static void load_authenticated_relay(struct loader *ld, const config_setting_t *s)
+{
+	ld->cfg->policy->authenticated_relay = config_setting_get_bool(s);
+}
+
+static void load_allow_routing_tricks(struct loader *ld, const config_setting_t *s)
+{
+	ld->cfg->policy->allow_routing_tricks = config_setting_get_bool(s);
+}
+
+static void load_no_client(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "trusted") == 0)
+		ld->cfg->policy->no_client = NO_CLIENT_TRUSTED;
+	else if (strcmp(v, "untrusted") == 0)
+		ld->cfg->policy->no_client = NO_CLIENT_UNTRUSTED;
+	else
+		bad(ld, s, "no_client_address: \"%s\": expected \"trusted\" or \"untrusted\"", v);
+}
+
+static void load_mode(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "enforce") == 0)
+		ld->cfg->policy->dry_run = false;
+	else if (strcmp(v, "dry-run") == 0)
+		ld->cfg->policy->dry_run = true;
+	else
+		bad(ld, s, "mode: \"%s\": expected \"enforce\" or \"dry-run\"", v);
+}
+
+/* socket_valid - "unix:/path", "local:/path", "inet:PORT@HOST", "inet6:PORT@HOST" */
+static bool socket_valid(const char *v)
+{
+	const char *p;
+	char *end;
+	long port;
+
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0)
+		return strchr(v, '/') != NULL && strchr(v, '/')[1] != 0;
+	if (strncmp(v, "inet:", 5) == 0)
+		p = v + 5;
+	else if (strncmp(v, "inet6:", 6) == 0)
+		p = v + 6;
+	else
+		return false;
+	if (*p < '0' || *p > '9')
+		return false;
+	port = strtol(p, &end, 10);
+	return port > 0 && port < 65536 && (*end == 0 || (*end == '@' && end[1] != 0));
+}
+
+static void load_socket(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (!socket_valid(v))
+		bad(ld, s, "socket: \"%s\": expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST", v);
+	else
+		copy_string(ld, s, &ld->cfg->settings.socket);
+}
+
+static void load_socket_mode(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	char *end;
+	unsigned long m = strtoul(v, &end, 8);
+
+	if (*v < '0' || *v > '7' || *end != 0 || m > 0777)
+		bad(ld, s, "socket_mode: \"%s\": expected an octal mode such as \"0660\"", v);
+	else
+		ld->cfg->settings.socket_mode = (mode_t)m;
+}
+
+static void load_user(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] == 0)
+		bad(ld, s, "user: must not be empty");
+	else
+		copy_string(ld, s, &ld->cfg->settings.user);
+}
+
+static void load_pidfile(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] != '/')
+		bad(ld, s, "pidfile: must be an absolute path");
+	else
+		copy_string(ld, s, &ld->cfg->settings.pidfile);
+}
+
+static void load_facility(struct loader *ld, const config_setting_t *s)
+{
+	int f = log_facility(config_setting_get_string(s));
+
+	if (f < 0)
+		bad(ld, s, "syslog_facility: \"%s\": unknown facility", config_setting_get_string(s));
+	else
+		ld->cfg->settings.syslog_facility = f;
+}
+
+/* load_reply_key - a reply template that must be a 4xx or 5xx */
+static void load_reply_key(struct loader *ld, const config_setting_t *s, struct reply *r)
+{
+	const char *why;
+
+	if (reply_parse(config_setting_get_string(s), r, &why) < 0)
+		bad(ld, s, "%s: %s", config_setting_name(s), why);
+	else if (r->code < 400)
+		bad(ld, s, "%s: a refusal needs a 4xx or 5xx code", config_setting_name(s));
+}
+
+static void load_relay_denied(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->relay_denied);
+}
+
+static void load_routing_denied(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->routing_denied);
+}
+
+static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->invalid_rcpt);
+}
+
+/* --- rules --- */
+
+/* parse_action - a rule's action word */
+static int parse_action(const char *v, enum action *out)
+{
+	static const enum action all[] = {ACTION_ACCEPT, ACTION_REJECT, ACTION_TEMPFAIL,
+	    ACTION_CONTINUE};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		if (strcmp(v, action_name(all[i])) == 0) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* load_cond - one condition of a rule, compiled through its table row */
+static void load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule)
+{
+	const char *key = config_setting_name(s), **items = NULL;
+	char (*nums)[24] = NULL;
+	const struct cond_type *type;
+	struct cond_value v = {0};
+	struct cond *c;
+	const char *why = NULL;
+	size_t bad_item = 0;
+	bool negate;
+
+	if ((type = cond_type_find(key, &negate)) == NULL) {
+		bad(ld, s, "rule \"%s\": unknown key \"%s\"", rule->name, key);
+		return;
+	}
+	if (!type_ok(s, type->wants_list ? CONFIG_TYPE_LIST : CONFIG_TYPE_BOOL)) {
+		bad(ld, s, "rule \"%s\": %s must be %s", rule->name, key,
+		    type_name(type->wants_list ? CONFIG_TYPE_LIST : CONFIG_TYPE_BOOL));
+		return;
+	}
+	v.is_list = type->wants_list;
+	if (v.is_list) {
+		v.n = (size_t)config_setting_length(s);
+		if (v.n == 0) {
+			bad(ld, s, "rule \"%s\": %s: empty list", rule->name, key);
+			return;
+		}
+		/* Integers (asn = [ 64500 ]) are handed to the row as their decimal text. */
+		items = calloc(v.n, sizeof(char *));
+		nums = calloc(v.n, sizeof(*nums));
+		if (items == NULL || nums == NULL)
+			goto out;
+		for (size_t i = 0; i < v.n; i++) {
+			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+			int t = config_setting_type(e);
+
+			if (t == CONFIG_TYPE_STRING)
+				items[i] = config_setting_get_string(e);
+			else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+				snprintf(nums[i], sizeof(nums[i]), "%lld", config_setting_get_int64(e));
+				items[i] = nums[i];
+			} else {
+				bad(ld, e, "rule \"%s\": %s: each element must be a string", rule->name, key);
+				goto out;
+			}
+		}
+	} else
+		v.flag = config_setting_get_bool(s);
+	v.items = items;
+	c = &rule->conds[rule->nconds];
+	memset(c, 0, sizeof(*c));
+	c->type = type;
+	c->negate = negate;
+	if (type->compile(c, &v, &why, &bad_item) < 0) {
+		const config_setting_t *at = v.is_list ? config_setting_get_elem(s, (unsigned)bad_item) : s;
+
+		bad(ld, at ? at : s, "rule \"%s\": %s: %s%s%s%s", rule->name, key,
+		    v.is_list ? "\"" : "", v.is_list ? items[bad_item] : "", v.is_list ? "\": " : "", why);
+		type->free(c);
+	} else
+		rule->nconds++;
+out:
+	free(items);
+	free(nums);
+}
+
+/* rule_setting - the rule's own keys (not conditions); false if s is a condition */
+static bool rule_setting(struct loader *ld, const config_setting_t *s, struct rule *rule,
+    const config_setting_t **reply)
+{
+	const char *key = config_setting_name(s);
+
+	if (strcmp(key, "name") == 0 || strcmp(key, "action") == 0) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			bad(ld, s, "rule \"%s\": %s must be a string", rule->name, key);
+		return true;
+	}
+	if (strcmp(key, "reply") == 0) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			bad(ld, s, "rule \"%s\": reply must be a string", rule->name);
+		else
+			*reply = s;
+		return true;
+	}
+	if (strcmp(key, "dry_run") == 0) {
+		if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+			bad(ld, s, "rule \"%s\": dry_run must be true or false", rule->name);
+		else
+			rule->dry_run = config_setting_get_bool(s);
+		return true;
+	}
+	return false;
+}
+
+/* load_rule_reply - a rule's reply must fit its action */
+static void load_rule_reply(struct loader *ld, const config_setting_t *s, struct rule *rule)
+{
+	const char *why;
+
+	if (rule->action != ACTION_REJECT && rule->action != ACTION_TEMPFAIL) {
+		bad(ld, s, "rule \"%s\": a reply needs action \"reject\" or \"tempfail\"", rule->name);
+		return;
+	}
+	if (reply_parse(config_setting_get_string(s), &rule->reply, &why) < 0)
+		bad(ld, s, "rule \"%s\": reply: %s", rule->name, why);
+	else if (rule->reply.code / 100 != (rule->action == ACTION_REJECT ? 5 : 4))
+		bad(ld, s, "rule \"%s\": reply code %d does not fit action \"%s\" (%s)", rule->name,
+		    rule->reply.code, action_name(rule->action),
+		    rule->action == ACTION_REJECT ? "5xx" : "4xx");
+}
+
+/* name_taken - is a rule name used by an earlier rule or the built-in core? */
+static bool name_taken(const struct policy *p, const char *name)
+{
+	static const char *const builtin[] = {"local-domain", "authenticated", "trusted-network",
+	    "default-deny"};
+
+	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
+		if (strcmp(builtin[i], name) == 0)
+			return true;
+	for (size_t i = 0; i < p->nrules; i++)
+		if (strcmp(p->rules[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* load_rule - one { name = ...; conditions...; action = ...; } group */
+static void load_rule(struct loader *ld, const config_setting_t *g, struct rule *rule)
+{
+	const config_setting_t *name = config_setting_get_member(g, "name");
+	const config_setting_t *action = config_setting_get_member(g, "action");
+	const config_setting_t *reply = NULL;
+	int n = config_setting_length(g);
+	char fallback[32];
+
+	snprintf(fallback, sizeof(fallback), "#%u", config_setting_index(g) + 1);
+	if (name != NULL && config_setting_type(name) == CONFIG_TYPE_STRING &&
+	    config_setting_get_string(name)[0] != 0) {
+		rule->name = strdup(config_setting_get_string(name));
+		if (name_taken(ld->cfg->policy, rule->name))
+			bad(ld, name, "rule \"%s\": name used twice (or by a built-in rule)", rule->name);
+	} else {
+		rule->name = strdup(fallback);
+		bad(ld, g, "rule %s: needs a name", fallback);
+	}
+	if (action == NULL)
+		bad(ld, g, "rule \"%s\": needs an action", rule->name);
+	else if (config_setting_type(action) == CONFIG_TYPE_STRING &&
+	    parse_action(config_setting_get_string(action), &rule->action) < 0)
+		bad(ld, action, "rule \"%s\": action \"%s\": expected accept, reject, tempfail or continue",
+		    rule->name, config_setting_get_string(action));
+	if ((rule->conds = calloc((size_t)n + 1, sizeof(*rule->conds))) == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+
+		if (!rule_setting(ld, s, rule, &reply))
+			load_cond(ld, s, rule);
+	}
+	if (reply != NULL)
+		load_rule_reply(ld, reply, rule);
+}
+
+static void load_rules(struct loader *ld, const config_setting_t *s)
+{
+	struct policy *p = ld->cfg->policy;
+	int n = config_setting_length(s);
+
+	if ((p->rules = calloc((size_t)n + 1, sizeof(*p->rules))) == NULL)
+		return;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			bad(ld, g, "rules: each rule must be a group { ... }");
+			continue;
+		}
+		load_rule(ld, g, &p->rules[p->nrules]);
+		p->nrules++;
+	}
+}
+
+/* Every top-level key, with its type and loader. */
+static const struct key top_keys[] = {
+	{"socket", CONFIG_TYPE_STRING, load_socket},
+	{"socket_mode", CONFIG_TYPE_STRING, load_socket_mode},
+	{"user", CONFIG_TYPE_STRING, load_user},
+	{"pidfile", CONFIG_TYPE_STRING, load_pidfile},
+	{"syslog_facility", CONFIG_TYPE_STRING, load_facility},
+	{"mode", CONFIG_TYPE_STRING, load_mode},
+	{"local_domains", CONFIG_TYPE_LIST, load_local_domains},
+	{"trusted_networks", CONFIG_TYPE_LIST, load_trusted_networks},
+	{"own_addresses", CONFIG_TYPE_LIST, load_own_addresses},
+	{"authenticated_relay", CONFIG_TYPE_BOOL, load_authenticated_relay},
+	{"allow_routing_tricks", CONFIG_TYPE_BOOL, load_allow_routing_tricks},
+	{"no_client_address", CONFIG_TYPE_STRING, load_no_client},
+	{"relay_denied_reply", CONFIG_TYPE_STRING, load_relay_denied},
+	{"routing_denied_reply", CONFIG_TYPE_STRING, load_routing_denied},
+	{"invalid_recipient_reply", CONFIG_TYPE_STRING, load_invalid_rcpt},
+	{"rules", CONFIG_TYPE_LIST, load_rules},
+};
+
+#define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
+
+/* conf_keys - every top-level key */
+const char *const *conf_keys(void)
+{
+	static const char *names[NKEYS + 1];
+
+	for (size_t i = 0; i < NKEYS; i++)
+		names[i] = top_keys[i].name;
+	return names;
+}
+
+/* load_top - dispatch one top-level setting through the key table */
+static void load_top(struct loader *ld, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(top_keys[i].name, name) != 0)
+			continue;
+		if (!type_ok(s, top_keys[i].type))
+			bad(ld, s, "%s must be %s", name, type_name(top_keys[i].type));
+		else
+			top_keys[i].load(ld, s);
+		return;
+	}
+	bad(ld, s, "unknown key \"%s\"", name);
+}
+
+/* config_new - an empty configuration with every default in place */
+static struct config *config_new(const char *path)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	cfg->path = strdup(path);
+	cfg->policy = policy_new();
+	cfg->settings.socket = strdup(CONF_DEFAULT_SOCKET);
+	cfg->settings.socket_mode = 0660;
+	cfg->settings.syslog_facility = log_facility("mail");
+	if (cfg->path == NULL || cfg->policy == NULL || cfg->settings.socket == NULL ||
+	    (cfg->policy->local_domains = domainset_new()) == NULL ||
+	    (cfg->policy->trusted_networks = netset_new()) == NULL ||
+	    (cfg->policy->own_addresses = netset_new()) == NULL) {
+		conf_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* check_file - refuse a file that others may rewrite, as OpenSMTPD does */
+static int check_file(const char *path, struct conf_errors *errs)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		conf_error(errs, path, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		conf_error(errs, path, 0, "writable by everyone: refusing to use it");
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_load - read path and compile it, whole or not at all */
+struct config *conf_load(const char *path, struct conf_errors *errs)
+{
+	struct loader ld = {path, errs, NULL};
+	const config_setting_t *root;
+	size_t before = errs->n;
+	config_t lc;
+
+	if (check_file(path, errs) < 0)
+		return NULL;
+	if ((ld.cfg = config_new(path)) == NULL) {
+		conf_error(errs, path, 0, "out of memory");
+		return NULL;
+	}
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
+		    config_error_line(&lc), "%s", config_error_text(&lc));
+	} else {
+		root = config_root_setting(&lc);
+		for (int i = 0; i < config_setting_length(root); i++)
+			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+	}
+	config_destroy(&lc);
+	if (errs->n > before) {
+		conf_free(ld.cfg);
+		return NULL;
+	}
+	domainset_finish(ld.cfg->policy->local_domains);
+	netset_finish(ld.cfg->policy->trusted_networks);
+	netset_finish(ld.cfg->policy->own_addresses);
+	ld.cfg->loaded = time(NULL);
+	return ld.cfg;
+}
+
+/* conf_free - free a configuration and everything it owns */
+void conf_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	policy_free(cfg->policy);
+	if (cfg->geo_free != NULL)
+		cfg->geo_free(cfg->geo_handle);
+	free(cfg->settings.socket);
+	free(cfg->settings.user);
+	free(cfg->settings.pidfile);
+	free(cfg->path);
+	free(cfg);
+}

@@ -1,0 +1,135 @@
+/* log.c - syslog or stderr logging, and key=value decision lines */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static bool log_stderr = true;
+
+/* log_open - to stderr when foreground, else syslog */
+void log_open(const char *ident, bool to_stderr, int facility)
+{
+	log_stderr = to_stderr;
+	if (!to_stderr)
+		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* log_facility - a syslog facility by name */
+int log_facility(const char *name)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} table[] = {
+		{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+		{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+		{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcasecmp(table[i].name, name) == 0)
+			return table[i].value;
+	return -1;
+}
+
+/* vlog - one line, whole: stderr lines are written with a single call */
+static void vlog(int prio, const char *fmt, va_list ap)
+{
+	char msg[4096];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (log_stderr) {
+		const char *tag = prio == LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "";
+
+		fprintf(stderr, "relay-milter: %s%s\n", tag, msg);
+	} else
+		syslog(prio, "%s", msg);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+void log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/* kv_put - append one byte if it fits (one byte is kept for the NUL) */
+static void kv_put(struct kvline *l, char c)
+{
+	if (l->len + 1 < sizeof(l->buf))
+		l->buf[l->len++] = c;
+}
+
+/* kv_add - append " key=value", escaped */
+void kv_add(struct kvline *l, const char *key, const char *value)
+{
+	bool quote = false;
+	const unsigned char *v;
+
+	if (value == NULL)
+		value = "";
+	for (v = (const unsigned char *)value; *v; v++)
+		if (*v == ' ' || *v == '"' || *v == '\\' || *v == '=')
+			quote = true;
+	if (value[0] == 0)
+		quote = true;
+	if (l->len > 0)
+		kv_put(l, ' ');
+	for (; *key; key++)
+		kv_put(l, *key);
+	kv_put(l, '=');
+	if (quote)
+		kv_put(l, '"');
+	for (v = (const unsigned char *)value; *v; v++) {
+		if (*v < 0x20 || *v >= 0x7f) {
+			char hex[5];
+
+			snprintf(hex, sizeof(hex), "\\x%02x", *v);
+			for (int i = 0; hex[i]; i++)
+				kv_put(l, hex[i]);
+			continue;
+		}
+		if (quote && (*v == '"' || *v == '\\'))
+			kv_put(l, '\\');
+		kv_put(l, (char)*v);
+	}
+	if (quote)
+		kv_put(l, '"');
+	l->buf[l->len] = 0;
+}
+
+/* kv_addf - kv_add with a formatted value */
+void kv_addf(struct kvline *l, const char *key, const char *fmt, ...)
+{
+	char value[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(value, sizeof(value), fmt, ap);
+	va_end(ap);
+	kv_add(l, key, value);
+}

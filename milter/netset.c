@@ -1,0 +1,319 @@
+/* netset.c - sets of IPv4/IPv6 networks as sorted, merged address ranges */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netset.h"
+
+/* A 128-bit address as two host-order halves, so ranges compare as integers. */
+struct u128 {
+	uint64_t hi, lo;
+};
+
+struct range4 {
+	uint32_t first, last;
+};
+
+struct range6 {
+	struct u128 first, last;
+};
+
+struct netset {
+	struct range4 *v4;
+	struct range6 *v6;
+	size_t n4, cap4, n6, cap6;
+	size_t added;
+	int finished;
+};
+
+/* netset_new - an empty set */
+struct netset *netset_new(void)
+{
+	return calloc(1, sizeof(struct netset));
+}
+
+/* load_be64 - eight big-endian bytes as an integer */
+static uint64_t load_be64(const uint8_t *b)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static uint32_t load_be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static int u128_cmp(struct u128 a, struct u128 b)
+{
+	if (a.hi != b.hi)
+		return a.hi < b.hi ? -1 : 1;
+	if (a.lo != b.lo)
+		return a.lo < b.lo ? -1 : 1;
+	return 0;
+}
+
+/* hostmask64 - the host-bit mask of one 64-bit half for a prefix of 0..64 bits */
+static uint64_t hostmask64(unsigned bits)
+{
+	return bits >= 64 ? 0 : bits == 0 ? UINT64_MAX : UINT64_MAX >> bits;
+}
+
+/* grow - make room for one more element in a dynamic array */
+static int grow(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 64;
+	if ((p = realloc(*arr, ncap * size)) == NULL)
+		return -1;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+/* add_v4 - append the range of addr/prefix; -1 when host bits are set */
+static int add_v4(struct netset *set, const uint8_t *b, unsigned prefix)
+{
+	uint32_t a = load_be32(b);
+	uint32_t host = prefix >= 32 ? 0 : prefix == 0 ? UINT32_MAX : UINT32_MAX >> prefix;
+
+	if (a & host)
+		return -1;
+	if (grow((void **)&set->v4, &set->cap4, set->n4, sizeof(*set->v4)) < 0)
+		return -2;
+	set->v4[set->n4].first = a;
+	set->v4[set->n4].last = a | host;
+	set->n4++;
+	return 0;
+}
+
+/* add_v6 - append the range of addr/prefix; -1 when host bits are set */
+static int add_v6(struct netset *set, const uint8_t *b, unsigned prefix)
+{
+	struct u128 a = {load_be64(b), load_be64(b + 8)};
+	uint64_t mhi = hostmask64(prefix), mlo = hostmask64(prefix > 64 ? prefix - 64 : 0);
+
+	if ((a.hi & mhi) || (a.lo & mlo))
+		return -1;
+	if (grow((void **)&set->v6, &set->cap6, set->n6, sizeof(*set->v6)) < 0)
+		return -2;
+	set->v6[set->n6].first = a;
+	set->v6[set->n6].last = (struct u128){a.hi | mhi, a.lo | mlo};
+	set->n6++;
+	return 0;
+}
+
+/* netset_add_addr - add one network given in binary form */
+int netset_add_addr(struct netset *set, const struct ipaddr *addr, unsigned prefix)
+{
+	int rc;
+
+	if (set->finished)
+		return -2;
+	if (addr->family == IPADDR_V4)
+		rc = prefix > 32 ? -1 : add_v4(set, addr->bytes, prefix);
+	else
+		rc = prefix > 128 ? -1 : add_v6(set, addr->bytes, prefix);
+	if (rc == 0)
+		set->added++;
+	return rc;
+}
+
+/* parse_prefix - strict decimal prefix length, no sign, no trailing garbage */
+static int parse_prefix(const char *s, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (*s == 0 || strlen(s) > 3)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (unsigned)(*s - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* netset_add - add a network written as text */
+int netset_add(struct netset *set, const char *text, const char **why)
+{
+	char buf[64];
+	const char *slash;
+	struct ipaddr addr;
+	unsigned prefix;
+	size_t len;
+	int v6text, rc;
+
+	slash = strchr(text, '/');
+	len = slash ? (size_t)(slash - text) : strlen(text);
+	if (len == 0 || len >= sizeof(buf)) {
+		*why = "malformed network address";
+		return -1;
+	}
+	memcpy(buf, text, len);
+	buf[len] = 0;
+	if (ipaddr_parse(buf, &addr) < 0) {
+		*why = "malformed network address";
+		return -1;
+	}
+	/* "::ffff:192.0.2.0/120" is folded to IPv4: its prefix counts from bit 96. */
+	v6text = strchr(buf, ':') != NULL;
+	if (slash == NULL)
+		prefix = addr.family == IPADDR_V4 ? 32 : 128;
+	else if (parse_prefix(slash + 1, v6text ? 128 : 32, &prefix) < 0) {
+		*why = "malformed prefix length";
+		return -1;
+	}
+	if (v6text && addr.family == IPADDR_V4) {
+		if (slash != NULL && prefix < 96) {
+			*why = "IPv4-mapped prefix shorter than 96 bits";
+			return -1;
+		}
+		if (slash != NULL)
+			prefix -= 96;
+	}
+	rc = netset_add_addr(set, &addr, prefix);
+	if (rc == -1)
+		*why = "address has bits set beyond the prefix length";
+	else if (rc < 0)
+		*why = rc == -2 && set->finished ? "set is read-only" : "out of memory";
+	return rc < 0 ? -1 : 0;
+}
+
+static int cmp_range4(const void *a, const void *b)
+{
+	const struct range4 *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int cmp_range6(const void *a, const void *b)
+{
+	const struct range6 *x = a, *y = b;
+
+	return u128_cmp(x->first, y->first);
+}
+
+/* merge4 - collapse sorted ranges that overlap or touch */
+static size_t merge4(struct range4 *r, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (r[out].last == UINT32_MAX || r[i].first <= r[out].last + 1) {
+			if (r[i].last > r[out].last)
+				r[out].last = r[i].last;
+		} else
+			r[++out] = r[i];
+	}
+	return n ? out + 1 : 0;
+}
+
+/* u128_succ - a+1, saturating at the top */
+static struct u128 u128_succ(struct u128 a)
+{
+	if (a.lo != UINT64_MAX)
+		return (struct u128){a.hi, a.lo + 1};
+	if (a.hi != UINT64_MAX)
+		return (struct u128){a.hi + 1, 0};
+	return a;
+}
+
+static size_t merge6(struct range6 *r, size_t n)
+{
+	size_t out = 0;
+
+	for (size_t i = 1; i < n; i++) {
+		if (u128_cmp(r[i].first, u128_succ(r[out].last)) <= 0) {
+			if (u128_cmp(r[i].last, r[out].last) > 0)
+				r[out].last = r[i].last;
+		} else
+			r[++out] = r[i];
+	}
+	return n ? out + 1 : 0;
+}
+
+/* netset_finish - sort and merge; the set is read-only afterwards */
+void netset_finish(struct netset *set)
+{
+	if (set->finished)
+		return;
+	if (set->n4)
+		qsort(set->v4, set->n4, sizeof(*set->v4), cmp_range4);
+	if (set->n6)
+		qsort(set->v6, set->n6, sizeof(*set->v6), cmp_range6);
+	set->n4 = merge4(set->v4, set->n4);
+	set->n6 = merge6(set->v6, set->n6);
+	set->finished = 1;
+}
+
+/* contains4 - binary search for the last range starting at or below a */
+static bool contains4(const struct range4 *r, size_t n, uint32_t a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (r[mid].first <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && a <= r[lo - 1].last;
+}
+
+static bool contains6(const struct range6 *r, size_t n, struct u128 a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (u128_cmp(r[mid].first, a) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && u128_cmp(a, r[lo - 1].last) <= 0;
+}
+
+/* netset_contains - is addr inside any network of the set? */
+bool netset_contains(const struct netset *set, const struct ipaddr *addr)
+{
+	if (set == NULL || addr == NULL)
+		return false;
+	if (addr->family == IPADDR_V4)
+		return contains4(set->v4, set->n4, load_be32(addr->bytes));
+	return contains6(set->v6, set->n6,
+	    (struct u128){load_be64(addr->bytes), load_be64(addr->bytes + 8)});
+}
+
+size_t netset_count(const struct netset *set)
+{
+	return set->added;
+}
+
+size_t netset_memory(const struct netset *set)
+{
+	return sizeof(*set) + set->cap4 * sizeof(*set->v4) + set->cap6 * sizeof(*set->v6);
+}
+
+void netset_free(struct netset *set)
+{
+	if (set == NULL)
+		return;
+	free(set->v4);
+	free(set->v6);
+	free(set);
+}
