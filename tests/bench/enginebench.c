@@ -430,34 +430,32 @@ eb_time_nets(const struct netset *set, const struct ipaddr *q, bool want)
 enum eb_case { EB_LOCAL, EB_TRUSTED, EB_DENIED, EB_NCASE };
 static const char *const eb_case_names[EB_NCASE] = { "local", "trusted", "denied" };
 
-/* eb_time_decide - median ns per policy_decide for one case */
+/*
+ * eb_time_decide - median ns per policy_decide for one case. The facts of
+ * consecutive decisions lie next to each other in memory, as a recipient
+ * the MTA just sent is hot in cache; the tables are what is probed at random.
+ */
 static double
 eb_time_decide(const struct policy *p, const struct eb_domains *d, const struct eb_nets *t,
     enum eb_case which)
 {
-	enum { NDQ = EB_NQ / 4 };
-	char **rcpt = eb_xmalloc(NDQ * sizeof(*rcpt));
-	const struct ipaddr **client = eb_xmalloc(NDQ * sizeof(*client));
+	enum { NDQ = EB_NQ / 4, RLEN = 128 };
+	char *rcpt = eb_xmalloc((size_t) NDQ * RLEN);
+	struct ipaddr *client = eb_xmalloc(NDQ * sizeof(*client));
 	uint64_t r[EB_ROUNDS];
 	enum action want = which == EB_DENIED ? ACTION_REJECT : ACTION_ACCEPT;
 	size_t i, wrong = 0;
 	unsigned k;
-	char buf[320];
 
 	for (i = 0; i < NDQ; i++) {
 		size_t j = eb_rand() % EB_NQ;
 
-		if (which == EB_LOCAL)
-			snprintf(buf, sizeof(buf), "<user%zu@%s>", i, d->q_exact[j]);
-		else
-			snprintf(buf, sizeof(buf), "<user%zu@%s>", i, d->q_miss[j]);
-		rcpt[i] = strdup(buf);
-		if (rcpt[i] == NULL)
-			eb_die("strdup");
+		snprintf(rcpt + i * RLEN, RLEN, "<user%zu@%s>", i,
+		    which == EB_LOCAL ? d->q_exact[j] : d->q_miss[j]);
 		if (which == EB_TRUSTED)
-			client[i] = (i & 1) ? &t->q_hit6[j] : &t->q_hit4[j];
+			client[i] = (i & 1) ? t->q_hit6[j] : t->q_hit4[j];
 		else
-			client[i] = (i & 1) ? &t->q_miss6[j] : &t->q_miss4[j];
+			client[i] = (i & 1) ? t->q_miss6[j] : t->q_miss4[j];
 	}
 	for (k = 0; k < EB_ROUNDS; k++) {
 		uint64_t t0 = eb_now();
@@ -468,10 +466,10 @@ eb_time_decide(const struct policy *p, const struct eb_domains *d, const struct 
 			struct verdict v;
 
 			memset(&f, 0, sizeof(f));
-			f.client = client[i];
+			f.client = &client[i];
 			f.helo = "client.example";
 			f.sender = "<sender@remote.example>";
-			f.rcpt = rcpt[i];
+			f.rcpt = rcpt + i * RLEN;
 			policy_decide(p, &f, &v, NULL);
 			ok += v.action == want;
 		}
@@ -482,8 +480,6 @@ eb_time_decide(const struct policy *p, const struct eb_domains *d, const struct 
 	if (wrong != 0)
 		fprintf(stderr, "enginebench: %s decisions: %zu of %d verdicts wrong\n",
 		    eb_case_names[which], wrong, NDQ);
-	for (i = 0; i < NDQ; i++)
-		free(rcpt[i]);
 	free(rcpt);
 	free(client);
 	return (double) eb_median(r, EB_ROUNDS) / NDQ;
