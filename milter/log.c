@@ -7,6 +7,8 @@
 
 #include "log.h"
 
+#define KV_VALUE_MAX 200 /* bytes of one value kept in a log line */
+
 static bool log_stderr = true;
 
 /* log_open - to stderr when foreground, else syslog */
@@ -105,6 +107,13 @@ void kv_add(struct kvline *l, const char *key, const char *value)
 	if (quote)
 		kv_put(l, '"');
 	for (v = (const unsigned char *)value; *v; v++) {
+		if (v - (const unsigned char *)value >= KV_VALUE_MAX) {
+			/* a hostile value must not push the verdict off the line */
+			kv_put(l, '.');
+			kv_put(l, '.');
+			kv_put(l, '.');
+			break;
+		}
 		if (*v < 0x20 || *v >= 0x7f) {
 			char hex[5];
 

@@ -26,7 +26,8 @@ struct kvline {
 /*
  * kv_add - append " key=value". Values come from the network: anything
  * outside printable ASCII is written \xHH, and a value with a space, quote
- * or backslash is double-quoted, so every line splits the same way.
+ * or backslash is double-quoted, so every line splits the same way; a
+ * value longer than 200 bytes is cut and ends in "...".
  */
 void kv_add(struct kvline *line, const char *key, const char *value);
 

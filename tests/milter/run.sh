@@ -1,0 +1,108 @@
+#!/bin/sh
+# run.sh - milter-protocol tests: the real daemon on a private unix socket,
+# driven by miltertest (a third-party MTA-side client). Every Lua script is
+# one TAP test; every recipient verdict it expects is a second TAP test,
+# checked against the daemon's own decision log line.
+set -u
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${MILTERTEST:=$(command -v miltertest || true)}"
+here="$top_srcdir/tests/milter"
+milter="$top_builddir/milter/relay-milter"
+
+if [ -z "$MILTERTEST" ] || [ ! -x "$MILTERTEST" ]; then
+	echo "1..0 # SKIP miltertest not installed (apt-get install miltertest)"
+	exit 0
+fi
+
+work=$(mktemp -d /tmp/rm-milter.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+sock="$work/milter.sock"
+conf="$work/relay-milter.conf"
+log="$work/milter.log"
+cp "$here/test.conf" "$conf"
+chmod 644 "$conf"
+"$milter" -f -c "$conf" -s "unix:$sock" 2>"$log" &
+pid=$!
+for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+
+n=0
+failed=0
+tap() { # tap OK|FAIL description [detail]
+	n=$((n + 1))
+	if [ "$1" = OK ]; then
+		echo "ok $n - $2"
+	else
+		failed=$((failed + 1))
+		echo "not ok $n - $2"
+		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
+	fi
+}
+
+# check_expect - every key=value of an EXPECT line is on the log line of its qid
+check_expect() {
+	qid=$1; shift
+	line=$(grep -F " qid=$qid " "$log" | head -1)
+	[ -z "$line" ] && line=$(grep -F "qid=$qid " "$log" | head -1)
+	[ -n "$line" ] || { echo "no decision logged for qid=$qid"; return 1; }
+	for kv in "$@"; do
+		case " $line " in *" $kv "*) ;; *) echo "want $kv in: $line"; return 1 ;; esac
+	done
+}
+
+for script in "$here"/*.lua; do
+	name=$(basename "$script" .lua)
+	[ "$name" = lib ] && continue
+	out=$("$MILTERTEST" -D SOCKET="unix:$sock" -D LIB="$here/lib.lua" -D SCRIPT="$name-" \
+		-s "$script" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && kill -0 "$pid" 2>/dev/null; then
+		tap OK "$name: milter replies"
+	else
+		tap FAIL "$name: milter replies (exit $rc)" "$(printf '%s\n' "$out" | tail -5)"
+	fi
+	sleep 0.2 # let the last decision reach the log
+	# shellcheck disable=SC2086
+	printf '%s\n' "$out" | sed -n 's/^EXPECT //p' >"$work/expect"
+	bad=0
+	total=0
+	detail=
+	while read -r first rest; do
+		total=$((total + 1))
+		# shellcheck disable=SC2086
+		if ! why=$(check_expect "${first#qid=}" $rest); then
+			bad=$((bad + 1))
+			[ $bad -le 3 ] && detail="$detail$why
+"
+		fi
+	done <"$work/expect"
+	if [ $total -gt 0 ] && [ $bad -eq 0 ]; then
+		tap OK "$name: $total decisions logged as expected"
+	else
+		tap FAIL "$name: $bad of $total decisions not as expected" "$detail"
+	fi
+done
+
+# Clean shutdown on SIGTERM.
+kill -TERM "$pid"
+stopped=FAIL
+for _ in $(seq 100); do
+	kill -0 "$pid" 2>/dev/null || { stopped=OK; break; }
+	sleep 0.1
+done
+wait "$pid" 2>/dev/null
+rc=$?
+[ $stopped = OK ] && [ $rc -ne 0 ] && stopped=FAIL
+tap $stopped "clean shutdown on SIGTERM (exit $rc)"
+pid=
+grep -q "relay-milter stopping" "$log" && tap OK "shutdown logged" || tap FAIL "shutdown logged"
+
+echo "1..$n"
+[ $failed -eq 0 ]
