@@ -104,6 +104,7 @@ struct ml_opts {
 	bool expect;
 	bool keyval;
 	bool strict;                     /* -V: check for stray replies at QUIT */
+	bool pretend;                    /* -P: follow the expected verdicts' path */
 	unsigned per_session;            /* messages per SMTP session */
 	unsigned timeout;                /* seconds to wait for a reply */
 	uint64_t seed;
@@ -484,7 +485,7 @@ ml_usage(void)
 "usage: milterload -s SOCKET [-c CONC] [-d SECONDS | -n TRANSACTIONS] [-r RCPTS]\n"
 "                  [-m local=60,remote=30,auth=10,trusted=0] [-L DOMAIN|/FILE]...\n"
 "                  [-R DOMAIN|/FILE]... [-a CIDR|/FILE]... [-t CIDR|/FILE]...\n"
-"                  [-M reuse|conn] [-x MSGS] [-T TIMEOUT] [-S SEED] [-e] [-k] [-v] [-V]\n"
+"                  [-M reuse|conn] [-x MSGS] [-T TIMEOUT] [-S SEED] [-e] [-k] [-v] [-V] [-P]\n"
 "  -s  unix:/path, inet:PORT@127.0.0.1 or inet6:PORT@[::1] (loopback only)\n"
 "  -c  concurrent connections (threads), default 1\n"
 "  -d  run for SECONDS (default 5), or -n: run exactly TRANSACTIONS\n"
@@ -497,7 +498,9 @@ ml_usage(void)
 "  -x  messages per SMTP session, default 1\n"
 "  -e  check verdicts: local/auth/trusted continue or accept, remote 5xx\n"
 "  -k  also print one key=value line for scripts\n"
-"  -V  protocol self-check: after QUIT the milter must close with no stray reply\n", stderr);
+"  -V  protocol self-check: after QUIT the milter must close with no stray reply\n"
+"  -P  end each message as the expected verdicts would (remote: ABORT), whatever\n"
+"      the replies: drives a baseline milter along relay-milter's protocol path\n", stderr);
 	exit(2);
 }
 
@@ -515,7 +518,7 @@ ml_parse_args(int argc, char **argv)
 	opts.timeout = 10;
 	opts.seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
 	ml_parse_mix("local=60,remote=30,auth=10");
-	while ((ch = getopt(argc, argv, "s:c:d:n:r:m:L:R:a:t:M:x:T:S:ekvVh")) != -1) {
+	while ((ch = getopt(argc, argv, "s:c:d:n:r:m:L:R:a:t:M:x:T:S:ekvVPh")) != -1) {
 		switch (ch) {
 		case 's':
 			opts.socket = optarg;
@@ -584,6 +587,9 @@ ml_parse_args(int argc, char **argv)
 			break;
 		case 'V':
 			opts.strict = true;
+			break;
+		case 'P':
+			opts.pretend = true;
 			break;
 		default:
 			ml_usage();
@@ -1139,6 +1145,11 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 				    ml_class_names[cls], addr, rcptaddr, ml_reply_names[kind],
 				    r == SMFIR_REPLYCODE ? (const char *) c->pkt : "");
 		}
+		/* -P: a baseline milter that decides nothing is driven along the
+		 * path the expected verdicts would take (ABORT for a refused
+		 * message), so both milters see the same round trips */
+		if (opts.pretend)
+			kind = cls == ML_REMOTE ? MR_5XX : MR_CONTINUE;
 		if (kind == MR_CONTINUE || kind == MR_NOREPLY || kind == MR_ACCEPT)
 			accepted++;
 		/* accept/discard end the milter's part of this message: the MTA
