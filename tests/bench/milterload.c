@@ -423,7 +423,7 @@ ml_add_list(const char *opt, const char *arg, struct ml_ranges *ranges,
 			} else {
 				/* ".example.com" entries mean subdomains: use a host in it */
 				if (e[0] == '.') {
-					char host[300];
+					char host[sizeof(line) + 3];
 
 					snprintf(host, sizeof(host), "mx%s", e);
 					ml_domains_push(domains, host);
