@@ -870,7 +870,7 @@ mc_macros(struct ml_conn *c, int stage, char cmd, const char *const *pairs)
 	return mc_put(c, SMFIC_MACRO, buf, off);
 }
 
-/* Final replies end a step; the others (progress, EOM actions) precede one. */
+/* mc_is_final - final replies end a step; progress and EOM actions precede one */
 static bool
 mc_is_final(char cmd)
 {
@@ -1016,9 +1016,11 @@ ml_pick_addr(struct ml_worker *w, const struct ml_ranges *rs, char *buf, size_t 
 	return r->family == AF_INET ? SMFIA_INET : SMFIA_INET6;
 }
 
-/* ml_step - send a command (after its macros) and, unless the milter said it
+/*
+ * ml_step - send a command (after its macros) and, unless the milter said it
  * never replies to it, wait for the reply. Returns the reply, 'n' for none,
- * 0 on error. */
+ * 0 on error.
+ */
 static char
 ml_step(struct ml_conn *c, char cmd, const void *data, size_t len, uint32_t nr_flag)
 {
