@@ -49,10 +49,24 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/relay-bench.XXXXXX")
 null_pid=
 relay_pid=
 
-# cleanup - stop what we started, even after a failure
+# alive PID - running, and not merely a zombie waiting for us to reap it
+alive() {
+	[ -r "/proc/$1/status" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# cleanup - stop what we started, even after a failure; libmilter may take
+# a few seconds to wind its threads down, so TERM, wait, then KILL
 cleanup() {
 	for p in $null_pid $relay_pid; do
 		kill "$p" 2>/dev/null || true
+	done
+	for p in $null_pid $relay_pid; do
+		i=0
+		while alive "$p" && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$p" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
 	rm -rf "$work"
