@@ -268,7 +268,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
 	cat "$rows"
 	echo
-	echo "Engine alone (enginebench; ns per lookup or decision, median of 7 rounds):"
+	echo "Engine alone (enginebench; CPU ns per lookup or decision, median of 9 rounds; load times in CPU time):"
 	echo
 	printf '%s\n' "$engine"
 } > "$OUT"
