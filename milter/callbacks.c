@@ -1,5 +1,7 @@
 /* callbacks.c - the libmilter callbacks: collect facts, ask the engine, answer */
 #include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +43,56 @@ static void copy_field(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src ? src : "");
 }
 
+/*
+ * SMFIC_QUIT_NC ends an SMTP session but keeps the milter connection:
+ * libmilter calls xxfi_close (we free the state) and then xxfi_connect
+ * for the next session without negotiating again. The no-reply flags
+ * agreed at negotiation still hold for the connection, so they are kept
+ * here, by context, in a small direct-mapped table: every connection
+ * negotiates first and overwrites its slot, so a matching key is always
+ * this connection's own entry; a slot taken by another context only costs
+ * the replies (libmilter turns a reply into none and logs it), never a
+ * missing one.
+ */
+#define NR_SLOTS 1024
+static struct {
+	const SMFICTX *ctx;
+	unsigned long noreply;
+} nr_slots[NR_SLOTS];
+static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* nr_slot - the slot a context hashes to */
+static size_t nr_slot(const SMFICTX *ctx)
+{
+	uintptr_t v = (uintptr_t)ctx;
+
+	return (size_t)((v >> 4) ^ (v >> 14)) & (NR_SLOTS - 1);
+}
+
+/* nr_remember - keep the no-reply flags negotiated on this context */
+static void nr_remember(const SMFICTX *ctx, unsigned long noreply)
+{
+	size_t i = nr_slot(ctx);
+
+	pthread_mutex_lock(&nr_lock);
+	nr_slots[i].ctx = ctx;
+	nr_slots[i].noreply = noreply;
+	pthread_mutex_unlock(&nr_lock);
+}
+
+/* nr_recall - the flags negotiated on this context, 0 when unknown */
+static unsigned long nr_recall(const SMFICTX *ctx)
+{
+	size_t i = nr_slot(ctx);
+	unsigned long nr = 0;
+
+	pthread_mutex_lock(&nr_lock);
+	if (nr_slots[i].ctx == ctx)
+		nr = nr_slots[i].noreply;
+	pthread_mutex_unlock(&nr_lock);
+	return nr;
+}
+
 /* conn_get - this connection's state, created on first use */
 static struct conn *conn_get(SMFICTX *ctx)
 {
@@ -51,6 +103,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 			free(c);
 			return NULL;
 		}
+		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
 	}
 	if (c != NULL && c->snap == NULL)
 		c->snap = snapshot_acquire();
@@ -100,6 +153,7 @@ static sfsistat rm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf3 = 0;
 	if (c != NULL)
 		c->noreply = *pf1 & noreply;
+	nr_remember(ctx, *pf1 & noreply);
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		for (size_t i = 0; i < sizeof(wanted_macros) / sizeof(wanted_macros[0]); i++)
 			smfi_setsymlist(ctx, wanted_macros[i].stage, (char *)wanted_macros[i].macros);
