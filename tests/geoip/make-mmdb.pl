@@ -1,0 +1,90 @@
+#!/usr/bin/perl
+# make-mmdb.pl - write the small MaxMind DB files the tests use, into DIR:
+#   country.mmdb   GeoLite2-Country layout (country, registered_country,
+#                  represented_country records with iso_code)
+#   asn.mmdb       GeoLite2-ASN layout (autonomous_system_number)
+#   corrupt.mmdb   a copy of country.mmdb whose search tree is garbled: it
+#                  opens, but every lookup fails (the tempfail case)
+# Only documentation and test address ranges are used. Nothing is downloaded.
+# Usage: make-mmdb.pl DIR
+use strict;
+use warnings;
+use MaxMind::DB::Writer::Tree;
+
+my $dir = shift @ARGV or die "usage: $0 DIR\n";
+
+my %types = (
+	country                        => 'map',
+	registered_country             => 'map',
+	represented_country            => 'map',
+	iso_code                       => 'utf8_string',
+	names                          => 'map',
+	en                             => 'utf8_string',
+	autonomous_system_number       => 'uint32',
+	autonomous_system_organization => 'utf8_string',
+);
+
+# tree - an empty tree of one database type, documentation ranges allowed
+sub tree {
+	my ($type) = @_;
+	return MaxMind::DB::Writer::Tree->new(
+		ip_version               => 6,
+		record_size              => 24,
+		database_type            => $type,
+		languages                => ['en'],
+		description              => { en => "relay-milter test data ($type)" },
+		map_key_type_callback    => sub { $types{ $_[0] } },
+		remove_reserved_networks => 0,
+		alias_ipv6_to_ipv4       => 1,
+	);
+}
+
+# write_tree - write atomically, so a test never sees half a file
+sub write_tree {
+	my ($tree, $name) = @_;
+	my $tmp = "$dir/$name.tmp";
+	open my $fh, '>:raw', $tmp or die "$tmp: $!\n";
+	$tree->write_tree($fh);
+	close $fh or die "$tmp: $!\n";
+	rename $tmp, "$dir/$name" or die "$dir/$name: $!\n";
+}
+
+my $c = tree('GeoLite2-Country');
+# located and registered in the same country
+$c->insert_network('203.0.113.0/25', { country => { iso_code => 'GB' },
+	registered_country => { iso_code => 'GB' } });
+$c->insert_network('203.0.113.128/25', { country => { iso_code => 'NG' },
+	registered_country => { iso_code => 'NG' } });
+# only the registered country is known: the fallback
+$c->insert_network('198.51.100.0/25', { registered_country => { iso_code => 'US' } });
+# located in DE, represents US (a base abroad): DE counts
+$c->insert_network('198.51.100.128/25', { country => { iso_code => 'DE' },
+	registered_country => { iso_code => 'DE' }, represented_country => { iso_code => 'US' } });
+# IPv6
+$c->insert_network('2001:db8:2::/48', { country => { iso_code => 'FR' },
+	registered_country => { iso_code => 'FR' } });
+# listed, but without any country (continent-only entries exist)
+$c->insert_network('2001:db8:3::/48', { names => { en => 'nowhere' } });
+write_tree($c, 'country.mmdb');
+
+my $a = tree('GeoLite2-ASN');
+$a->insert_network('203.0.113.0/25', { autonomous_system_number => 64500,
+	autonomous_system_organization => 'Example Net A' });
+$a->insert_network('203.0.113.128/25', { autonomous_system_number => 64501,
+	autonomous_system_organization => 'Example Net B' });
+$a->insert_network('198.51.100.0/24', { autonomous_system_number => 64502,
+	autonomous_system_organization => 'Example Net C' });
+$a->insert_network('2001:db8:2::/48', { autonomous_system_number => 4200000000,
+	autonomous_system_organization => 'Example Net D' });
+write_tree($a, 'asn.mmdb');
+
+# corrupt.mmdb: the first node's two records point far beyond the data
+# section, so every lookup reports a corrupt search tree.
+open my $in, '<:raw', "$dir/country.mmdb" or die "$dir/country.mmdb: $!\n";
+my $bytes = do { local $/; <$in> };
+close $in;
+substr($bytes, 0, 6) = "\xff" x 6;
+open my $out, '>:raw', "$dir/corrupt.mmdb.tmp" or die "$dir/corrupt.mmdb.tmp: $!\n";
+print $out $bytes;
+close $out or die "$dir/corrupt.mmdb.tmp: $!\n";
+rename "$dir/corrupt.mmdb.tmp", "$dir/corrupt.mmdb" or die "$dir/corrupt.mmdb: $!\n";
