@@ -5,8 +5,12 @@
  */
 #include <check.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "conf.h"
 #include "fakegeo.h"
 #include "policy.h"
 #include "testpolicy.h"
@@ -301,6 +305,53 @@ START_TEST(test_geo_always_looked_up)
 }
 END_TEST
 
+
+/* users and users_file load into one table; a login's lines add up. */
+START_TEST(test_config)
+{
+	static const char text[] =
+	    "users = ( { login = \"alice\"; senders = [ \"@example.org\" ]; },\n"
+	    "  { login = \"bulk\"; relay = false; } );\n"
+	    "users_file = \"" TEST_SRCDIR "/conf/lists/users.txt\";\n"
+	    "sender_ownership = \"authenticated\";\n"
+	    "null_sender_authenticated = \"reject\";\n";
+	struct conf_errors errs = {0};
+	const struct users *set;
+	struct config *cfg;
+	struct addr a;
+	char path[64];
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/rm-users-XXXXXX");
+	ck_assert((fd = mkstemp(path)) >= 0);
+	fchmod(fd, 0644);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	cfg = conf_load(path, &errs);
+	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	set = cfg->policy->users;
+	ck_assert_uint_eq(users_count(set), 4);
+	ck_assert(cfg->policy->sender_ownership == SENDER_OWNERSHIP_AUTHENTICATED &&
+	    cfg->policy->null_sender_reject);
+	ck_assert(!users_find(set, "bulk")->relay);
+	addr_parse("<x@example.org>", &a);
+	ck_assert(users_owns(set, users_find(set, "alice"), &a));
+	addr_parse("<alice.smith@example.com>", &a);
+	ck_assert(users_owns(set, users_find(set, "alice"), &a));
+	addr_parse("<z@bob.example>", &a);
+	ck_assert(users_owns(set, users_find(set, "bob@example.com"), &a));
+	addr_parse("<bob@example.com>", &a);
+	ck_assert(users_owns(set, users_find(set, "bob@example.com"), &a));
+	addr_parse("<support@example.com>", &a);
+	ck_assert(users_owns(set, users_find(set, "shared"), &a));
+	ck_assert(!users_owns(set, users_find(set, "alice"), &a));
+	conf_free(cfg);
+	unlink(path);
+}
+END_TEST
+
 static Suite *users_suite(void)
 {
 	Suite *s = suite_create("users");
@@ -312,6 +363,7 @@ static Suite *users_suite(void)
 	tcase_add_loop_test(tc, test_relay_limits, 0, sizeof(relay_rows) / sizeof(relay_rows[0]));
 	tcase_add_test(tc, test_relay_off);
 	tcase_add_test(tc, test_geo_always_looked_up);
+	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
