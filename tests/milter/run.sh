@@ -125,8 +125,11 @@ if /usr/bin/perl "$top_srcdir/tests/geoip/make-mmdb.pl" "$work/geoip" 2>"$work/p
 	start_milter "$work/users.conf" users
 	run_scripts "$here/users"
 	kill -TERM "$pid"
-	wait "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
 	pid=
+	[ $rc -eq 0 ] && tap OK "users: clean shutdown (exit 0)" ||
+		tap FAIL "users: clean shutdown (exit $rc)" "$(tail -5 "$log")"
 else
 	tap FAIL "users: write the GeoIP test databases" "$(cat "$work/perl.err")"
 fi
