@@ -76,9 +76,9 @@ static const struct {
 	int stage;
 	const char *macros;
 } wanted_macros[] = {
-	{SMFIM_CONNECT, "j _ {daemon_addr} {if_addr} {client_addr}"},
+	{SMFIM_CONNECT, "{daemon_addr} {if_addr}"},
 	{SMFIM_ENVFROM, "i {auth_authen}"},
-	{SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer} {rcpt_host}"},
+	{SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer}"},
 };
 
 /* rm_negotiate - ask for the steps and macros we use, and nothing else */

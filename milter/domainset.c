@@ -29,7 +29,12 @@ struct domainset {
 	int finished;
 };
 
-/* hash_name - FNV-1a over an already lower-cased name */
+/*
+ * hash_name - FNV-1a over an already lower-cased name, then a final mix:
+ * names that differ only in their last characters ("d1.example",
+ * "d2.example") otherwise land in neighbouring slots, and linear probing
+ * turns that into long runs.
+ */
 static uint32_t hash_name(const char *s, size_t len)
 {
 	uint32_t h = 2166136261u;
@@ -38,7 +43,12 @@ static uint32_t hash_name(const char *s, size_t len)
 		h ^= (uint8_t)s[i];
 		h *= 16777619u;
 	}
-	return h | 1; /* never 0, so comparisons can skip empty slots cheaply */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h | 1; /* never 0 */
 }
 
 static char lower(char c)
@@ -192,11 +202,13 @@ int domainset_add(struct domainset *set, const char *text, const char **why)
 		}
 		s->hash = h;
 		s->len = (uint8_t)len;
-		if (++set->used * 2 > set->mask + 1 && rehash(set) < 0) {
-			*why = "out of memory";
-			return -1;
+		if (++set->used * 2 > set->mask + 1) {
+			if (rehash(set) < 0) {
+				*why = "out of memory";
+				return -1;
+			}
+			s = find_slot(set, name, len, h); /* the slot moved */
 		}
-		s = find_slot(set, name, len, h);
 	}
 	s->flags |= flag;
 	set->added++;

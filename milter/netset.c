@@ -243,6 +243,17 @@ static size_t merge6(struct range6 *r, size_t n)
 	return n ? out + 1 : 0;
 }
 
+/* shrink - give back what merging freed; keep the old array if realloc fails */
+static void shrink(void **arr, size_t *cap, size_t n, size_t size)
+{
+	void *p;
+
+	if (n == 0 || n == *cap || (p = realloc(*arr, n * size)) == NULL)
+		return;
+	*arr = p;
+	*cap = n;
+}
+
 /* netset_finish - sort and merge; the set is read-only afterwards */
 void netset_finish(struct netset *set)
 {
@@ -254,6 +265,8 @@ void netset_finish(struct netset *set)
 		qsort(set->v6, set->n6, sizeof(*set->v6), cmp_range6);
 	set->n4 = merge4(set->v4, set->n4);
 	set->n6 = merge6(set->v6, set->n6);
+	shrink((void **)&set->v4, &set->cap4, set->n4, sizeof(*set->v4));
+	shrink((void **)&set->v6, &set->cap6, set->n6, sizeof(*set->v6));
 	set->finished = 1;
 }
 
