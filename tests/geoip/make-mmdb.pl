@@ -3,15 +3,20 @@
 #   country.mmdb   GeoLite2-Country layout (country, registered_country,
 #                  represented_country records with iso_code)
 #   asn.mmdb       GeoLite2-ASN layout (autonomous_system_number)
+#   city.mmdb      a City layout (city, location, ...) typed DBIP-City-Lite
 #   corrupt.mmdb   a copy of country.mmdb whose search tree is garbled: it
 #                  opens, but every lookup fails (the tempfail case)
 # Only documentation and test address ranges are used. Nothing is downloaded.
-# Usage: make-mmdb.pl DIR
+# With "swapped", 203.0.113.0/25 and 203.0.113.128/25 trade countries (GB and
+# NG): the reload test replaces country.mmdb with that, as geoipupdate would.
+# Usage: make-mmdb.pl DIR [swapped]
 use strict;
 use warnings;
 use MaxMind::DB::Writer::Tree;
 
-my $dir = shift @ARGV or die "usage: $0 DIR\n";
+my $dir = shift @ARGV or die "usage: $0 DIR [swapped]\n";
+my $swapped = (shift(@ARGV) // "") eq "swapped";
+my ($low, $high) = $swapped ? ("NG", "GB") : ("GB", "NG");
 
 my %types = (
 	country                        => 'map',
@@ -22,6 +27,12 @@ my %types = (
 	en                             => 'utf8_string',
 	autonomous_system_number       => 'uint32',
 	autonomous_system_organization => 'utf8_string',
+	city                           => 'map',
+	continent                      => 'map',
+	code                           => 'utf8_string',
+	location                       => 'map',
+	latitude                       => 'double',
+	longitude                      => 'double',
 );
 
 # tree - an empty tree of one database type, documentation ranges allowed
@@ -51,10 +62,10 @@ sub write_tree {
 
 my $c = tree('GeoLite2-Country');
 # located and registered in the same country
-$c->insert_network('203.0.113.0/25', { country => { iso_code => 'GB' },
-	registered_country => { iso_code => 'GB' } });
-$c->insert_network('203.0.113.128/25', { country => { iso_code => 'NG' },
-	registered_country => { iso_code => 'NG' } });
+$c->insert_network('203.0.113.0/25', { country => { iso_code => $low },
+	registered_country => { iso_code => $low } });
+$c->insert_network('203.0.113.128/25', { country => { iso_code => $high },
+	registered_country => { iso_code => $high } });
 # only the registered country is known: the fallback
 $c->insert_network('198.51.100.0/25', { registered_country => { iso_code => 'US' } });
 # located in DE, represents US (a base abroad): DE counts
@@ -66,6 +77,13 @@ $c->insert_network('2001:db8:2::/48', { country => { iso_code => 'FR' },
 # listed, but without any country (continent-only entries exist)
 $c->insert_network('2001:db8:3::/48', { names => { en => 'nowhere' } });
 write_tree($c, 'country.mmdb');
+
+# city.mmdb: a City layout under DB-IP's type name, for the same country lookups
+my $city = tree('DBIP-City-Lite');
+$city->insert_network('203.0.113.0/24', { city => { names => { en => 'London' } },
+	continent => { code => 'EU' }, country => { iso_code => 'GB', names => { en => 'United Kingdom' } },
+	location => { latitude => 51.5, longitude => -0.12 } });
+write_tree($city, 'city.mmdb');
 
 my $a = tree('GeoLite2-ASN');
 $a->insert_network('203.0.113.0/25', { autonomous_system_number => 64500,

@@ -6,7 +6,9 @@
 #
 # Two daemons run, one after the other: tests/milter/*.lua against
 # test.conf, then tests/milter/users/*.lua against users/users.conf, which
-# uses GeoIP databases written here by tests/geoip/make-mmdb.pl.
+# uses GeoIP databases written here by tests/geoip/make-mmdb.pl; then the
+# country database is replaced, the daemon reloads, and users/reload/*.lua
+# check the new one is in use.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -124,6 +126,19 @@ if /usr/bin/perl "$top_srcdir/tests/geoip/make-mmdb.pl" "$work/geoip" 2>"$work/p
 	chmod 644 "$work/users.conf"
 	start_milter "$work/users.conf" users
 	run_scripts "$here/users"
+	# geoipupdate replaces the file (a rename); SIGUSR1 makes new connections use it.
+	mkdir "$work/geoip-new"
+	reloaded=FAIL
+	if /usr/bin/perl "$top_srcdir/tests/geoip/make-mmdb.pl" "$work/geoip-new" swapped &&
+		mv "$work/geoip-new/country.mmdb" "$work/geoip/country.mmdb" && kill -USR1 "$pid"; then
+		for _ in $(seq 50); do
+			grep -q "reload: configuration .* loaded (generation 2)" "$log" &&
+				{ reloaded=OK; break; }
+			sleep 0.1
+		done
+	fi
+	tap $reloaded "users: reload after the GeoIP database was replaced"
+	run_scripts "$here/users/reload"
 	kill -TERM "$pid"
 	wait "$pid"
 	rc=$?

@@ -16,6 +16,7 @@
 #include "rules.h"
 #include "testpolicy.h"
 #include "unit.h"
+#include "verdict_log.h"
 
 #define DB(name) TEST_GEOIPDIR "/" name
 
@@ -130,6 +131,81 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
+/* A City-layout database (here under DB-IP's type name) gives the same country. */
+START_TEST(test_city_layout)
+{
+	struct geoip *g = geoip_new();
+	struct geo_info info;
+	struct ipaddr ip;
+	char err[600];
+
+	ck_assert_msg(geoip_open_country(g, DB("city.mmdb"), err, sizeof(err)) == 0, "%s", err);
+	ipaddr_parse("203.0.113.200", &ip);
+	ck_assert_int_eq(geoip_lookup(g, &ip, &info), 0);
+	ck_assert_str_eq(info.country, "GB");
+	ck_assert(info.country_status == 0 && info.asn == 0 && info.asn_status == 1);
+	geoip_free(g);
+}
+END_TEST
+
+/* counting - the real lookup, counted */
+static int lookups;
+
+static int counting_lookup(void *ctx, const struct ipaddr *addr, struct geo_info *out)
+{
+	lookups++;
+	return geoip_lookup(ctx, addr, out);
+}
+
+/*
+ * With a database configured, every decision carries country and asn in
+ * its log line, and the client is looked up once however many recipients
+ * follow (the caller keeps facts.geo, as the callbacks do per connection).
+ */
+START_TEST(test_logged_once)
+{
+	struct geoip *g = open_both();
+	struct geo_provider counting = *geoip_provider(g);
+	struct policy *p = tp_policy();
+	struct ipaddr ip;
+	struct facts f = {0};
+	struct verdict v;
+	struct kvline line;
+
+	counting.lookup = counting_lookup;
+	p->geo = &counting;
+	ipaddr_parse("203.0.113.200", &ip);
+	f.client = &ip;
+	f.sender = "<>";
+	lookups = 0;
+	for (int i = 0; i < 3; i++) {
+		f.rcpt = i == 1 ? "<x@example.net>" : "<x@example.com>";
+		policy_decide(p, &f, &v, NULL);
+		verdict_format(&line, "Q1", &f, &v, NULL, p);
+		ck_assert_msg(strstr(line.buf, " country=NG asn=64501 ") != NULL, "%s", line.buf);
+	}
+	ck_assert_int_eq(lookups, 1);
+	/* a broken database says so in the line */
+	geoip_free(g);
+	g = geoip_new();
+	ck_assert(geoip_open_country(g, DB("corrupt.mmdb"), line.buf, 100) == 0);
+	counting = *geoip_provider(g);
+	f.geo_done = false;
+	policy_decide(p, &f, &v, NULL);
+	verdict_format(&line, "Q2", &f, &v, NULL, p);
+	ck_assert_msg(strstr(line.buf, " country=error action=") != NULL, "%s", line.buf);
+	/* no database: neither key */
+	p->geo = NULL;
+	f.geo_done = false;
+	policy_decide(p, &f, &v, NULL);
+	verdict_format(&line, "Q3", &f, &v, NULL, p);
+	ck_assert_msg(strstr(line.buf, "country=") == NULL && strstr(line.buf, "asn=") == NULL,
+	    "%s", line.buf);
+	policy_free(p);
+	geoip_free(g);
+}
+END_TEST
+
 /* write_conf - a temporary configuration file */
 static void write_conf(char *path, size_t len, const char *text)
 {
@@ -190,6 +266,8 @@ static Suite *geoip_suite(void)
 	tcase_add_loop_test(tc, test_lookup, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_open_errors);
+	tcase_add_test(tc, test_city_layout);
+	tcase_add_test(tc, test_logged_once);
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
 	return s;
