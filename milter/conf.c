@@ -687,6 +687,7 @@ static void load_user_entry(struct loader *ld, const config_setting_t *g)
 	}
 }
 
+/* load_users - users = ( { login = ...; ... }, ... ) */
 static void load_users(struct loader *ld, const config_setting_t *s)
 {
 	if (users_set(ld, s) == NULL)
@@ -780,6 +781,7 @@ static void read_users_file(struct loader *ld)
 	fclose(fp);
 }
 
+/* load_sender_ownership - "off", "authenticated" or "everyone" */
 static void load_sender_ownership(struct loader *ld, const config_setting_t *s)
 {
 	const char *v = config_setting_get_string(s);
@@ -800,6 +802,7 @@ static void load_sender_ownership(struct loader *ld, const config_setting_t *s)
 	ld->ownership_line = (int)config_setting_source_line(s);
 }
 
+/* load_null_sender - null_sender_authenticated: "allow" or "reject" */
 static void load_null_sender(struct loader *ld, const config_setting_t *s)
 {
 	const char *v = config_setting_get_string(s);

@@ -16,6 +16,7 @@ struct slot {
 struct table {
 	struct slot *slots;
 	size_t mask, used;
+	bool borrowed; /* keys belong to the values (a login): not copied, not freed */
 };
 
 /* Who owns one sender pattern: user ids, sorted once the set is finished. */
@@ -56,6 +57,7 @@ static struct slot *table_slot(const struct table *t, const char *key, uint32_t 
 	}
 }
 
+/* table_get - the value stored under key, or NULL */
 static void *table_get(const struct table *t, const char *key)
 {
 	if (t->slots == NULL)
@@ -85,7 +87,7 @@ static int table_grow(struct table *t)
 	return 0;
 }
 
-/* table_put - add key (not present yet) with value; -1 on ENOMEM */
+/* table_put - add key (not present yet) with value, copying key unless borrowed */
 static int table_put(struct table *t, const char *key, void *value)
 {
 	struct slot *s;
@@ -94,7 +96,7 @@ static int table_put(struct table *t, const char *key, void *value)
 	if ((t->used + 1) * 2 > (t->slots ? t->mask + 1 : 0) && table_grow(t) < 0)
 		return -1;
 	s = table_slot(t, key, h);
-	if ((s->key = strdup(key)) == NULL)
+	if ((s->key = t->borrowed ? (char *)key : strdup(key)) == NULL)
 		return -1;
 	s->hash = h;
 	s->value = value;
@@ -108,16 +110,22 @@ static void table_free(struct table *t, void (*fn)(void *))
 	for (size_t i = 0; t->slots != NULL && i <= t->mask; i++) {
 		if (t->slots[i].hash == 0)
 			continue;
-		free(t->slots[i].key);
+		if (!t->borrowed)
+			free(t->slots[i].key);
 		if (fn != NULL)
 			fn(t->slots[i].value);
 	}
 	free(t->slots);
 }
 
+/* users_new - an empty table */
 struct users *users_new(void)
 {
-	return calloc(1, sizeof(struct users));
+	struct users *set = calloc(1, sizeof(*set));
+
+	if (set != NULL)
+		set->by_login.borrowed = true;
+	return set;
 }
 
 /* users_add - a new login */
@@ -144,7 +152,7 @@ struct user *users_add(struct users *set, const char *login, const char **why)
 	}
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		goto nomem;
-	if ((u->login = strdup(login)) == NULL || table_put(&set->by_login, login, u) < 0) {
+	if ((u->login = strdup(login)) == NULL || table_put(&set->by_login, u->login, u) < 0) {
 		free(u->login);
 		free(u);
 		goto nomem;
@@ -236,7 +244,7 @@ int users_add_sender(struct users *set, struct user *u, const char *pattern, con
 		}
 	}
 	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 2;
+		size_t cap = o->cap ? o->cap * 2 : 1;
 		unsigned *ids = realloc(o->ids, cap * sizeof(*ids));
 
 		if (ids == NULL) {
@@ -253,6 +261,7 @@ bad:
 	return -1;
 }
 
+/* cmp_id - order of user ids, for qsort and bsearch */
 static int cmp_id(const void *a, const void *b)
 {
 	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
@@ -295,6 +304,7 @@ static void owners_of(const struct users *set, const struct addr *a, const struc
 	*domain = table_get(&set->by_sender, strchr(key, '@'));
 }
 
+/* has_id - is this user among the owners? */
 static bool has_id(const struct owners *o, unsigned id)
 {
 	return o != NULL && bsearch(&id, o->ids, o->n, sizeof(*o->ids), cmp_id) != NULL;
@@ -331,11 +341,13 @@ bool users_country_ok(const struct user *u, const char *country)
 	return false;
 }
 
+/* users_count - how many logins */
 size_t users_count(const struct users *set)
 {
 	return set ? set->n : 0;
 }
 
+/* owners_free - one owner list */
 static void owners_free(void *p)
 {
 	struct owners *o = p;
@@ -344,6 +356,7 @@ static void owners_free(void *p)
 	free(o);
 }
 
+/* users_free - the table and every login in it */
 void users_free(struct users *set)
 {
 	if (set == NULL)
