@@ -467,7 +467,7 @@ static void load_rule_reply(struct loader *ld, const config_setting_t *s, struct
 static bool name_taken(const struct policy *p, const char *name)
 {
 	static const char *const builtin[] = {"local-domain", "authenticated", "trusted-network",
-	    "default-deny"};
+	    "default-deny", "sender-ownership"};
 
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		if (strcmp(builtin[i], name) == 0)
