@@ -230,7 +230,7 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 	return 0;
 }
 
-/* policy_geo - look the client up once per transaction */
+/* policy_geo - look the client up once; the caller keeps facts->geo */
 const struct geo_info *policy_geo(struct rule_ctx *ctx)
 {
 	struct facts *f = ctx->facts;

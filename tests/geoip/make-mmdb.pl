@@ -4,6 +4,7 @@
 #                  represented_country records with iso_code)
 #   asn.mmdb       GeoLite2-ASN layout (autonomous_system_number)
 #   city.mmdb      a City layout (city, location, ...) typed DBIP-City-Lite
+#   v4only.mmdb    an IPv4-only country database
 #   corrupt.mmdb   a copy of country.mmdb whose search tree is garbled: it
 #                  opens, but every lookup fails (the tempfail case)
 # Only documentation and test address ranges are used. Nothing is downloaded.
@@ -95,6 +96,19 @@ $a->insert_network('198.51.100.0/24', { autonomous_system_number => 64502,
 $a->insert_network('2001:db8:2::/48', { autonomous_system_number => 4200000000,
 	autonomous_system_organization => 'Example Net D' });
 write_tree($a, 'asn.mmdb');
+
+# v4only.mmdb: an IPv4-only country database; an IPv6 client is simply not listed
+my $v4 = MaxMind::DB::Writer::Tree->new(
+	ip_version               => 4,
+	record_size              => 24,
+	database_type            => 'GeoLite2-Country',
+	languages                => ['en'],
+	description              => { en => 'relay-milter test data (IPv4 only)' },
+	map_key_type_callback    => sub { $types{ $_[0] } },
+	remove_reserved_networks => 0,
+);
+$v4->insert_network('203.0.113.0/24', { country => { iso_code => 'GB' } });
+write_tree($v4, 'v4only.mmdb');
 
 # corrupt.mmdb: the first node's two records point far beyond the data
 # section, so every lookup reports a corrupt search tree.

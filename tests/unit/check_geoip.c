@@ -148,6 +148,25 @@ START_TEST(test_city_layout)
 }
 END_TEST
 
+/* An IPv6 client in an IPv4-only database is not listed, not an error. */
+START_TEST(test_ipv6_lookup_in_ipv4_database)
+{
+	struct geoip *g = geoip_new();
+	struct geo_info info;
+	struct ipaddr ip;
+	char err[600];
+
+	ck_assert_msg(geoip_open_country(g, DB("v4only.mmdb"), err, sizeof(err)) == 0, "%s", err);
+	ipaddr_parse("2001:db8:2::25", &ip);
+	ck_assert_int_eq(geoip_lookup(g, &ip, &info), 0);
+	ck_assert(strcmp(info.country, "--") == 0 && info.country_status == 1);
+	ipaddr_parse("::ffff:203.0.113.9", &ip);
+	geoip_lookup(g, &ip, &info);
+	ck_assert(strcmp(info.country, "GB") == 0 && info.country_status == 0);
+	geoip_free(g);
+}
+END_TEST
+
 /* counting - the real lookup, counted */
 static int lookups;
 
@@ -267,6 +286,7 @@ static Suite *geoip_suite(void)
 	tcase_add_test(tc, test_corrupt);
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_city_layout);
+	tcase_add_test(tc, test_ipv6_lookup_in_ipv4_database);
 	tcase_add_test(tc, test_logged_once);
 	tcase_add_test(tc, test_config);
 	suite_add_tcase(s, tc);
