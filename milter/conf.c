@@ -679,6 +679,11 @@ static void load_user_entry(struct loader *ld, const config_setting_t *g)
 				bad(ld, s, "user \"%s\": %s must be a list", u->login, key);
 				continue;
 			}
+			if (!is_senders && config_setting_length(s) == 0) {
+				bad(ld, s, "user \"%s\": countries: empty list (leave it out for no limit)",
+				    u->login);
+				continue;
+			}
 			load_user_strings(ld, s, u, is_senders);
 			if (!is_senders)
 				need_geo(ld, s, true, "user \"%s\": countries", u->login);
