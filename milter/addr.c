@@ -56,6 +56,54 @@ static int addr_is_qtext(unsigned char c)
 	return (c >= 0x20 && c <= 0x7e && c != '"' && c != '\\') || c >= 0x80;
 }
 
+/*
+ * addr_utf8_ok - well-formed UTF-8 (RFC 3629): no overlong forms, no
+ * surrogates, nothing above U+10FFFF. SMTPUTF8 lets 8-bit bytes into
+ * local parts; malformed ones must not reach logs and lookups.
+ */
+static int addr_utf8_ok(const char *s, const char *e)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	const unsigned char *end = (const unsigned char *)e;
+	unsigned char lo, hi;
+	size_t i, n;
+
+	while (p < end) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (*p >= 0xc2 && *p <= 0xdf) {
+			n = 1;
+		} else if (*p >= 0xe0 && *p <= 0xef) {
+			n = 2;
+			if (*p == 0xe0)
+				lo = 0xa0; /* overlong */
+			else if (*p == 0xed)
+				hi = 0x9f; /* surrogates */
+		} else if (*p >= 0xf0 && *p <= 0xf4) {
+			n = 3;
+			if (*p == 0xf0)
+				lo = 0x90; /* overlong */
+			else if (*p == 0xf4)
+				hi = 0x8f; /* above U+10FFFF */
+		} else {
+			return 0;
+		}
+		if ((size_t)(end - p) <= n)
+			return 0;
+		if (p[1] < lo || p[1] > hi)
+			return 0;
+		for (i = 2; i <= n; i++)
+			if (p[i] < 0x80 || p[i] > 0xbf)
+				return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 /* addr_lower - ASCII lower-case in place */
 static void addr_lower(char *s)
 {
@@ -108,23 +156,26 @@ static const char *addr_check_ldh(const char *name)
 static const char *addr_parse_literal(const char *s, const char *e, char *dom, struct ipaddr *ip)
 {
 	char text[ADDR_LITERAL_MAX + 1];
-	const char *body;
+	const char *close, *body;
 	size_t n;
 	int v6;
 
-	/* The caller saw '['; the span must end at the first ']'. */
-	if (e - s < 2 || e[-1] != ']')
+	/* The caller saw '['; the literal must end at the first ']', at e. */
+	close = memchr(s + 1, ']', (size_t)(e - s) - 1);
+	if (close == NULL)
 		return "unbalanced '[' in domain literal";
-	n = (size_t)(e - s) - 2;
-	if (memchr(s + 1, '[', n) != NULL || memchr(s + 1, ']', n) != NULL)
-		return "stray bracket in domain literal";
+	if (close + 1 != e)
+		return "text after domain literal";
+	n = (size_t)(close - s) - 1;
+	if (memchr(s + 1, '[', n) != NULL)
+		return "stray '[' in domain literal";
 	if (n == 0)
 		return "empty domain literal";
 	if (n > ADDR_LITERAL_MAX)
 		return "domain literal too long";
 	memcpy(text, s + 1, n);
 	text[n] = '\0';
-	v6 = n > 5 && strncasecmp(text, "IPv6:", 5) == 0;
+	v6 = n >= 5 && strncasecmp(text, "IPv6:", 5) == 0;
 	body = v6 ? text + 5 : text;
 
 	/*
@@ -132,12 +183,12 @@ static const char *addr_parse_literal(const char *s, const char *e, char *dom, s
 	 * tag. Refuse the crossings, so "[IPv6:1.2.3.4]" and "[::1]" cannot
 	 * mean something else to the MTA than to us.
 	 */
-	if (v6 != (strchr(body, ':') != NULL))
-		return v6 ? "IPv6 domain literal without an IPv6 address"
-		          : "unsupported domain literal (IPv6 needs the IPv6: tag)";
-	if (ipaddr_parse(body, ip) != 0)
-		return v6 ? "invalid IPv6 address in domain literal"
-		          : "invalid IPv4 address in domain literal";
+	if (!v6 && strchr(body, ':') != NULL)
+		return "unsupported domain literal (IPv6 needs the IPv6: tag)";
+	if (v6 && (strchr(body, ':') == NULL || ipaddr_parse(body, ip) != 0))
+		return "invalid IPv6 address in domain literal";
+	if (!v6 && ipaddr_parse(body, ip) != 0)
+		return "invalid IPv4 address in domain literal";
 	memcpy(dom, text, n + 1);
 	addr_lower(dom);
 	return NULL;
@@ -319,6 +370,8 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 	for (p = s; p < e; p++)
 		if (addr_is_ctl((unsigned char)*p))
 			return addr_fail(out, "control character in address");
+	if (!addr_utf8_ok(s, e))
+		return addr_fail(out, "invalid UTF-8 in address");
 
 	if (s < e && *s == '<') {
 		if (e - s < 2 || e[-1] != '>')

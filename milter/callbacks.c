@@ -8,6 +8,7 @@
 
 #include "callbacks.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "snapshot.h"
 #include "verdict_log.h"
@@ -119,6 +120,7 @@ static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 {
 	struct conn *c = conn_get(ctx);
 
+	metrics_add(METRICS_CONNECTIONS);
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
@@ -146,6 +148,7 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
+	metrics_add(METRICS_TRANSACTIONS);
 	message_reset(c);
 	copy_field(c->sender, sizeof(c->sender), argv ? argv[0] : NULL);
 	copy_field(c->login, sizeof(c->login), smfi_getsymval(ctx, "{auth_authen}"));
@@ -209,6 +212,9 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.geo = c->geo;
 	f.geo_done = c->geo_done;
 	policy_decide(c->snap->config->policy, &f, &v, &trace);
+	metrics_decision(&v);
+	if (!c->geo_done && f.geo_done && c->snap->config->policy->geo != NULL)
+		metrics_geo(f.geo.status); /* the engine looked the client up just now */
 	c->geo = f.geo;
 	c->geo_done = f.geo_done;
 	c->rcpts++;

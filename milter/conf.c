@@ -12,6 +12,7 @@
 #include "idn.h"
 #include "log.h"
 #include "geoip.h"
+#include "metrics.h"
 #include "rules.h"
 #include "users.h"
 
@@ -304,6 +305,18 @@ static void load_facility(struct loader *ld, const config_setting_t *s)
 		ld->cfg->settings.syslog_facility = f;
 }
 
+/* load_metrics - the /metrics listener: a numeric "ADDRESS:PORT" */
+static void load_metrics(struct loader *ld, const config_setting_t *s)
+{
+	struct metrics_listen addr;
+	const char *why;
+
+	if (metrics_listen_parse(config_setting_get_string(s), &addr, &why) < 0)
+		bad(ld, s, "metrics: \"%s\": %s", config_setting_get_string(s), why);
+	else
+		copy_string(ld, s, &ld->cfg->settings.metrics);
+}
+
 /* load_reply_key - a reply template that must be a 4xx or 5xx */
 static void load_reply_key(struct loader *ld, const config_setting_t *s, struct reply *r)
 {
@@ -416,6 +429,15 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 out:
 	free(items);
 	free(nums);
+}
+
+/* The keys of a rule group that are not conditions. */
+static const char *const rule_keys[] = {"name", "action", "reply", "dry_run", NULL};
+
+/* conf_rule_keys - NULL-terminated names of a rule's own keys (for docs tests) */
+const char *const *conf_rule_keys(void)
+{
+	return rule_keys;
 }
 
 /* rule_setting - the rule's own keys (not conditions); false if s is a condition */
@@ -842,6 +864,7 @@ static const struct key top_keys[] = {
 	{"user", CONFIG_TYPE_STRING, load_user},
 	{"pidfile", CONFIG_TYPE_STRING, load_pidfile},
 	{"syslog_facility", CONFIG_TYPE_STRING, load_facility},
+	{"metrics", CONFIG_TYPE_STRING, load_metrics},
 	{"mode", CONFIG_TYPE_STRING, load_mode},
 	{"local_domains", CONFIG_TYPE_LIST, load_local_domains},
 	{"trusted_networks", CONFIG_TYPE_LIST, load_trusted_networks},
@@ -975,6 +998,7 @@ void conf_free(struct config *cfg)
 	free(cfg->settings.socket);
 	free(cfg->settings.user);
 	free(cfg->settings.pidfile);
+	free(cfg->settings.metrics);
 	free(cfg->path);
 	free(cfg);
 }

@@ -18,6 +18,7 @@ struct settings {
 	char *user;         /* drop privileges to this user; NULL = stay */
 	char *pidfile;
 	int syslog_facility;
+	char *metrics;       /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
 };
 
 /* One loaded configuration: the compiled policy plus daemon settings. */
@@ -53,5 +54,8 @@ void conf_errors_free(struct conf_errors *errs);
 
 /* conf_keys - NULL-terminated names of every top-level key (for docs tests) */
 const char *const *conf_keys(void);
+
+/* conf_rule_keys - NULL-terminated names of a rule's own (non-condition) keys */
+const char *const *conf_rule_keys(void);
 
 #endif

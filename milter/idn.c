@@ -33,6 +33,20 @@ static bool idn_is_ascii(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * idn_has_deviation - does the name hold a UTS #46 deviation character
+ * (ZWNJ, ZWJ, sharp s, final sigma)? These are exactly where transitional
+ * and non-transitional processing disagree: transitionally "loc<ZWJ>al"
+ * is "local", while IDNA2008 refuses it. A name that only converts
+ * transitionally must not contain one, or it would look local to us and
+ * be something else to the MTA.
+ */
+static bool idn_has_deviation(const char *s)
+{
+	return strstr(s, "\xe2\x80\x8c") != NULL || strstr(s, "\xe2\x80\x8d") != NULL ||
+	       strstr(s, "\xc3\x9f") != NULL || strstr(s, "\xcf\x82") != NULL;
+}
+
 /* idn_store - copy a converted name out, lower-cased */
 static int idn_store(const char *name, char *out, size_t outlen, const char **why)
 {
@@ -42,6 +56,7 @@ static int idn_store(const char *name, char *out, size_t outlen, const char **wh
 		*why = "empty domain";
 		return -1;
 	}
+
 	if (n > IDN_NAME_MAX || n >= outlen) {
 		*why = "domain longer than 253 characters";
 		return -1;
@@ -94,10 +109,11 @@ int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const cha
 	/*
 	 * IDNA2008 with UTS #46 non-transitional mapping, as browsers and
 	 * current registries use; transitional processing (ß -> ss) only when
-	 * the name is refused otherwise, so that legacy forms still convert.
+	 * the name is refused otherwise (symbols such as U+2603 that IDNA2008
+	 * disallows but UTS #46 allows), and never for a deviation character.
 	 */
 	rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK) {
+	if (rc != IDN2_OK && !idn_has_deviation(buf)) {
 		idn2_free(ascii);
 		ascii = NULL;
 		rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);

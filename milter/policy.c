@@ -227,6 +227,15 @@ static const struct reply default_reject = {550, "5.7.1", "<%r>: Relay access de
 static const struct reply default_tempfail = {451, "4.7.1", "<%r>: Try again later"};
 static const struct reply lookup_failed = {451, "4.3.0", "<%r>: Temporary lookup failure"};
 
+/* note_dry - a dry_run rule matched: remember the first, decide nothing */
+static void note_dry(struct verdict *v, const struct rule *r, enum action action)
+{
+	if (v->dry_rule == NULL) {
+		v->dry_rule = r->name;
+		v->dry_action = action;
+	}
+}
+
 /* run_rules - the configured rules, in order; 1 when one decided */
 static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
     struct trace *trace)
@@ -237,18 +246,26 @@ static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdic
 
 		trace_add(trace, r->name, m);
 		if (m < 0) {
+			if (r->dry_run) {
+				note_dry(v, r, ACTION_TEMPFAIL);
+				continue;
+			}
 			set_verdict(v, ACTION_TEMPFAIL, &lookup_failed, ctx->facts, r->name,
 			    "lookup-failure");
-			v->dry_run = r->dry_run || p->dry_run;
+			v->dry_run = p->dry_run;
 			return 1;
 		}
 		if (m == 0 || r->action == ACTION_CONTINUE)
 			continue;
+		if (r->dry_run) {
+			note_dry(v, r, r->action);
+			continue;
+		}
 		set_verdict(v, r->action,
 		    r->reply.code ? &r->reply :
 		    r->action == ACTION_REJECT ? &default_reject : &default_tempfail,
 		    ctx->facts, r->name, "rule");
-		v->dry_run = r->action != ACTION_ACCEPT && (r->dry_run || p->dry_run);
+		v->dry_run = r->action != ACTION_ACCEPT && p->dry_run;
 		return 1;
 	}
 	return 0;

@@ -109,6 +109,13 @@ struct verdict {
 	const char *rule;        /* name of the rule that decided */
 	const char *reason;      /* short token: local, authenticated, trusted, denied, ... */
 	bool dry_run;            /* would have refused; let through */
+	/*
+	 * A matching rule with dry_run = true is not in force: it is noted here
+	 * and judging goes on, so a rule under trial can neither refuse nor let
+	 * through a recipient the rest of the policy would judge otherwise.
+	 */
+	const char *dry_rule;    /* first dry_run rule that matched, or NULL */
+	enum action dry_action;  /* what it would have done */
 	bool rcpt_local;         /* the recipient is in a local domain */
 };
 

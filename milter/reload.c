@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "reload.h"
 #include "snapshot.h"
 
@@ -16,16 +17,37 @@ static int same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-/* warn_restart_only - settings that a running daemon cannot apply */
+/* restart_only - log one setting that a running daemon cannot apply */
+static void restart_only(const char *key, const char *value)
+{
+	log_warn("reload: %s changed to %s; it takes effect only after a restart", key,
+	    value ? value : "(unset)");
+}
+
+/*
+ * warn_restart_only - settings bound at start-up: the socket is open, the
+ * privileges are dropped, the pidfile written, syslog opened and the
+ * metrics listener bound. The new values are kept in the snapshot but
+ * not applied; the log says so, so nobody waits for a change that never comes.
+ */
 static void warn_restart_only(const struct settings *old, const struct settings *new)
 {
+	char mode[8];
+
 	if (!same(old->socket, new->socket))
-		log_warn("reload: socket changed to %s; it takes effect only after a restart",
-		    new->socket);
+		restart_only("socket", new->socket);
+	if (old->socket_mode != new->socket_mode) {
+		snprintf(mode, sizeof(mode), "%04o", (unsigned)new->socket_mode);
+		restart_only("socket_mode", mode);
+	}
 	if (!same(old->user, new->user))
-		log_warn("reload: user changed; it takes effect only after a restart");
-	if (old->socket_mode != new->socket_mode)
-		log_warn("reload: socket_mode changed; it takes effect only after a restart");
+		restart_only("user", new->user);
+	if (!same(old->pidfile, new->pidfile))
+		restart_only("pidfile", new->pidfile);
+	if (old->syslog_facility != new->syslog_facility)
+		restart_only("syslog_facility", "another facility");
+	if (!same(old->metrics, new->metrics))
+		restart_only("metrics", new->metrics);
 }
 
 /* reload_now - load path and install it when valid */
@@ -40,6 +62,7 @@ int reload_now(const char *path)
 			log_err("%s", errs.msgs[i]);
 		log_err("reload: %s has errors; the running configuration stays in force", path);
 		conf_errors_free(&errs);
+		metrics_add(METRICS_RELOAD_FAILURES);
 		return -1;
 	}
 	if ((old = snapshot_acquire()) != NULL) {
@@ -49,13 +72,15 @@ int reload_now(const char *path)
 	if (snapshot_install(cfg) < 0) {
 		conf_free(cfg);
 		log_err("reload: out of memory; the running configuration stays in force");
+		metrics_add(METRICS_RELOAD_FAILURES);
 		return -1;
 	}
+	metrics_add(METRICS_RELOADS);
 	log_info("reload: configuration %s loaded (generation %lu)", path, snapshot_generation());
 	return 0;
 }
 
-/* reload_loop - wait for SIGUSR1 forever */
+/* reload_loop - wait for SIGUSR1 (reload) and SIGUSR2 (counters to the log) forever */
 static void *reload_loop(void *arg)
 {
 	sigset_t set;
@@ -64,14 +89,19 @@ static void *reload_loop(void *arg)
 	(void)arg;
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
 	for (;;) {
-		if (sigwait(&set, &sig) == 0 && sig == SIGUSR1)
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGUSR1)
 			reload_now(reload_path);
+		else if (sig == SIGUSR2)
+			metrics_log();
 	}
 	return NULL;
 }
 
-/* reload_start_thread - start the SIGUSR1 thread */
+/* reload_start_thread - start the signal thread */
 int reload_start_thread(const char *path)
 {
 	pthread_t tid;

@@ -6,9 +6,9 @@
 int reload_now(const char *path);
 
 /*
- * reload_start_thread - a thread that waits for SIGUSR1 and reloads. The
- * caller blocks SIGUSR1 before any thread exists (libmilter's included),
- * so that only this thread ever receives it.
+ * reload_start_thread - a thread that waits for SIGUSR1 (reload) and
+ * SIGUSR2 (counters to the log). The caller blocks both before any
+ * thread exists (libmilter's included), so only this thread receives them.
  */
 int reload_start_thread(const char *path);
 

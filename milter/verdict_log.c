@@ -55,8 +55,12 @@ void verdict_format(struct kvline *line, const char *qid, const struct facts *f,
 	kv_add(line, "ecode", v->ecode);
 	kv_add(line, "rule", v->rule);
 	kv_add(line, "reason", v->reason);
-	if (v->dry_run)
+	if (v->dry_run || v->dry_rule != NULL)
 		kv_add(line, "dry_run", "yes");
+	if (v->dry_rule != NULL) { /* a rule on trial matched; the rest decided */
+		kv_add(line, "dry_run_rule", v->dry_rule);
+		kv_add(line, "dry_run_action", action_name(v->dry_action));
+	}
 	add_continued(line, trace, p);
 }
 

@@ -1,0 +1,256 @@
+/* check_metrics.c - counters, dry-run counts per rule, Prometheus text, listen addresses */
+#include <check.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "metrics.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "unit.h"
+
+#define FIXTURE TEST_SRCDIR "/ops/dry-rules.conf"
+
+/* decide - one recipient of an outside client through the fixture's policy */
+static void decide(const struct policy *p, const char *client, const char *helo,
+    const char *rcpt, struct verdict *v)
+{
+	struct ipaddr ip;
+	struct facts f;
+
+	ck_assert(ipaddr_parse(client, &ip) == 0);
+	memset(&f, 0, sizeof(f));
+	f.client = &ip;
+	f.helo = helo;
+	f.sender = "<a@example.org>";
+	f.rcpt = rcpt;
+	policy_decide(p, &f, v, NULL);
+	metrics_decision(v);
+}
+
+/* load - the fixture, failing the test with its errors */
+static struct config *load(const char *path)
+{
+	struct conf_errors errs = {0};
+	struct config *cfg = conf_load(path, &errs);
+
+	ck_assert_msg(cfg != NULL, "%s: %s", path, errs.n ? errs.msgs[0] : "?");
+	return cfg;
+}
+
+START_TEST(test_counts_by_rule_and_reason)
+{
+	struct config *cfg = load(FIXTURE);
+	struct verdict v;
+
+	metrics_reset();
+	decide(cfg->policy, "203.0.113.9", "mx.example.net", "<bob@example.com>", &v);
+	decide(cfg->policy, "203.0.113.9", "mx.example.net", "<x@example.net>", &v);
+	decide(cfg->policy, "192.0.2.7", "mx.example.net", "<x@example.net>", &v);
+	ck_assert_uint_eq(metrics_rule_count("local-domain", ACTION_ACCEPT, false), 1);
+	ck_assert_uint_eq(metrics_rule_count("default-deny", ACTION_REJECT, false), 1);
+	ck_assert_uint_eq(metrics_rule_count("trusted-network", ACTION_ACCEPT, false), 1);
+	ck_assert_uint_eq(metrics_reason_count("denied"), 1);
+	ck_assert_uint_eq(metrics_reason_count("trusted"), 1);
+	ck_assert_uint_eq(metrics_reason_count("local"), 1);
+	ck_assert_uint_eq(metrics_reason_count("sender-not-owned"), 0);
+	conf_free(cfg);
+}
+END_TEST
+
+/*
+ * A dry_run rule is counted as a would-be refusal and decides nothing: the
+ * outsider's relay attempt is still refused by default-deny, and the local
+ * recipient still accepted.
+ */
+START_TEST(test_rule_dry_run_counted_not_obeyed)
+{
+	struct config *cfg = load(FIXTURE);
+	struct verdict v;
+
+	metrics_reset();
+	decide(cfg->policy, "203.0.113.9", "h.dyn.example.net", "<bob@example.com>", &v);
+	ck_assert_int_eq(v.action, ACTION_ACCEPT);
+	ck_assert_str_eq(v.dry_rule, "trial-helo");
+	ck_assert_int_eq(v.dry_action, ACTION_REJECT);
+	decide(cfg->policy, "203.0.113.9", "h.dyn.example.net", "<x@example.net>", &v);
+	ck_assert_int_eq(v.action, ACTION_REJECT);
+	ck_assert(!v.dry_run);
+	ck_assert_str_eq(v.rule, "default-deny");
+	ck_assert_str_eq(v.dry_rule, "trial-helo");
+	decide(cfg->policy, "203.0.113.9", "mx.example.net", "<bob@example.com>", &v);
+	ck_assert(v.dry_rule == NULL);
+	ck_assert_uint_eq(metrics_rule_count("trial-helo", ACTION_REJECT, true), 2);
+	ck_assert_uint_eq(metrics_rule_count("trial-helo", ACTION_REJECT, false), 0);
+	ck_assert_uint_eq(metrics_rule_count("default-deny", ACTION_REJECT, false), 1);
+	conf_free(cfg);
+}
+END_TEST
+
+/* mode = "dry-run": the deciding refusal is counted as not enforced */
+START_TEST(test_mode_dry_run_counted)
+{
+	struct config *cfg = load(FIXTURE);
+	struct verdict v;
+
+	metrics_reset();
+	cfg->policy->dry_run = true;
+	decide(cfg->policy, "203.0.113.9", "mx.example.net", "<x@example.net>", &v);
+	ck_assert(v.action == ACTION_REJECT && v.dry_run);
+	ck_assert_uint_eq(metrics_rule_count("default-deny", ACTION_REJECT, true), 1);
+	ck_assert_uint_eq(metrics_rule_count("default-deny", ACTION_REJECT, false), 0);
+	conf_free(cfg);
+}
+END_TEST
+
+/* contains - the text has this exact line */
+static int contains(const char *text, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = text; (p = strstr(p, line)) != NULL; p++)
+		if ((p == text || p[-1] == '\n') && (p[n] == '\n' || p[n] == 0))
+			return 1;
+	return 0;
+}
+
+START_TEST(test_prometheus_text)
+{
+	struct config *cfg = load(FIXTURE);
+	struct verdict v;
+	char *text;
+
+	metrics_reset();
+	ck_assert(snapshot_install(cfg) == 0);
+	metrics_add(METRICS_CONNECTIONS);
+	metrics_add(METRICS_TRANSACTIONS);
+	metrics_add(METRICS_RELOADS);
+	metrics_geo(0);
+	metrics_geo(-1);
+	decide(cfg->policy, "203.0.113.9", "h.dyn.example.net", "<x@example.net>", &v);
+	text = metrics_format(NULL);
+	ck_assert(text != NULL);
+	ck_assert(contains(text, "relay_milter_connections_total 1"));
+	ck_assert(contains(text, "relay_milter_transactions_total 1"));
+	ck_assert(contains(text, "relay_milter_recipients_total{verdict=\"reject\"} 1"));
+	ck_assert(contains(text, "relay_milter_recipients_total{verdict=\"accept\"} 0"));
+	ck_assert(contains(text,
+	    "relay_milter_rule_recipients_total{rule=\"default-deny\",verdict=\"reject\"} 1"));
+	ck_assert(contains(text,
+	    "relay_milter_rule_dry_run_total{rule=\"trial-helo\",verdict=\"reject\"} 1"));
+	/* a rule of the running configuration is listed before it ever fires */
+	ck_assert(contains(text,
+	    "relay_milter_rule_recipients_total{rule=\"partners\",verdict=\"accept\"} 0"));
+	ck_assert(contains(text, "relay_milter_reason_recipients_total{reason=\"denied\",verdict=\"reject\"} 1"));
+	ck_assert(contains(text, "relay_milter_dry_run_total{verdict=\"reject\"} 1"));
+	ck_assert(contains(text, "relay_milter_geoip_lookups_total 2"));
+	ck_assert(contains(text, "relay_milter_geoip_failures_total 1"));
+	ck_assert(contains(text, "relay_milter_reloads_total 1"));
+	ck_assert(contains(text, "# TYPE relay_milter_config_generation gauge"));
+	ck_assert(strstr(text, "relay_milter_config_age_seconds ") != NULL);
+	free(text);
+	snapshot_clear();
+}
+END_TEST
+
+/* A rule name with a quote or backslash stays one well-formed label value. */
+START_TEST(test_label_escaping)
+{
+	struct verdict v = {.action = ACTION_REJECT, .rule = "a\"b\\c", .reason = "rule"};
+	char *text;
+
+	metrics_reset();
+	metrics_decision(&v);
+	text = metrics_format(NULL);
+	ck_assert(contains(text,
+	    "relay_milter_rule_recipients_total{rule=\"a\\\"b\\\\c\",verdict=\"reject\"} 1"));
+	free(text);
+}
+END_TEST
+
+#define THREADS 8
+#define PER_THREAD 100000
+
+/* hammer - many decisions under names some threads share and some do not */
+static void *hammer(void *arg)
+{
+	char name[16];
+	struct verdict v = {.action = ACTION_ACCEPT, .reason = "local"};
+
+	snprintf(name, sizeof(name), "r%ld", (long)(size_t)arg % 3);
+	v.rule = name;
+	for (int i = 0; i < PER_THREAD; i++) {
+		metrics_decision(&v);
+		metrics_add(METRICS_CONNECTIONS);
+	}
+	return NULL;
+}
+
+/* Lock-free, yet exact: no increment is lost, no name claimed twice. */
+START_TEST(test_concurrent_counts_exact)
+{
+	pthread_t t[THREADS];
+	unsigned long sum = 0;
+
+	metrics_reset();
+	for (long i = 0; i < THREADS; i++)
+		ck_assert(pthread_create(&t[i], NULL, hammer, (void *)(size_t)i) == 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_eq(metrics_counter_value(METRICS_CONNECTIONS), THREADS * PER_THREAD);
+	for (int i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "r%d", i);
+		sum += metrics_rule_count(name, ACTION_ACCEPT, false);
+	}
+	ck_assert_uint_eq(sum, THREADS * PER_THREAD);
+	ck_assert_uint_eq(metrics_reason_count("local"), THREADS * PER_THREAD);
+	metrics_reset();
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	int ok;
+} listens[] = {
+	{"127.0.0.1:9899", 1}, {"[::1]:9899", 1}, {"0.0.0.0:0", 1}, {"127.0.0.1:65535", 1},
+	{"localhost:9899", 0}, {"127.0.0.1", 0}, {"127.0.0.1:", 0}, {"127.0.0.1:65536", 0},
+	{"127.0.0.1:99x", 0}, {"::1:9899", 0}, {"[::1]9899", 0}, {"[127.0.0.1]:9899", 0},
+	{":9899", 0}, {"127.0.0.1:-1", 0}, {"", 0},
+};
+
+START_TEST(test_listen_parse)
+{
+	struct metrics_listen l;
+	const char *why = NULL;
+	int got = metrics_listen_parse(listens[_i].text, &l, &why) == 0;
+
+	ck_assert_msg(got == listens[_i].ok, "\"%s\": got %s, want %s", listens[_i].text,
+	    got ? "ok" : "error", listens[_i].ok ? "ok" : "error");
+	if (!got)
+		ck_assert(why != NULL);
+}
+END_TEST
+
+static Suite *metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *tc = tcase_create("metrics");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_counts_by_rule_and_reason);
+	tcase_add_test(tc, test_rule_dry_run_counted_not_obeyed);
+	tcase_add_test(tc, test_mode_dry_run_counted);
+	tcase_add_test(tc, test_prometheus_text);
+	tcase_add_test(tc, test_label_escaping);
+	tcase_add_test(tc, test_concurrent_counts_exact);
+	tcase_add_loop_test(tc, test_listen_parse, 0, sizeof(listens) / sizeof(listens[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(metrics_suite)
