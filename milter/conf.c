@@ -11,14 +11,32 @@
 #include "conflist.h"
 #include "idn.h"
 #include "log.h"
+#include "geoip.h"
 #include "metrics.h"
 #include "rules.h"
+#include "users.h"
+
+/* A setting that needs a GeoIP database (rule condition, user countries). */
+struct geo_need {
+	const char *file;
+	int line;
+	bool country; /* else the ASN database */
+	char what[200];
+};
 
 /* One load in progress: where errors go, and what is being built. */
 struct loader {
 	const char *path;
 	struct conf_errors *errs;
 	struct config *cfg;
+	/* users, sender ownership and GeoIP: judged once every key is read */
+	struct geo_need *needs;
+	size_t nneeds;
+	bool country_db, asn_db; /* configured (even if the file is broken) */
+	const char *users_file, *users_file_src;
+	int users_file_line;
+	const char *ownership_src;
+	int ownership_line;
 };
 
 typedef void (*key_fn)(struct loader *ld, const config_setting_t *s);
@@ -79,6 +97,10 @@ static void bad(struct loader *ld, const config_setting_t *s, const char *fmt, .
 	va_end(ap);
 	conf_error(ld->errs, setting_file(ld, s), (int)config_setting_source_line(s), "%s", msg);
 }
+
+/* need_geo - a setting needs a GeoIP database; checked once every key is read */
+static void need_geo(struct loader *ld, const config_setting_t *s, bool country,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* type_name - how a libconfig type is called in messages */
 static const char *type_name(int type)
@@ -398,8 +420,12 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		bad(ld, at ? at : s, "rule \"%s\": %s: %s%s%s%s", rule->name, key,
 		    v.is_list ? "\"" : "", v.is_list ? items[bad_item] : "", v.is_list ? "\": " : "", why);
 		type->free(c);
-	} else
+	} else {
 		rule->nconds++;
+		if (type->lookup)
+			need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s", rule->name,
+			    key);
+	}
 out:
 	free(items);
 	free(nums);
@@ -463,7 +489,7 @@ static void load_rule_reply(struct loader *ld, const config_setting_t *s, struct
 static bool name_taken(const struct policy *p, const char *name)
 {
 	static const char *const builtin[] = {"local-domain", "authenticated", "trusted-network",
-	    "default-deny"};
+	    "default-deny", "sender-ownership"};
 
 	for (size_t i = 0; i < sizeof(builtin) / sizeof(builtin[0]); i++)
 		if (strcmp(builtin[i], name) == 0)
@@ -530,6 +556,307 @@ static void load_rules(struct loader *ld, const config_setting_t *s)
 	}
 }
 
+/* --- users, sender ownership and GeoIP --- */
+
+/* need_geo - remember a setting that needs a GeoIP database, checked at the end */
+static void need_geo(struct loader *ld, const config_setting_t *s, bool country,
+    const char *fmt, ...)
+{
+	struct geo_need *grown, *n;
+	va_list ap;
+
+	if ((grown = realloc(ld->needs, (ld->nneeds + 1) * sizeof(*grown))) == NULL)
+		return;
+	ld->needs = grown;
+	n = &ld->needs[ld->nneeds++];
+	n->file = setting_file(ld, s);
+	n->line = (int)config_setting_source_line(s);
+	n->country = country;
+	va_start(ap, fmt);
+	vsnprintf(n->what, sizeof(n->what), fmt, ap);
+	va_end(ap);
+}
+
+/* check_geo_needs - a country or asn setting without its database is an error */
+static void check_geo_needs(struct loader *ld)
+{
+	for (size_t i = 0; i < ld->nneeds; i++) {
+		const struct geo_need *n = &ld->needs[i];
+
+		if (n->country ? !ld->country_db : !ld->asn_db)
+			conf_error(ld->errs, n->file, n->line, "%s needs geoip.%s", n->what,
+			    n->country ? "country_db" : "asn_db");
+	}
+}
+
+/* geoip_handle - the configuration's GeoIP state, created on first need */
+static struct geoip *geoip_handle(struct loader *ld, const config_setting_t *s)
+{
+	if (ld->cfg->geo_handle == NULL) {
+		if ((ld->cfg->geo_handle = geoip_new()) == NULL) {
+			bad(ld, s, "out of memory");
+			return NULL;
+		}
+		ld->cfg->geo_free = geoip_free;
+	}
+	return ld->cfg->geo_handle;
+}
+
+/*
+ * load_geoip - geoip = { country_db = "..."; asn_db = "..."; }: each file
+ * is opened now, so a missing or broken database stops the load (and -t)
+ * at its own line, and a reload picks up a file geoipupdate replaced.
+ */
+static void load_geoip(struct loader *ld, const config_setting_t *g)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(s);
+		bool country = strcmp(key, "country_db") == 0;
+		struct geoip *h;
+		char err[600];
+
+		if (!country && strcmp(key, "asn_db") != 0) {
+			bad(ld, s, "geoip: unknown key \"%s\"", key);
+			continue;
+		}
+		if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+			bad(ld, s, "geoip: %s must be a string", key);
+			continue;
+		}
+		/* configured, even if broken: one error for the file, none for its users */
+		*(country ? &ld->country_db : &ld->asn_db) = true;
+		if ((h = geoip_handle(ld, s)) == NULL)
+			continue;
+		if ((country ? geoip_open_country : geoip_open_asn)(h, config_setting_get_string(s), err,
+			sizeof(err)) < 0)
+			bad(ld, s, "geoip: %s: %s", key, err);
+		else
+			ld->cfg->policy->geo = geoip_provider(h);
+	}
+}
+
+/* users_set - the policy's user table, created on first need */
+static struct users *users_set(struct loader *ld, const config_setting_t *s)
+{
+	struct policy *p = ld->cfg->policy;
+
+	if (p->users == NULL && (p->users = users_new()) == NULL)
+		bad(ld, s, "out of memory");
+	return p->users;
+}
+
+/* load_user_strings - a user's senders or countries list, element by element */
+static void load_user_strings(struct loader *ld, const config_setting_t *s, struct user *u,
+    bool senders)
+{
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v, *why = NULL;
+		int rc;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			bad(ld, e, "user \"%s\": %s: each element must be a string", u->login,
+			    config_setting_name(s));
+			continue;
+		}
+		v = config_setting_get_string(e);
+		rc = senders ? users_add_sender(ld->cfg->policy->users, u, v, &why) :
+			       users_add_country(u, v, &why);
+		if (rc < 0)
+			bad(ld, e, "user \"%s\": %s: \"%s\": %s", u->login, config_setting_name(s), v,
+			    why);
+	}
+}
+
+/* load_user_entry - one { login = ...; senders = [...]; countries = [...]; relay = ...; } */
+static void load_user_entry(struct loader *ld, const config_setting_t *g)
+{
+	const config_setting_t *login = config_setting_get_member(g, "login");
+	const char *why = NULL;
+	struct user *u;
+
+	if (login == NULL || config_setting_type(login) != CONFIG_TYPE_STRING) {
+		bad(ld, login ? login : g, "users: each user needs a login string");
+		return;
+	}
+	if ((u = users_add(ld->cfg->policy->users, config_setting_get_string(login), &why)) == NULL) {
+		bad(ld, login, "users: login \"%s\": %s", config_setting_get_string(login), why);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *key = config_setting_name(s);
+		bool is_senders = strcmp(key, "senders") == 0;
+
+		if (s == login)
+			continue;
+		if (strcmp(key, "relay") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+				bad(ld, s, "user \"%s\": relay must be true or false", u->login);
+			else
+				u->relay = config_setting_get_bool(s);
+		} else if (is_senders || strcmp(key, "countries") == 0) {
+			if (!type_ok(s, CONFIG_TYPE_LIST)) {
+				bad(ld, s, "user \"%s\": %s must be a list", u->login, key);
+				continue;
+			}
+			if (!is_senders && config_setting_length(s) == 0) {
+				bad(ld, s, "user \"%s\": countries: empty list (leave it out for no limit)",
+				    u->login);
+				continue;
+			}
+			load_user_strings(ld, s, u, is_senders);
+			if (!is_senders)
+				need_geo(ld, s, true, "user \"%s\": countries", u->login);
+		} else
+			bad(ld, s, "user \"%s\": unknown key \"%s\"", u->login, key);
+	}
+}
+
+/* load_users - users = ( { login = ...; ... }, ... ) */
+static void load_users(struct loader *ld, const config_setting_t *s)
+{
+	if (users_set(ld, s) == NULL)
+		return;
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			bad(ld, g, "users: each user must be a group { ... }");
+		else
+			load_user_entry(ld, g);
+	}
+}
+
+/* load_users_file - remembered, and read once every key is known */
+static void load_users_file(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] != '/') {
+		bad(ld, s, "users_file: must be an absolute path");
+		return;
+	}
+	if (users_set(ld, s) == NULL)
+		return;
+	ld->users_file = config_setting_get_string(s);
+	ld->users_file_src = setting_file(ld, s);
+	ld->users_file_line = (int)config_setting_source_line(s);
+}
+
+/* users_file_line - "LOGIN SENDER[, SENDER...]"; the senders add to the login's own */
+static void users_file_line(struct loader *ld, char *line, const char *path, int lineno)
+{
+	struct users *set = ld->cfg->policy->users;
+	const char *why = NULL;
+	char *login, *tok, *save = NULL;
+	struct user *u;
+	int n = 0;
+
+	login = strtok_r(line, " \t", &save);
+	if ((u = users_get(set, login, &why)) == NULL) {
+		conf_error(ld->errs, path, lineno, "%s: %s", login, why);
+		return;
+	}
+	while ((tok = strtok_r(NULL, " \t,", &save)) != NULL) {
+		n++;
+		if (users_add_sender(set, u, tok, &why) < 0)
+			conf_error(ld->errs, path, lineno, "%s: \"%s\": %s", login, tok, why);
+	}
+	if (n == 0)
+		conf_error(ld->errs, path, lineno, "%s: no sender addresses", login);
+}
+
+/*
+ * read_users_file - one login a line, then its sender addresses separated
+ * by commas or blanks; blank lines and "#" comments are skipped. A login
+ * may appear on several lines, and also in "users": its senders add up.
+ */
+static void read_users_file(struct loader *ld)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t got;
+	int lineno = 0;
+	FILE *fp;
+
+	if (ld->users_file == NULL)
+		return;
+	if ((fp = fopen(ld->users_file, "r")) == NULL) {
+		conf_error(ld->errs, ld->users_file_src, ld->users_file_line,
+		    "users_file: %s: cannot open: %s", ld->users_file, strerror(errno));
+		return;
+	}
+	while ((got = getline(&buf, &cap, fp)) != -1) {
+		char *p = buf, *hash;
+
+		lineno++;
+		if (strlen(buf) != (size_t)got || got > 65536) {
+			conf_error(ld->errs, ld->users_file, lineno, "line too long or contains a NUL byte");
+			continue;
+		}
+		if ((hash = strchr(p, '#')) != NULL)
+			*hash = 0;
+		p[strcspn(p, "\r\n")] = 0;
+		p += strspn(p, " \t");
+		if (*p != 0)
+			users_file_line(ld, p, ld->users_file, lineno);
+	}
+	if (ferror(fp))
+		conf_error(ld->errs, ld->users_file_src, ld->users_file_line,
+		    "users_file: %s: read error: %s", ld->users_file, strerror(errno));
+	free(buf);
+	fclose(fp);
+}
+
+/* load_sender_ownership - "off", "authenticated" or "everyone" */
+static void load_sender_ownership(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	struct policy *p = ld->cfg->policy;
+
+	if (strcmp(v, "off") == 0)
+		p->sender_ownership = SENDER_OWNERSHIP_OFF;
+	else if (strcmp(v, "authenticated") == 0)
+		p->sender_ownership = SENDER_OWNERSHIP_AUTHENTICATED;
+	else if (strcmp(v, "everyone") == 0)
+		p->sender_ownership = SENDER_OWNERSHIP_EVERYONE;
+	else {
+		bad(ld, s, "sender_ownership: \"%s\": expected \"off\", \"authenticated\" or \"everyone\"",
+		    v);
+		return;
+	}
+	ld->ownership_src = setting_file(ld, s);
+	ld->ownership_line = (int)config_setting_source_line(s);
+}
+
+/* load_null_sender - null_sender_authenticated: "allow" or "reject" */
+static void load_null_sender(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (strcmp(v, "allow") == 0)
+		ld->cfg->policy->null_sender_reject = false;
+	else if (strcmp(v, "reject") == 0)
+		ld->cfg->policy->null_sender_reject = true;
+	else
+		bad(ld, s, "null_sender_authenticated: \"%s\": expected \"allow\" or \"reject\"", v);
+}
+
+/* finish_users_geo - what can be judged only once every key is read */
+static void finish_users_geo(struct loader *ld)
+{
+	struct policy *p = ld->cfg->policy;
+
+	read_users_file(ld);
+	check_geo_needs(ld);
+	if (p->sender_ownership != SENDER_OWNERSHIP_OFF && p->users == NULL)
+		conf_error(ld->errs, ld->ownership_src, ld->ownership_line,
+		    "sender_ownership: needs users or users_file (nobody would own any address)");
+	if (p->users != NULL)
+		users_finish(p->users);
+	free(ld->needs);
+}
+
 /* Every top-level key, with its type and loader. */
 static const struct key top_keys[] = {
 	{"socket", CONFIG_TYPE_STRING, load_socket},
@@ -549,6 +876,12 @@ static const struct key top_keys[] = {
 	{"routing_denied_reply", CONFIG_TYPE_STRING, load_routing_denied},
 	{"invalid_recipient_reply", CONFIG_TYPE_STRING, load_invalid_rcpt},
 	{"rules", CONFIG_TYPE_LIST, load_rules},
+	/* users, sender ownership and GeoIP */
+	{"geoip", CONFIG_TYPE_GROUP, load_geoip},
+	{"users", CONFIG_TYPE_LIST, load_users},
+	{"users_file", CONFIG_TYPE_STRING, load_users_file},
+	{"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
+	{"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -621,7 +954,7 @@ static int check_file(const char *path, struct conf_errors *errs)
 /* conf_load - read path and compile it, whole or not at all */
 struct config *conf_load(const char *path, struct conf_errors *errs)
 {
-	struct loader ld = {path, errs, NULL};
+	struct loader ld = {.path = path, .errs = errs};
 	const config_setting_t *root;
 	size_t before = errs->n;
 	config_t lc;
@@ -640,6 +973,7 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 		root = config_root_setting(&lc);
 		for (int i = 0; i < config_setting_length(root); i++)
 			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+		finish_users_geo(&ld);
 	}
 	config_destroy(&lc);
 	if (errs->n > before) {

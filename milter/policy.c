@@ -6,6 +6,7 @@
 #include "addr.h"
 #include "policy.h"
 #include "rules.h"
+#include "users.h"
 
 /* policy_new - an empty policy with the default replies */
 struct policy *policy_new(void)
@@ -34,6 +35,7 @@ void policy_free(struct policy *p)
 	domainset_free(p->local_domains);
 	netset_free(p->trusted_networks);
 	netset_free(p->own_addresses);
+	users_free(p->users);
 	reply_clear(&p->relay_denied);
 	reply_clear(&p->routing_denied);
 	reply_clear(&p->invalid_rcpt);
@@ -269,20 +271,121 @@ static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdic
 	return 0;
 }
 
+static const struct reply not_owned = {553, "5.7.1",
+    "<%s>: Sender address rejected: not owned by user %l"};
+static const struct reply not_logged_in = {553, "5.7.1",
+    "<%s>: Sender address rejected: not logged in"};
+
+/*
+ * run_sender_ownership - may this client use this MAIL FROM? Judged per
+ * recipient (the milter answers at RCPT), after the configured rules (so a
+ * rule can still accept or refuse first) and before the built-in core (so
+ * a forged sender is refused even for a local recipient, as Postfix's
+ * reject_sender_login_mismatch does). An authenticated client may use only
+ * the addresses its login owns; the null sender is allowed unless
+ * null_sender_authenticated = "reject". With "everyone", an unauthenticated
+ * client outside the trusted networks may not use an owned address.
+ */
+static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	struct facts *f = ctx->facts;
+	const struct reply *r = NULL;
+	const char *reason = "sender-not-owned";
+
+	if (p->sender_ownership == SENDER_OWNERSHIP_OFF)
+		return 0;
+	if (authenticated(f)) {
+		if (ctx->sender->kind == ADDR_NULL) {
+			if (p->null_sender_reject) {
+				r = &not_owned;
+				reason = "null-sender";
+			}
+		} else if (!users_owns(p->users, users_find(p->users, f->login), ctx->sender))
+			r = &not_owned;
+	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f) &&
+	    users_owned(p->users, ctx->sender))
+		r = &not_logged_in;
+	trace_add(trace, "sender-ownership", r != NULL);
+	if (r == NULL)
+		return 0;
+	set_verdict(v, ACTION_REJECT, r, f, "sender-ownership", reason);
+	v->dry_run = p->dry_run;
+	return 1;
+}
+
+/* A login's own reason not to relay, held until the trusted-network step. */
+struct login_refusal {
+	enum action action;
+	struct reply reply;
+	const char *reason; /* NULL: none */
+};
+
+/* refuse - remember why the login did not grant relaying */
+static void refuse(struct login_refusal *r, enum action action, int code, const char *ecode,
+    char *text, const char *reason)
+{
+	r->action = action;
+	r->reply.code = code;
+	snprintf(r->reply.ecode, sizeof(r->reply.ecode), "%s", ecode);
+	r->reply.text = text;
+	r->reason = reason;
+}
+
+/*
+ * login_may_relay - the per-user limits on authenticated relaying: 1 the
+ * login may relay, 0 it may not (r says why), -1 the GeoIP lookup that
+ * would tell failed. A refused login still relays from a trusted network:
+ * the network is trusted whoever logs in there.
+ */
+static int login_may_relay(struct rule_ctx *ctx, struct login_refusal *r, char *tmpl,
+    size_t len)
+{
+	const struct user *u = users_find(ctx->policy->users, ctx->facts->login);
+	const struct geo_info *g;
+
+	if (u == NULL)
+		return 1;
+	if (!u->relay) {
+		snprintf(tmpl, len, "<%%r>: Relay access denied: login %%l may not relay");
+		refuse(r, ACTION_REJECT, 550, "5.7.1", tmpl, "login-no-relay");
+		return 0;
+	}
+	if (u->ncountries == 0)
+		return 1;
+	g = policy_geo(ctx);
+	if (g->country_status < 0) {
+		snprintf(tmpl, len, "<%%r>: Temporary lookup failure");
+		refuse(r, ACTION_TEMPFAIL, 451, "4.3.0", tmpl, "lookup-failure");
+		return -1;
+	}
+	if (users_country_ok(u, g->country))
+		return 1;
+	snprintf(tmpl, len, "<%%r>: Relay access denied: login %%l may not relay from %s",
+	    g->country);
+	refuse(r, ACTION_REJECT, 550, "5.7.1", tmpl, "login-country");
+	return 0;
+}
+
 /* run_core - the built-in policy: local, authenticated, trusted, else deny */
 static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
     struct trace *trace)
 {
 	struct facts *f = ctx->facts;
 	const struct addr *rcpt = ctx->rcpt;
+	struct login_refusal login_refused = {0};
+	char tmpl[128];
+	int m;
 
 	trace_add(trace, "local-domain", ctx->rcpt_local);
 	if (ctx->rcpt_local) {
 		set_verdict(v, ACTION_ACCEPT, NULL, f, "local-domain", "local");
 		return;
 	}
-	trace_add(trace, "authenticated", p->authenticated_relay && authenticated(f));
-	if (p->authenticated_relay && authenticated(f)) {
+	m = p->authenticated_relay && authenticated(f) ?
+	    login_may_relay(ctx, &login_refused, tmpl, sizeof(tmpl)) : 0;
+	trace_add(trace, "authenticated", m);
+	if (m == 1) {
 		set_verdict(v, ACTION_ACCEPT, NULL, f, "authenticated", "authenticated");
 		return;
 	}
@@ -295,6 +398,9 @@ static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdic
 	trace_add(trace, "default-deny", 1);
 	if (rcpt->kind == ADDR_INVALID || rcpt->kind == ADDR_NULL)
 		set_verdict(v, ACTION_REJECT, &p->invalid_rcpt, f, "default-deny", "invalid-address");
+	else if (login_refused.reason != NULL)
+		set_verdict(v, login_refused.action, &login_refused.reply, f, "authenticated",
+		    login_refused.reason);
 	else if (rcpt->tricks != 0 && !p->allow_routing_tricks)
 		set_verdict(v, ACTION_REJECT, &p->routing_denied, f, "default-deny", "routing-trick");
 	else
@@ -321,7 +427,13 @@ void policy_decide(const struct policy *p, struct facts *f, struct verdict *v,
 	ctx.rcpt_local = rcpt_is_local(p, f, &rcpt);
 	ctx.authorised = (p->authenticated_relay && authenticated(f)) || client_trusted(p, f);
 	v->rcpt_local = ctx.rcpt_local;
+	/* With a database configured every decision logs country and asn; the
+	 * caller keeps f->geo between recipients, so this is once per client. */
+	if (p->geo != NULL)
+		policy_geo(&ctx);
 	if (run_rules(p, &ctx, v, trace))
+		return;
+	if (run_sender_ownership(p, &ctx, v, trace))
 		return;
 	run_core(p, &ctx, v, trace);
 }

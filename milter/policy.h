@@ -30,9 +30,11 @@ struct reply {
 /* Country and ASN of the client, filled by a geo provider when rules need them. */
 #define GEO_COUNTRY_UNKNOWN "--" /* private, reserved or unlisted address */
 struct geo_info {
-	char country[4]; /* ISO 3166 alpha-2, or GEO_COUNTRY_UNKNOWN */
-	uint32_t asn;    /* 0 when unknown */
-	int status;      /* 0 found, 1 not in database, -1 lookup failed (tempfail) */
+	char country[4];    /* ISO 3166 alpha-2, or GEO_COUNTRY_UNKNOWN */
+	uint32_t asn;       /* 0 when unknown */
+	int status;         /* 0 found, 1 not in database, -1 lookup failed (tempfail) */
+	int country_status; /* the same, for the country database alone */
+	int asn_status;     /* the same, for the ASN database alone */
 };
 
 /* Looks an address up; the milter plugs in libmaxminddb, tests a fixture. */
@@ -47,6 +49,15 @@ enum no_client {
 	NO_CLIENT_TRUSTED,   /* treated like a trusted network (default) */
 	NO_CLIENT_UNTRUSTED, /* treated like any outside client */
 };
+
+/* Who may use a sender address that a login owns (users, users_file). */
+enum sender_ownership {
+	SENDER_OWNERSHIP_OFF,           /* no check (default) */
+	SENDER_OWNERSHIP_AUTHENTICATED, /* a login may use only the addresses it owns */
+	SENDER_OWNERSHIP_EVERYONE,      /* ... and nobody unauthenticated may use an owned one */
+};
+
+struct users;
 
 /*
  * The compiled configuration: immutable once built, shared by all threads.
@@ -65,6 +76,9 @@ struct policy {
 	struct rule *rules;             /* ordered rules, before the built-in core */
 	size_t nrules;
 	const struct geo_provider *geo; /* NULL when no GeoIP database */
+	struct users *users;            /* per-login settings; NULL when none */
+	enum sender_ownership sender_ownership;
+	bool null_sender_reject;        /* an authenticated client may not send from <> */
 	bool dry_run;                   /* mode = "dry-run": refusals are logged only */
 };
 

@@ -230,7 +230,7 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 	return 0;
 }
 
-/* policy_geo - look the client up once per transaction */
+/* policy_geo - look the client up once; the caller keeps facts->geo */
 const struct geo_info *policy_geo(struct rule_ctx *ctx)
 {
 	struct facts *f = ctx->facts;
@@ -239,8 +239,9 @@ const struct geo_info *policy_geo(struct rule_ctx *ctx)
 	if (!f->geo_done) {
 		memset(&f->geo, 0, sizeof(f->geo));
 		strcpy(f->geo.country, GEO_COUNTRY_UNKNOWN);
+		f->geo.status = f->geo.country_status = f->geo.asn_status = 1;
 		if (g != NULL && f->client != NULL && g->lookup(g->ctx, f->client, &f->geo) < 0)
-			f->geo.status = -1;
+			f->geo.status = f->geo.country_status = f->geo.asn_status = -1;
 		f->geo_done = true;
 	}
 	return &f->geo;
@@ -250,7 +251,7 @@ static int match_country(const struct cond *c, struct rule_ctx *ctx)
 {
 	const struct geo_info *g = policy_geo(ctx);
 
-	if (g->status < 0)
+	if (g->country_status < 0)
 		return -1;
 	for (size_t i = 0; i < c->nstrings; i++)
 		if (strcmp(c->strings[i], g->country) == 0)
@@ -262,7 +263,7 @@ static int match_asn(const struct cond *c, struct rule_ctx *ctx)
 {
 	const struct geo_info *g = policy_geo(ctx);
 
-	if (g->status < 0)
+	if (g->asn_status < 0)
 		return -1;
 	for (size_t i = 0; i < c->nnumbers; i++)
 		if (c->numbers[i] == g->asn)

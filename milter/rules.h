@@ -85,7 +85,11 @@ int rule_match(const struct rule *rule, struct rule_ctx *ctx);
 /* rule_free_contents - free what a rule owns (not the rule itself) */
 void rule_free_contents(struct rule *rule);
 
-/* policy_geo - look the client up once per transaction; NULL when impossible */
+/*
+ * policy_geo - the client's country and ASN, looked up on first need and kept
+ * in facts (the callbacks carry it from one recipient to the next, so a
+ * client is looked up once per connection); never NULL
+ */
 const struct geo_info *policy_geo(struct rule_ctx *ctx);
 
 #endif

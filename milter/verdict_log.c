@@ -42,9 +42,13 @@ void verdict_format(struct kvline *line, const char *qid, const struct facts *f,
 	kv_add(line, "login", f->login && *f->login ? f->login : "-");
 	kv_add(line, "from", f->sender);
 	kv_add(line, "rcpt", f->rcpt);
-	if (f->geo_done && p->geo != NULL) {
-		kv_add(line, "country", f->geo.status < 0 ? "error" : f->geo.country);
-		kv_addf(line, "asn", "%u", f->geo.asn);
+	if (f->geo_done && p->geo != NULL && p->geo->has_country)
+		kv_add(line, "country", f->geo.country_status < 0 ? "error" : f->geo.country);
+	if (f->geo_done && p->geo != NULL && p->geo->has_asn) {
+		if (f->geo.asn_status < 0)
+			kv_add(line, "asn", "error");
+		else
+			kv_addf(line, "asn", "%u", f->geo.asn);
 	}
 	kv_add(line, "action", action_name(v->action));
 	kv_addf(line, "code", "%d", v->code);

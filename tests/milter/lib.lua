@@ -66,3 +66,9 @@ function rcpt(conn, to, want, mta, mailer)
 			qid, action, code, rule, reason))
 	end
 end
+
+-- also: more key=value pairs the last recipient's decision line must carry
+-- (for example "rule=partners-by-asn country=GB asn=64500")
+function also(kvs)
+	mt.echo(string.format("EXPECT qid=%s%d %s", SCRIPT or "T", qid_seq, kvs))
+end

@@ -3,6 +3,12 @@
 # driven by miltertest (a third-party MTA-side client). Every Lua script is
 # one TAP test; every recipient verdict it expects is a second TAP test,
 # checked against the daemon's own decision log line.
+#
+# Two daemons run, one after the other: tests/milter/*.lua against
+# test.conf, then tests/milter/users/*.lua against users/users.conf, which
+# uses GeoIP databases written here by tests/geoip/make-mmdb.pl; then the
+# country database is replaced, the daemon reloads, and users/reload/*.lua
+# check the new one is in use.
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -24,15 +30,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-sock="$work/milter.sock"
-conf="$work/relay-milter.conf"
-log="$work/milter.log"
-cp "$here/test.conf" "$conf"
-chmod 644 "$conf"
-"$milter" -f -c "$conf" -s "unix:$sock" 2>"$log" &
-pid=$!
-for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-
 n=0
 failed=0
 tap() { # tap OK|FAIL description [detail]
@@ -46,6 +43,15 @@ tap() { # tap OK|FAIL description [detail]
 	fi
 }
 
+# start_milter CONF NAME - run the daemon with CONF on $work/NAME.sock, log to $work/NAME.log
+start_milter() {
+	sock="$work/$2.sock"
+	log="$work/$2.log"
+	"$milter" -f -c "$1" -s "unix:$sock" 2>"$log" &
+	pid=$!
+	for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+}
+
 # check_expect - every key=value of an EXPECT line is on the log line of its qid
 check_expect() {
 	qid=$1; shift
@@ -57,38 +63,47 @@ check_expect() {
 	done
 }
 
-for script in "$here"/*.lua; do
-	name=$(basename "$script" .lua)
-	[ "$name" = lib ] && continue
-	out=$("$MILTERTEST" -D SOCKET="unix:$sock" -D LIB="$here/lib.lua" -D SCRIPT="$name-" \
-		-s "$script" 2>&1)
-	rc=$?
-	if [ $rc -eq 0 ] && kill -0 "$pid" 2>/dev/null; then
-		tap OK "$name: milter replies"
-	else
-		tap FAIL "$name: milter replies (exit $rc)" "$(printf '%s\n' "$out" | tail -5)"
-	fi
-	sleep 0.2 # let the last decision reach the log
-	# shellcheck disable=SC2086
-	printf '%s\n' "$out" | sed -n 's/^EXPECT //p' >"$work/expect"
-	bad=0
-	total=0
-	detail=
-	while read -r first rest; do
-		total=$((total + 1))
-		# shellcheck disable=SC2086
-		if ! why=$(check_expect "${first#qid=}" $rest); then
-			bad=$((bad + 1))
-			[ $bad -le 3 ] && detail="$detail$why
-"
+# run_scripts DIR - every DIR/*.lua against the running daemon
+run_scripts() {
+	for script in "$1"/*.lua; do
+		name=$(basename "$script" .lua)
+		[ "$name" = lib ] && continue
+		out=$("$MILTERTEST" -D SOCKET="unix:$sock" -D LIB="$here/lib.lua" -D SCRIPT="$name-" \
+			-s "$script" 2>&1)
+		rc=$?
+		if [ $rc -eq 0 ] && kill -0 "$pid" 2>/dev/null; then
+			tap OK "$name: milter replies"
+		else
+			tap FAIL "$name: milter replies (exit $rc)" "$(printf '%s\n' "$out" | tail -5)"
 		fi
-	done <"$work/expect"
-	if [ $total -gt 0 ] && [ $bad -eq 0 ]; then
-		tap OK "$name: $total decisions logged as expected"
-	else
-		tap FAIL "$name: $bad of $total decisions not as expected" "$detail"
-	fi
-done
+		sleep 0.2 # let the last decision reach the log
+		# shellcheck disable=SC2086
+		printf '%s\n' "$out" | sed -n 's/^EXPECT //p' >"$work/expect"
+		bad=0
+		total=0
+		detail=
+		while read -r first rest; do
+			total=$((total + 1))
+			# shellcheck disable=SC2086
+			if ! why=$(check_expect "${first#qid=}" $rest); then
+				bad=$((bad + 1))
+				[ $bad -le 3 ] && detail="$detail$why
+"
+			fi
+		done <"$work/expect"
+		if [ $total -gt 0 ] && [ $bad -eq 0 ]; then
+			tap OK "$name: $total decisions logged as expected"
+		else
+			tap FAIL "$name: $bad of $total decisions not as expected" "$detail"
+		fi
+	done
+}
+
+conf="$work/relay-milter.conf"
+cp "$here/test.conf" "$conf"
+chmod 644 "$conf"
+start_milter "$conf" milter
+run_scripts "$here"
 
 # Clean shutdown on SIGTERM.
 kill -TERM "$pid"
@@ -103,6 +118,36 @@ rc=$?
 tap $stopped "clean shutdown on SIGTERM (exit $rc)"
 pid=
 grep -q "relay-milter stopping" "$log" && tap OK "shutdown logged" || tap FAIL "shutdown logged"
+
+# Users, sender ownership and GeoIP: databases written here, never downloaded.
+mkdir "$work/geoip"
+if /usr/bin/perl "$top_srcdir/tests/geoip/make-mmdb.pl" "$work/geoip" 2>"$work/perl.err"; then
+	sed "s|@GEOIPDIR@|$work/geoip|g" "$here/users/users.conf" >"$work/users.conf"
+	chmod 644 "$work/users.conf"
+	start_milter "$work/users.conf" users
+	run_scripts "$here/users"
+	# geoipupdate replaces the file (a rename); SIGUSR1 makes new connections use it.
+	mkdir "$work/geoip-new"
+	reloaded=FAIL
+	if /usr/bin/perl "$top_srcdir/tests/geoip/make-mmdb.pl" "$work/geoip-new" swapped &&
+		mv "$work/geoip-new/country.mmdb" "$work/geoip/country.mmdb" && kill -USR1 "$pid"; then
+		for _ in $(seq 50); do
+			grep -q "reload: configuration .* loaded (generation 2)" "$log" &&
+				{ reloaded=OK; break; }
+			sleep 0.1
+		done
+	fi
+	tap $reloaded "users: reload after the GeoIP database was replaced"
+	run_scripts "$here/users/reload"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=
+	[ $rc -eq 0 ] && tap OK "users: clean shutdown (exit 0)" ||
+		tap FAIL "users: clean shutdown (exit $rc)" "$(tail -5 "$log")"
+else
+	tap FAIL "users: write the GeoIP test databases" "$(cat "$work/perl.err")"
+fi
 
 echo "1..$n"
 [ $failed -eq 0 ]

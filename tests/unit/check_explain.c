@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "explain.h"
@@ -38,11 +39,34 @@ static int fixture_lookup(void *ctx, const struct ipaddr *addr, struct geo_info 
 
 static const struct geo_provider fixture = {fixture_lookup, NULL, true, true};
 
+/*
+ * load_fixture - the fixture, plus a geoip key naming the test database
+ * (written by tests/geoip/make-mmdb.pl): a country rule needs one to load.
+ * The lookups then go to the fixture provider instead.
+ */
+static struct config *load_fixture(struct conf_errors *errs)
+{
+	char path[64];
+	struct config *cfg;
+	FILE *fp;
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/rm-explain-XXXXXX");
+	ck_assert((fd = mkstemp(path)) >= 0);
+	ck_assert_ptr_nonnull(fp = fdopen(fd, "w"));
+	fprintf(fp, "@include \"%s\"\ngeoip = { country_db = \"%s/country.mmdb\"; };\n", FIXTURE,
+	    TEST_GEOIPDIR);
+	fclose(fp);
+	cfg = conf_load(path, errs);
+	unlink(path);
+	return cfg;
+}
+
 /* run - explain argv against the fixture configuration; output in *text */
 static int run(bool json, char **text, int argc, char *const *argv)
 {
 	struct conf_errors errs = {0};
-	struct config *cfg = conf_load(FIXTURE, &errs);
+	struct config *cfg = load_fixture(&errs);
 	size_t len;
 	FILE *out;
 	int rc;
