@@ -976,13 +976,14 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 		finish_users_geo(&ld);
 	}
 	config_destroy(&lc);
+	domainset_finish(ld.cfg->policy->local_domains);
+	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||
+	    netset_finish(ld.cfg->policy->own_addresses) < 0)
+		conf_error(errs, path, 0, "out of memory");
 	if (errs->n > before) {
 		conf_free(ld.cfg);
 		return NULL;
 	}
-	domainset_finish(ld.cfg->policy->local_domains);
-	netset_finish(ld.cfg->policy->trusted_networks);
-	netset_finish(ld.cfg->policy->own_addresses);
 	ld.cfg->loaded = time(NULL);
 	return ld.cfg;
 }

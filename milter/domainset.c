@@ -26,8 +26,20 @@ struct domainset {
 	size_t added;
 	char *arena;
 	size_t arena_len, arena_cap;
+	/* label counts of ".parent" entries: parents outside it are never probed */
+	unsigned sub_min_labels, sub_max_labels;
 	int finished;
 };
+
+/* count_labels - labels in a name without a trailing dot */
+static unsigned count_labels(const char *name, size_t len)
+{
+	unsigned n = 1;
+
+	for (size_t i = 0; i < len; i++)
+		n += name[i] == '.';
+	return n;
+}
 
 /*
  * hash_name - FNV-1a over an already lower-cased name, then a final mix:
@@ -211,6 +223,14 @@ int domainset_add(struct domainset *set, const char *text, const char **why)
 		}
 	}
 	s->flags |= flag;
+	if (flag == MATCH_SUBDOMAIN) {
+		unsigned labels = count_labels(name, len);
+
+		if (set->sub_max_labels == 0 || labels < set->sub_min_labels)
+			set->sub_min_labels = labels;
+		if (labels > set->sub_max_labels)
+			set->sub_max_labels = labels;
+	}
 	set->added++;
 	return 0;
 }
@@ -240,11 +260,13 @@ static uint8_t lookup(const struct domainset *set, const char *name, size_t len)
 /*
  * domainset_contains - exact match on the whole name, then a subdomain
  * match on each parent: "a.b.example.com" tries "b.example.com" and
- * "example.com" and "com" for a ".parent" entry.
+ * "example.com" and "com" for a ".parent" entry, skipping parents with
+ * more or fewer labels than any ".parent" entry has.
  */
 bool domainset_contains(const struct domainset *set, const char *domain, size_t len)
 {
 	char name[DOMAIN_MAX + 1];
+	unsigned labels;
 
 	if (set == NULL || set->used == 0)
 		return false;
@@ -256,9 +278,18 @@ bool domainset_contains(const struct domainset *set, const char *domain, size_t 
 		name[i] = lower(domain[i]);
 	if (lookup(set, name, len) & MATCH_EXACT)
 		return true;
+	if (set->sub_max_labels == 0)
+		return false;
+	labels = count_labels(name, len);
 	for (size_t i = 0; i < len; i++) {
-		if (name[i] == '.' && i + 1 < len &&
-		    (lookup(set, name + i + 1, len - i - 1) & MATCH_SUBDOMAIN))
+		if (name[i] != '.' || i + 1 >= len)
+			continue;
+		labels--; /* name + i + 1 has this many labels */
+		if (labels > set->sub_max_labels)
+			continue;
+		if (labels < set->sub_min_labels)
+			break;
+		if (lookup(set, name + i + 1, len - i - 1) & MATCH_SUBDOMAIN)
 			return true;
 	}
 	return false;

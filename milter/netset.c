@@ -18,9 +18,20 @@ struct range6 {
 	struct u128 first, last;
 };
 
+/*
+ * Lookups first search a small index holding the start of every
+ * NETSET_BLOCK-th range (it stays in cache even for 10^6 networks), then
+ * one block of the big array: two or three cache misses instead of the
+ * dozen a plain binary search over megabytes takes.
+ */
+#define NETSET_BLOCK 16
+
 struct netset {
 	struct range4 *v4;
 	struct range6 *v6;
+	uint32_t *top4;    /* v4[k * NETSET_BLOCK].first */
+	struct u128 *top6; /* v6[k * NETSET_BLOCK].first */
+	size_t ntop4, ntop6;
 	size_t n4, cap4, n6, cap6;
 	size_t added;
 	int finished;
@@ -254,11 +265,27 @@ static void shrink(void **arr, size_t *cap, size_t n, size_t size)
 	*cap = n;
 }
 
-/* netset_finish - sort and merge; the set is read-only afterwards */
-void netset_finish(struct netset *set)
+/* build_index - sample every block's first start; -1 on ENOMEM */
+static int build_index(struct netset *set)
+{
+	set->ntop4 = (set->n4 + NETSET_BLOCK - 1) / NETSET_BLOCK;
+	set->ntop6 = (set->n6 + NETSET_BLOCK - 1) / NETSET_BLOCK;
+	set->top4 = malloc((set->ntop4 ? set->ntop4 : 1) * sizeof(*set->top4));
+	set->top6 = malloc((set->ntop6 ? set->ntop6 : 1) * sizeof(*set->top6));
+	if (set->top4 == NULL || set->top6 == NULL)
+		return -1;
+	for (size_t k = 0; k < set->ntop4; k++)
+		set->top4[k] = set->v4[k * NETSET_BLOCK].first;
+	for (size_t k = 0; k < set->ntop6; k++)
+		set->top6[k] = set->v6[k * NETSET_BLOCK].first;
+	return 0;
+}
+
+/* netset_finish - sort, merge and index; read-only afterwards */
+int netset_finish(struct netset *set)
 {
 	if (set->finished)
-		return;
+		return 0;
 	if (set->n4)
 		qsort(set->v4, set->n4, sizeof(*set->v4), cmp_range4);
 	if (set->n6)
@@ -268,37 +295,72 @@ void netset_finish(struct netset *set)
 	shrink((void **)&set->v4, &set->cap4, set->n4, sizeof(*set->v4));
 	shrink((void **)&set->v6, &set->cap6, set->n6, sizeof(*set->v6));
 	set->finished = 1;
+	if (build_index(set) < 0) {
+		/* an empty index matches nothing: the safe failure, and reported */
+		set->ntop4 = set->ntop6 = 0;
+		return -1;
+	}
+	return 0;
 }
 
-/* contains4 - binary search for the last range starting at or below a */
-static bool contains4(const struct range4 *r, size_t n, uint32_t a)
+/* block4 - index of the first range of the block that may hold a, or -1 */
+static long block4(const struct netset *set, uint32_t a)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = set->ntop4;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (r[mid].first <= a)
+		if (set->top4[mid] <= a)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && a <= r[lo - 1].last;
+	return lo == 0 ? -1 : (long)((lo - 1) * NETSET_BLOCK);
 }
 
-static bool contains6(const struct range6 *r, size_t n, struct u128 a)
+static long block6(const struct netset *set, struct u128 a)
 {
-	size_t lo = 0, hi = n;
+	size_t lo = 0, hi = set->ntop6;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (u128_cmp(r[mid].first, a) <= 0)
+		if (u128_cmp(set->top6[mid], a) <= 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo > 0 && u128_cmp(a, r[lo - 1].last) <= 0;
+	return lo == 0 ? -1 : (long)((lo - 1) * NETSET_BLOCK);
+}
+
+/* contains4 - the last range starting at or below a, found within its block */
+static bool contains4(const struct netset *set, uint32_t a)
+{
+	long b = block4(set, a);
+	size_t i, end;
+
+	if (b < 0)
+		return false;
+	i = (size_t)b;
+	end = i + NETSET_BLOCK < set->n4 ? i + NETSET_BLOCK : set->n4;
+	while (i + 1 < end && set->v4[i + 1].first <= a)
+		i++;
+	return a <= set->v4[i].last;
+}
+
+static bool contains6(const struct netset *set, struct u128 a)
+{
+	long b = block6(set, a);
+	size_t i, end;
+
+	if (b < 0)
+		return false;
+	i = (size_t)b;
+	end = i + NETSET_BLOCK < set->n6 ? i + NETSET_BLOCK : set->n6;
+	while (i + 1 < end && u128_cmp(set->v6[i + 1].first, a) <= 0)
+		i++;
+	return u128_cmp(a, set->v6[i].last) <= 0;
 }
 
 /* netset_contains - is addr inside any network of the set? */
@@ -307,9 +369,8 @@ bool netset_contains(const struct netset *set, const struct ipaddr *addr)
 	if (set == NULL || addr == NULL)
 		return false;
 	if (addr->family == IPADDR_V4)
-		return contains4(set->v4, set->n4, load_be32(addr->bytes));
-	return contains6(set->v6, set->n6,
-	    (struct u128){load_be64(addr->bytes), load_be64(addr->bytes + 8)});
+		return contains4(set, load_be32(addr->bytes));
+	return contains6(set, (struct u128){load_be64(addr->bytes), load_be64(addr->bytes + 8)});
 }
 
 size_t netset_count(const struct netset *set)
@@ -319,7 +380,8 @@ size_t netset_count(const struct netset *set)
 
 size_t netset_memory(const struct netset *set)
 {
-	return sizeof(*set) + set->cap4 * sizeof(*set->v4) + set->cap6 * sizeof(*set->v6);
+	return sizeof(*set) + set->cap4 * sizeof(*set->v4) + set->cap6 * sizeof(*set->v6) +
+	    set->ntop4 * sizeof(*set->top4) + set->ntop6 * sizeof(*set->top6);
 }
 
 void netset_free(struct netset *set)
@@ -328,5 +390,7 @@ void netset_free(struct netset *set)
 		return;
 	free(set->v4);
 	free(set->v6);
+	free(set->top4);
+	free(set->top6);
 	free(set);
 }

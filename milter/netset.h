@@ -9,8 +9,8 @@
 
 /*
  * Built once (netset_add... then netset_finish), then immutable and safe to
- * share between threads. Lookups are O(log n) over sorted, merged ranges:
- * no linear scan, whatever the size.
+ * share between threads. Lookups are O(log n) over sorted, merged ranges
+ * with a cache-resident index over them: no linear scan, whatever the size.
  */
 struct netset;
 
@@ -26,8 +26,12 @@ int netset_add(struct netset *set, const char *text, const char **why);
 /* netset_add_addr - add one network given in binary form */
 int netset_add_addr(struct netset *set, const struct ipaddr *addr, unsigned prefix);
 
-/* netset_finish - sort and merge; the set is read-only afterwards */
-void netset_finish(struct netset *set);
+/*
+ * netset_finish - sort, merge and index; the set is read-only afterwards.
+ * -1 when memory ran out: the set then matches nothing, so a caller that
+ * ignores the error fails closed (no network trusted).
+ */
+int netset_finish(struct netset *set);
 
 /* netset_contains - is addr inside any network of the (finished) set? */
 bool netset_contains(const struct netset *set, const struct ipaddr *addr);

@@ -154,48 +154,45 @@ static size_t append_safe(char *out, size_t pos, size_t len, const char *s)
 	return pos;
 }
 
-/* expand - fill v->text from a reply template */
+/* expand_value - the text one %-escape stands for; buf holds what is formatted */
+static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len)
+{
+	switch (esc) {
+	case 'r':
+		strip_brackets(f->rcpt, buf, len);
+		return buf;
+	case 's':
+		strip_brackets(f->sender, buf, len);
+		return buf;
+	case 'l':
+		return f->login ? f->login : "";
+	case 'c':
+		return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+	}
+	return NULL;
+}
+
+/* expand - fill v->text from a reply template; only escapes used cost anything */
 static void expand(const struct reply *r, const struct facts *f, struct verdict *v)
 {
-	char rcpt[300], sender[300], client[IPADDR_STRLEN];
-	char one[2] = {0, 0};
+	char buf[300], one[2] = {0, 0};
 	const char *t = r->text ? r->text : "";
 	size_t pos = 0;
 
-	strip_brackets(f->rcpt, rcpt, sizeof(rcpt));
-	strip_brackets(f->sender, sender, sizeof(sender));
-	if (f->client != NULL)
-		ipaddr_format(f->client, client, sizeof(client));
-	else
-		snprintf(client, sizeof(client), "unknown");
 	v->text[0] = 0;
 	for (; *t; t++) {
-		const char *val = one;
+		const char *val = NULL;
 
-		if (*t == '%' && t[1] != 0) {
-			switch (*++t) {
-			case 'r':
-				val = rcpt;
-				break;
-			case 's':
-				val = sender;
-				break;
-			case 'l':
-				val = f->login ? f->login : "";
-				break;
-			case 'c':
-				val = client;
-				break;
-			default:
-				one[0] = *t; /* "%%" and unknown escapes stand for themselves */
-				break;
-			}
-		} else
-			one[0] = *t;
+		if (*t == '%' && t[1] != 0)
+			val = expand_value(*++t, f, buf, sizeof(buf));
+		if (val == NULL) {
+			one[0] = *t; /* "%%" and unknown escapes stand for themselves */
+			val = one;
+		}
 		pos = append_safe(v->text, pos, sizeof(v->text), val);
 	}
 	v->code = r->code;
-	snprintf(v->ecode, sizeof(v->ecode), "%s", r->ecode);
+	memcpy(v->ecode, r->ecode, sizeof(v->ecode));
 }
 
 /* set_verdict - fill the verdict; refusals from dry-run rules only pretend */
@@ -207,8 +204,8 @@ static void set_verdict(struct verdict *v, enum action action, const struct repl
 	v->reason = reason;
 	if (action == ACTION_ACCEPT) {
 		v->code = 250;
-		snprintf(v->ecode, sizeof(v->ecode), "2.1.5");
-		snprintf(v->text, sizeof(v->text), "Recipient ok");
+		memcpy(v->ecode, "2.1.5", sizeof("2.1.5"));
+		memcpy(v->text, "Recipient ok", sizeof("Recipient ok"));
 	} else
 		expand(r, f, v);
 }
@@ -296,15 +293,15 @@ static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, st
 	if (p->sender_ownership == SENDER_OWNERSHIP_OFF)
 		return 0;
 	if (authenticated(f)) {
-		if (ctx->sender->kind == ADDR_NULL) {
+		if (rule_sender(ctx)->kind == ADDR_NULL) {
 			if (p->null_sender_reject) {
 				r = &not_owned;
 				reason = "null-sender";
 			}
-		} else if (!users_owns(p->users, users_find(p->users, f->login), ctx->sender))
+		} else if (!users_owns(p->users, users_find(p->users, f->login), rule_sender(ctx)))
 			r = &not_owned;
 	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f) &&
-	    users_owned(p->users, ctx->sender))
+	    users_owned(p->users, rule_sender(ctx)))
 		r = &not_logged_in;
 	trace_add(trace, "sender-ownership", r != NULL);
 	if (r == NULL)
@@ -389,8 +386,9 @@ static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdic
 		set_verdict(v, ACTION_ACCEPT, NULL, f, "authenticated", "authenticated");
 		return;
 	}
-	trace_add(trace, "trusted-network", client_trusted(p, f));
-	if (client_trusted(p, f)) {
+	m = client_trusted(p, f);
+	trace_add(trace, "trusted-network", m);
+	if (m) {
 		set_verdict(v, ACTION_ACCEPT, NULL, f, "trusted-network",
 		    f->client ? "trusted" : "no-client");
 		return;
@@ -412,20 +410,18 @@ static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdic
 void policy_decide(const struct policy *p, struct facts *f, struct verdict *v,
     struct trace *trace)
 {
-	struct addr rcpt, sender;
+	struct addr rcpt;
 	struct rule_ctx ctx;
 
 	memset(v, 0, sizeof(*v));
 	if (trace != NULL)
 		trace->n = 0;
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
-	addr_parse(f->sender ? f->sender : "<>", &sender);
 	ctx.policy = p;
 	ctx.facts = f;
 	ctx.rcpt = &rcpt;
-	ctx.sender = &sender;
+	ctx.sender_parsed = false;
 	ctx.rcpt_local = rcpt_is_local(p, f, &rcpt);
-	ctx.authorised = (p->authenticated_relay && authenticated(f)) || client_trusted(p, f);
 	v->rcpt_local = ctx.rcpt_local;
 	/* With a database configured every decision logs country and asn; the
 	 * caller keeps f->geo between recipients, so this is once per client. */

@@ -41,7 +41,10 @@ static int compile_nets(struct cond *c, const struct cond_value *v, const char *
 			return -1;
 		}
 	}
-	netset_finish(c->nets);
+	if (netset_finish(c->nets) < 0) {
+		*why = "out of memory";
+		return -1;
+	}
 	return 0;
 }
 
@@ -192,7 +195,7 @@ static bool sender_matches(const char *pat, const struct addr *s)
 static int match_sender(const struct cond *c, struct rule_ctx *ctx)
 {
 	for (size_t i = 0; i < c->nstrings; i++)
-		if (sender_matches(c->strings[i], ctx->sender))
+		if (sender_matches(c->strings[i], rule_sender(ctx)))
 			return 1;
 	return 0;
 }
@@ -228,6 +231,16 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 			return 1;
 	}
 	return 0;
+}
+
+/* rule_sender - parse MAIL FROM once per decision, and only when asked */
+const struct addr *rule_sender(struct rule_ctx *ctx)
+{
+	if (!ctx->sender_parsed) {
+		addr_parse(ctx->facts->sender ? ctx->facts->sender : "<>", &ctx->sender);
+		ctx->sender_parsed = true;
+	}
+	return &ctx->sender;
 }
 
 /* policy_geo - look the client up once; the caller keeps facts->geo */

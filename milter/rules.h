@@ -21,10 +21,14 @@ struct rule_ctx {
 	const struct policy *policy;
 	struct facts *facts;
 	const struct addr *rcpt;
-	const struct addr *sender;
 	bool rcpt_local;
-	bool authorised; /* authenticated relay or trusted network */
+	/* MAIL FROM, parsed on first need (rule_sender): most decisions never look */
+	struct addr sender;
+	bool sender_parsed;
 };
+
+/* rule_sender - the parsed MAIL FROM of this decision */
+const struct addr *rule_sender(struct rule_ctx *ctx);
 
 /* A condition's configured value: a boolean or a list of strings. */
 struct cond_value {
