@@ -154,14 +154,18 @@ static bool step_continues(const struct policy *p, const struct trace_step *s, s
 	    p->rules[i].action == ACTION_CONTINUE;
 }
 
+/* step_on_trial - a matched (or failed) rule with dry_run = true: noted, not obeyed */
+static bool step_on_trial(const struct policy *p, const struct trace_step *s, size_t i)
+{
+	return s->result != 0 && i < p->nrules && p->rules[i].name == s->rule && p->rules[i].dry_run;
+}
+
 /* step_note - how a matched rule that did not decide is marked in the text trace */
 static const char *step_note(const struct policy *p, const struct trace_step *s, size_t i)
 {
 	if (step_continues(p, s, i))
 		return " (continue)";
-	if (s->result != 0 && i < p->nrules && p->rules[i].name == s->rule && p->rules[i].dry_run)
-		return " (dry-run: not in force)";
-	return "";
+	return step_on_trial(p, s, i) ? " (dry-run: not in force)" : "";
 }
 
 /* step_json_note - the same as extra JSON members */
@@ -169,9 +173,7 @@ static const char *step_json_note(const struct policy *p, const struct trace_ste
 {
 	if (step_continues(p, s, i))
 		return ", \"continue\": true";
-	if (s->result != 0 && i < p->nrules && p->rules[i].name == s->rule && p->rules[i].dry_run)
-		return ", \"dry_run\": true";
-	return "";
+	return step_on_trial(p, s, i) ? ", \"dry_run\": true" : "";
 }
 
 /* refused - what the MTA is told: a refusal, unless dry-run lets it pass */
