@@ -36,6 +36,7 @@ else
 	TABLE=100000
 fi
 MIX=local=50,remote=30,auth=10,trusted=10
+HZ=$(getconf CLK_TCK)
 
 LOAD=$BIN/tests/bench/milterload
 NULL=$BIN/tests/bench/nullmilter
@@ -161,11 +162,20 @@ relay_rss0=
 [ $have_relay = 1 ] && relay_rss0=$(rss_kb "$relay_pid")
 null_rss0=$(rss_kb "$null_pid")
 
-# load SOCKET CONC MODE [EXTRA] - one run; prints the key=value line
+# cpu_ticks PID - user + system clock ticks the process (all threads) has used
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# load PID SOCKET CONC MODE [EXTRA] - one run; prints the key=value line plus
+# cpu_ticks=, the milter's own CPU time over the run: throughput on a shared
+# 2-CPU host varies by +-15% between identical runs, CPU per transaction far less
 load() {
-	"$LOAD" -s "unix:$1" -c "$2" -M "$3" -d "$DUR" -m "$MIX" \
+	t0=$(cpu_ticks "$1")
+	line=$("$LOAD" -s "unix:$2" -c "$3" -M "$4" -d "$DUR" -m "$MIX" \
 	    -L "$work/domains.txt" -R remote.example -R elsewhere.example \
-	    -t "$work/nets.txt" -T 10 -k ${4:-} | sed -n 's/^milterload: mode=/mode=/p' || true
+	    -t "$work/nets.txt" -T 10 -k ${5:-} | sed -n 's/^milterload: mode=/mode=/p' || true)
+	[ -n "$line" ] && echo "$line cpu_ticks=$(($(cpu_ticks "$1") - t0))"
 }
 
 # trim_log - keep the last lines of relay-milter's log, drop the rest
@@ -197,32 +207,39 @@ for spec in 1:conn 1:reuse 8:conn 8:reuse 64:conn 64:reuse 8:conn:10; do
 	rep=0
 	while [ $rep -lt "$REPS" ]; do
 		# alternate, so drift on a shared machine hits both alike
-		load "$work/null.sock" "$conc" "$mode" "-P -x $msgs" >> "$work/n.runs"
+		load "$null_pid" "$work/null.sock" "$conc" "$mode" "-P -x $msgs" >> "$work/n.runs"
 		if [ $have_relay = 1 ]; then
-			load "$work/relay.sock" "$conc" "$mode" "-e -x $msgs" >> "$work/r.runs"
+			load "$relay_pid" "$work/relay.sock" "$conc" "$mode" "-e -x $msgs" >> "$work/r.runs"
 			trim_log
 		fi
 		rep=$((rep + 1))
 	done
 	col() { while read -r line; do kv "$2" "$line"; done < "$1" | median; }
 	sum() { while read -r line; do num "$2" "$line"; done < "$1" | awk '{ s += $1 } END { print s + 0 }'; }
+	# cpu_us FILE - the milter's CPU microseconds per transaction over all runs
+	cpu_us() {
+		awk -v hz="$HZ" -v tx="$(sum "$1" tx)" -v t="$(sum "$1" cpu_ticks)" \
+		    'BEGIN { if (tx > 0) printf("%.1f", t * 1e6 / hz / tx); else print "-" }'
+	}
 	ntps=$(col "$work/n.runs" tps); np50=$(col "$work/n.runs" p50_us); np99=$(col "$work/n.runs" p99_us)
+	ncpu=$(cpu_us "$work/n.runs")
 	nerr=$(sum "$work/n.runs" errors)
 	[ "$(wc -l < "$work/n.runs")" -eq "$REPS" ] || nerr="$nerr (runs failed)"
 	if [ $have_relay = 1 ]; then
 		rtps=$(col "$work/r.runs" tps); rp50=$(col "$work/r.runs" p50_us); rp99=$(col "$work/r.runs" p99_us)
+		rcpu=$(cpu_us "$work/r.runs")
 		rerr=$(sum "$work/r.runs" errors); rwrong=$(sum "$work/r.runs" wrong)
 		rej=$(( $(sum "$work/r.runs" r5xx) + $(sum "$work/r.runs" reject) ))
 		ratio=$(awk -v a="$rtps" -v b="$ntps" 'BEGIN { if (b > 0) printf("%.1f %%", 100 * a / b); else print "-" }')
 		[ "$(wc -l < "$work/r.runs")" -eq "$REPS" ] && [ "$rerr" = 0 ] && [ "$rwrong" = 0 ] ||
 		    fails=$((fails + 1))
 	else
-		rtps=-; rp50=-; rp99=-; rerr=-; rwrong=-; ratio=-; rej=-
+		rtps=-; rp50=-; rp99=-; rerr=-; rwrong=-; ratio=-; rej=-; rcpu=-
 	fi
 	label=$mode
 	[ "$msgs" = 1 ] || label="$mode, $msgs msgs/session"
-	printf '| load | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s | %s+%s / %s |\n' \
-	    "$conc" "$label" "$ntps" "$rtps" "$ratio" "$np50" "$np99" "$rp50" "$rp99" \
+	printf '| load | %s | %s | %s | %s | %s | %s / %s | %s / %s | %s / %s | %s | %s+%s / %s |\n' \
+	    "$conc" "$label" "$ntps" "$rtps" "$ratio" "$ncpu" "$rcpu" "$np50" "$np99" "$rp50" "$rp99" \
 	    "$rej" "$nerr" "$rerr" "$rwrong" >> "$rows"
 done
 
@@ -242,8 +259,8 @@ if [ $have_relay = 1 ]; then
 	lerr=$(( $(num errors "$r1") + $(num errors "$r2") ))
 	lwrong=$(( $(num wrong "$r1") + $(num wrong "$r2") ))
 	[ "$lerr" = 0 ] && [ "$lwrong" = 0 ] || fails=$((fails + 1))
-	printf '| RSS kB at start (tables loaded) | | | %s | %s | | | | | |\n' "$null_rss0" "$relay_rss0" >> "$rows"
-	printf '| RSS kB before / after %s transactions | 8 | conn+reuse | | %s / %s | %s | | | | %s / %s |\n' \
+	printf '| RSS kB at start (tables loaded) | | | %s | %s | | | | | | |\n' "$null_rss0" "$relay_rss0" >> "$rows"
+	printf '| RSS kB before / after %s transactions | 8 | conn+reuse | | %s / %s | %s | | | | | %s / %s |\n' \
 	    "$LONG_TX" "$before" "$after" \
 	    "$(awk -v a="$after" -v b="$before" 'BEGIN { printf("%+d kB", a - b) }')" "$lerr" "$lwrong" >> "$rows"
 fi
@@ -264,8 +281,8 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "relay-milter -f logs one line per recipient to a file; the null milter negotiates the same"
 	echo "steps and no-reply flags and is driven along the same protocol path (milterload -P)."
 	echo
-	echo "| test | connections | mode | null tx/s | relay-milter tx/s | relay/null | null RCPT p50 / p99 µs | relay RCPT p50 / p99 µs | relay 5xx | errors null+relay / wrong verdicts |"
-	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+	echo "| test | connections | mode | null tx/s | relay-milter tx/s | relay/null | milter CPU µs/tx null / relay | null RCPT p50 / p99 µs | relay RCPT p50 / p99 µs | relay 5xx | errors null+relay / wrong verdicts |"
+	echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	cat "$rows"
 	echo
 	echo "Engine alone (enginebench; CPU ns per lookup or decision, median of 9 rounds; load times in CPU time):"
