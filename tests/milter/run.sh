@@ -30,18 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-n=0
-failed=0
-tap() { # tap OK|FAIL description [detail]
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
 
 # start_milter CONF NAME - run the daemon with CONF on $work/NAME.sock, log to $work/NAME.log
 start_milter() {

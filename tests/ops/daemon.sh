@@ -37,18 +37,8 @@ trap cleanup EXIT INT TERM
 sock="$work/milter.sock"
 conf="$work/relay-milter.conf"
 log="$work/milter.log"
-n=0
-failed=0
-tap() { # tap OK|FAIL description [detail]
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
 check() { # check DESCRIPTION COMMAND...: one TAP line from a command's status
 	d=$1
 	shift

@@ -12,18 +12,8 @@ man5="$top_srcdir/milter/relay-milter.conf.5"
 man8="$top_srcdir/milter/relay-milter.8"
 sample="$top_srcdir/conf/relay-milter.conf"
 
-n=0
-failed=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = OK ]; then
-		echo "ok $n - $2"
-	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && printf '%s\n' "$3" | sed 's/^/# /'
-	fi
-}
+# shellcheck source=../lib/tap.sh
+. "$top_srcdir/tests/lib/tap.sh"
 
 keys=$("$milter" --list-keys)
 [ -n "$keys" ] && tap OK "relay-milter --list-keys lists $(printf '%s\n' "$keys" | wc -l) keys" ||
