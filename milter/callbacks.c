@@ -31,8 +31,8 @@ struct conn {
 	struct geo_info geo; /* looked up once per connection */
 	bool geo_done;
 	/* per message */
-	char sender[FIELD_MAX];
-	char login[FIELD_MAX];
+	char *sender; /* whole, never cut: ownership and login checks must see */
+	char *login;  /* exactly what the MTA will act on; NULL until MAIL FROM */
 	char qid[64];
 	unsigned rcpts;
 };
@@ -113,8 +113,10 @@ static struct conn *conn_get(SMFICTX *ctx)
 /* message_reset - forget one transaction: new MAIL FROM, RSET, end, abort */
 static void message_reset(struct conn *c)
 {
-	c->sender[0] = 0;
-	c->login[0] = 0;
+	free(c->sender);
+	free(c->login);
+	c->sender = NULL;
+	c->login = NULL;
 	c->qid[0] = 0;
 	c->rcpts = 0;
 }
@@ -199,13 +201,16 @@ static sfsistat rm_helo(SMFICTX *ctx, char *helo)
 static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
+	const char *login = smfi_getsymval(ctx, "{auth_authen}");
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	metrics_add(METRICS_TRANSACTIONS);
 	message_reset(c);
-	copy_field(c->sender, sizeof(c->sender), argv ? argv[0] : NULL);
-	copy_field(c->login, sizeof(c->login), smfi_getsymval(ctx, "{auth_authen}"));
+	c->sender = strdup(argv && argv[0] ? argv[0] : "");
+	c->login = strdup(login ? login : "");
+	if (c->sender == NULL || c->login == NULL)
+		return SMFIS_TEMPFAIL;
 	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
 	return reply_for(c, SMFIP_NR_MAIL);
 }
@@ -247,8 +252,8 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	struct trace trace;
 	const char *qid;
 
-	if (c == NULL || c->snap == NULL)
-		return SMFIS_TEMPFAIL; /* no configuration: the safe answer */
+	if (c == NULL || c->snap == NULL || c->sender == NULL)
+		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
 	if ((qid = smfi_getsymval(ctx, "i")) != NULL)
 		copy_field(c->qid, sizeof(c->qid), qid);
 	memset(&f, 0, sizeof(f));
@@ -296,6 +301,7 @@ static sfsistat rm_close(SMFICTX *ctx)
 	struct conn *c = smfi_getpriv(ctx);
 
 	if (c != NULL) {
+		message_reset(c);
 		snapshot_release(c->snap);
 		free(c);
 		smfi_setpriv(ctx, NULL);

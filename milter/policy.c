@@ -103,7 +103,11 @@ static bool rcpt_is_local(const struct policy *p, const struct facts *f, const s
 
 	if (!addr_is_local(p, f, raw))
 		return false;
-	if (raw->kind == ADDR_NODOMAIN || f->rcpt_mta == NULL || *f->rcpt_mta == 0)
+	/*
+	 * A bare "user" needs the check as much as any: Postfix qualifies it
+	 * with $myorigin, which need not be a local domain of ours.
+	 */
+	if (f->rcpt_mta == NULL || *f->rcpt_mta == 0)
 		return true;
 	/* Sendmail: local delivery names a bare user with mailer "local". */
 	if (addr_parse(f->rcpt_mta, &mta) == ADDR_NODOMAIN)
@@ -272,6 +276,8 @@ static const struct reply not_owned = {553, "5.7.1",
     "<%s>: Sender address rejected: not owned by user %l"};
 static const struct reply not_logged_in = {553, "5.7.1",
     "<%s>: Sender address rejected: not logged in"};
+static const struct reply unverifiable = {553, "5.7.1",
+    "<%s>: Sender address rejected: cannot tell who owns it"};
 
 /*
  * run_sender_ownership - may this client use this MAIL FROM? Judged per
@@ -300,9 +306,16 @@ static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, st
 			}
 		} else if (!users_owns(p->users, users_find(p->users, f->login), rule_sender(ctx)))
 			r = &not_owned;
-	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f) &&
-	    users_owned(p->users, rule_sender(ctx)))
-		r = &not_logged_in;
+	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f)) {
+		const struct addr *sender = rule_sender(ctx);
+
+		/* what we cannot parse, we cannot prove unowned (the MTA may read it) */
+		if (sender->kind == ADDR_INVALID) {
+			r = &unverifiable;
+			reason = "sender-unverifiable";
+		} else if (users_owned(p->users, sender))
+			r = &not_logged_in;
+	}
 	trace_add(trace, "sender-ownership", r != NULL);
 	if (r == NULL)
 		return 0;

@@ -301,7 +301,8 @@ static void owners_of(const struct users *set, const struct addr *a, const struc
 		return;
 	address_key(a, key);
 	*addr = table_get(&set->by_sender, key);
-	*domain = table_get(&set->by_sender, strchr(key, '@'));
+	/* the last @: a quoted local part may hold one too ("bob@x"@example.org) */
+	*domain = table_get(&set->by_sender, strrchr(key, '@'));
 }
 
 /* has_id - is this user among the owners? */

@@ -212,7 +212,8 @@ mail_owner = postfix
 setgid_group = postdrop
 myhostname = mta.relay-milter.test
 mydomain = relay-milter.test
-myorigin = \$myhostname
+# unqualified recipients (RCPT TO:<postmaster>) are qualified with a local domain
+myorigin = example.com
 mydestination =
 relay_domains =
 mynetworks = 127.0.0.1/32

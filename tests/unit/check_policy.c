@@ -107,6 +107,13 @@ static const struct row rows[] = {
 	{OUT, NULL, "<x@example.com>", "x", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
 	{OUT, NULL, "<x@example.com>", "example.net!x", "local", ACTION_REJECT, 550, "default-deny",
 	    "denied"},
+	/* a bare user too: Postfix qualifies it with $myorigin, which may be remote */
+	{OUT, NULL, "<user>", "user@example.net", "smtp", ACTION_REJECT, 550, "default-deny",
+	    "denied"},
+	{OUT, NULL, "<postmaster>", "postmaster@example.com", "local", ACTION_ACCEPT, 250,
+	    "local-domain", "local"},
+	{OUT, NULL, "<user>", "user", "local", ACTION_ACCEPT, 250, "local-domain", "local"},
+	{OUT, NULL, "<user>", "user", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
 };
 
 START_TEST(test_core)

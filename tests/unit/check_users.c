@@ -176,6 +176,15 @@ static const struct own_row own_rows[] = {
 	    "authenticated", NULL},
 	{ALL, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RR, 553,
 	    "sender-ownership", "sender-not-owned", NULL},
+	/* an @ inside a quoted local part does not hide the owned domain */
+	{ALL, false, GB, NULL, "<\"bob@x\"@example.org>", "<x@example.com>", RR, 553,
+	    "sender-ownership", "sender-not-owned", NULL},
+	/* a sender we cannot parse cannot be shown unowned: refused in "everyone" */
+	{ALL, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RR, 553,
+	    "sender-ownership", "sender-unverifiable",
+	    "<<unterminated@example.org>: Sender address rejected: cannot tell who owns it"},
+	{AUTH, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RA, 250,
+	    "local-domain", "local", NULL},
 };
 
 START_TEST(test_ownership)
