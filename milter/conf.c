@@ -212,28 +212,43 @@ static void load_allow_routing_tricks(struct loader *ld, const config_setting_t 
 	ld->cfg->policy->allow_routing_tricks = config_setting_get_bool(s);
 }
 
-static void load_no_client(struct loader *ld, const config_setting_t *s)
+/*
+ * load_word - the index of the setting's value among words (NULL-ended),
+ * or -1 after reporting 'KEY: "v": expected "a", "b" or "c"'
+ */
+static int load_word(struct loader *ld, const config_setting_t *s, const char *const *words)
 {
 	const char *v = config_setting_get_string(s);
+	char expected[256];
+	size_t n = 0, pos = 0;
 
-	if (strcmp(v, "trusted") == 0)
-		ld->cfg->policy->no_client = NO_CLIENT_TRUSTED;
-	else if (strcmp(v, "untrusted") == 0)
-		ld->cfg->policy->no_client = NO_CLIENT_UNTRUSTED;
-	else
-		bad(ld, s, "no_client_address: \"%s\": expected \"trusted\" or \"untrusted\"", v);
+	for (; words[n] != NULL; n++)
+		if (strcmp(v, words[n]) == 0)
+			return (int)n;
+	expected[0] = 0;
+	for (size_t i = 0; i < n && pos < sizeof(expected); i++)
+		pos += (size_t)snprintf(expected + pos, sizeof(expected) - pos, "%s\"%s\"",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	bad(ld, s, "%s: \"%s\": expected %s", config_setting_name(s), v, expected);
+	return -1;
+}
+
+static void load_no_client(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const words[] = {"trusted", "untrusted", NULL};
+	int i = load_word(ld, s, words);
+
+	if (i >= 0)
+		ld->cfg->policy->no_client = i == 0 ? NO_CLIENT_TRUSTED : NO_CLIENT_UNTRUSTED;
 }
 
 static void load_mode(struct loader *ld, const config_setting_t *s)
 {
-	const char *v = config_setting_get_string(s);
+	static const char *const words[] = {"enforce", "dry-run", NULL};
+	int i = load_word(ld, s, words);
 
-	if (strcmp(v, "enforce") == 0)
-		ld->cfg->policy->dry_run = false;
-	else if (strcmp(v, "dry-run") == 0)
-		ld->cfg->policy->dry_run = true;
-	else
-		bad(ld, s, "mode: \"%s\": expected \"enforce\" or \"dry-run\"", v);
+	if (i >= 0)
+		ld->cfg->policy->dry_run = i == 1;
 }
 
 /* socket_valid - "unix:/path", "local:/path", "inet:PORT@HOST", "inet6:PORT@HOST" */
@@ -811,20 +826,14 @@ static void read_users_file(struct loader *ld)
 /* load_sender_ownership - "off", "authenticated" or "everyone" */
 static void load_sender_ownership(struct loader *ld, const config_setting_t *s)
 {
-	const char *v = config_setting_get_string(s);
-	struct policy *p = ld->cfg->policy;
+	static const char *const words[] = {"off", "authenticated", "everyone", NULL};
+	static const enum sender_ownership values[] = {SENDER_OWNERSHIP_OFF,
+	    SENDER_OWNERSHIP_AUTHENTICATED, SENDER_OWNERSHIP_EVERYONE};
+	int i = load_word(ld, s, words);
 
-	if (strcmp(v, "off") == 0)
-		p->sender_ownership = SENDER_OWNERSHIP_OFF;
-	else if (strcmp(v, "authenticated") == 0)
-		p->sender_ownership = SENDER_OWNERSHIP_AUTHENTICATED;
-	else if (strcmp(v, "everyone") == 0)
-		p->sender_ownership = SENDER_OWNERSHIP_EVERYONE;
-	else {
-		bad(ld, s, "sender_ownership: \"%s\": expected \"off\", \"authenticated\" or \"everyone\"",
-		    v);
+	if (i < 0)
 		return;
-	}
+	ld->cfg->policy->sender_ownership = values[i];
 	ld->ownership_src = setting_file(ld, s);
 	ld->ownership_line = (int)config_setting_source_line(s);
 }
@@ -832,14 +841,11 @@ static void load_sender_ownership(struct loader *ld, const config_setting_t *s)
 /* load_null_sender - null_sender_authenticated: "allow" or "reject" */
 static void load_null_sender(struct loader *ld, const config_setting_t *s)
 {
-	const char *v = config_setting_get_string(s);
+	static const char *const words[] = {"allow", "reject", NULL};
+	int i = load_word(ld, s, words);
 
-	if (strcmp(v, "allow") == 0)
-		ld->cfg->policy->null_sender_reject = false;
-	else if (strcmp(v, "reject") == 0)
-		ld->cfg->policy->null_sender_reject = true;
-	else
-		bad(ld, s, "null_sender_authenticated: \"%s\": expected \"allow\" or \"reject\"", v);
+	if (i >= 0)
+		ld->cfg->policy->null_sender_reject = i == 1;
 }
 
 /* finish_users_geo - what can be judged only once every key is read */
