@@ -349,6 +349,27 @@ mta_chat_close() {
 	return 0
 }
 
+# mta_expect WHAT CMD WANT - send one command on the open session, check the reply class
+mta_expect() {
+	mta_chat "$2"
+	case $REPLY in
+	$3*)	tap_ok "$1: \"$2\" -> ${REPLY%% *}" ;;
+	*)	tap_fail "$1: \"$2\"" "got:  $REPLY" "want: $3..." ;;
+	esac
+}
+
+# mta_expect_data_refused WHAT - with the milter gone, DATA or its end must fail
+mta_expect_data_refused() {
+	mta_chat DATA
+	case $REPLY in
+	4*|5*)	tap_ok "$1: DATA refused (${REPLY%% *})" ;;
+	354*)	mta_chat_body killed
+		case $REPLY in 4*) tap_ok "$1: end of DATA tempfailed" ;;
+		*) tap_fail "$1: end of DATA tempfailed" "got: $REPLY" ;; esac ;;
+	*)	tap_fail "$1: DATA refused" "got: $REPLY" ;;
+	esac
+}
+
 # mta_reply_code - print "CODE ENH" of a reply line ("550 5.7.1 ...")
 mta_reply_code() {
 	local code enh

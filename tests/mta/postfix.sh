@@ -51,16 +51,6 @@ pf_delivered() {
 	fi
 }
 
-# pf_expect - send one command on the open session, check the reply class
-pf_expect() {
-	local what=$1 cmd=$2 want=$3
-	mta_chat "$cmd"
-	case $REPLY in
-	$want*)	tap_ok "$what: \"$cmd\" -> ${REPLY%% *}" ;;
-	*)	tap_fail "$what: \"$cmd\"" "got:  $REPLY" "want: $want..." ;;
-	esac
-}
-
 # pf_not_delivered - the recipient must never reach the discard transport
 #
 # Wait until Postfix's queue is empty (everything accepted so far is
@@ -114,8 +104,8 @@ pf_session() {
 	if ! mta_session_open postfix 203.0.113.99 - fault.example.net; then
 		tap_fail "$what: session" "$MTA_WHY"; mta_chat_close; return
 	fi
-	pf_expect "$what" "MAIL FROM:<sender@example.net>" "$4"
-	pf_expect "$what" "RCPT TO:<$rcpt>" "$want"
+	mta_expect "$what" "MAIL FROM:<sender@example.net>" "$4"
+	mta_expect "$what" "RCPT TO:<$rcpt>" "$want"
 	mta_chat_close
 }
 
@@ -153,8 +143,8 @@ pf_not_delivered fault2@example.com "milter down"
 mta_milter_start "$SOCK" || tap_bail "relay-milter did not restart"
 pf_session "milter restarted" fault3@example.org 550 250
 if mta_session_open postfix 192.0.2.98 - fault.example.net; then
-	pf_expect "milter restarted, trusted" "MAIL FROM:<sender@example.net>" 250
-	pf_expect "milter restarted, trusted" "RCPT TO:<fault4@example.org>" 250
+	mta_expect "milter restarted, trusted" "MAIL FROM:<sender@example.net>" 250
+	mta_expect "milter restarted, trusted" "RCPT TO:<fault4@example.org>" 250
 	mta_chat_data restarted
 	case $REPLY in 250*) tap_ok "milter restarted: message accepted" ;;
 	*) tap_fail "milter restarted: message accepted" "got: $REPLY" ;; esac
@@ -163,19 +153,12 @@ mta_chat_close
 
 # 2c. relay-milter killed in the middle of a session.
 if mta_session_open postfix 192.0.2.97 - fault.example.net; then
-	pf_expect "killed mid-session" "MAIL FROM:<sender@example.net>" 250
-	pf_expect "killed mid-session" "RCPT TO:<fault5@example.org>" 250
+	mta_expect "killed mid-session" "MAIL FROM:<sender@example.net>" 250
+	mta_expect "killed mid-session" "RCPT TO:<fault5@example.org>" 250
 	kill -KILL "$MTA_MILTER_PID"
 	wait "$MTA_MILTER_PID" 2>/dev/null
-	pf_expect "killed mid-session" "RCPT TO:<fault6@example.org>" 4
-	mta_chat DATA
-	case $REPLY in
-	4*|5*)	tap_ok "killed mid-session: DATA refused (${REPLY%% *})" ;;
-	354*)	mta_chat_body killed
-		case $REPLY in 4*) tap_ok "killed mid-session: end of DATA tempfailed" ;;
-		*) tap_fail "killed mid-session: end of DATA tempfailed" "got: $REPLY" ;; esac ;;
-	*)	tap_fail "killed mid-session: DATA refused" "got: $REPLY" ;;
-	esac
+	mta_expect "killed mid-session" "RCPT TO:<fault6@example.org>" 4
+	mta_expect_data_refused "killed mid-session"
 fi
 mta_chat_close
 pf_not_delivered fault5@example.org "killed mid-session"
@@ -187,10 +170,10 @@ pf_session "restarted after kill" fault7@example.org 550 250
 # 2d. relay-milter too slow: SIGSTOP it; Postfix waits milter_command_timeout
 # (2 s here) or milter_connect_timeout, then applies milter_default_action.
 if mta_session_open postfix 192.0.2.96 - fault.example.net; then
-	pf_expect "slow milter" "MAIL FROM:<sender@example.net>" 250
+	mta_expect "slow milter" "MAIL FROM:<sender@example.net>" 250
 	kill -STOP "$MTA_MILTER_PID"
 	t0=$(date +%s)
-	pf_expect "slow milter" "RCPT TO:<fault8@example.org>" 4
+	mta_expect "slow milter" "RCPT TO:<fault8@example.org>" 4
 	t1=$(date +%s)
 	if [ $((t1 - t0)) -ge 1 ] && [ $((t1 - t0)) -le 10 ]; then
 		tap_ok "slow milter: tempfail came after the 2 s timeout ($((t1 - t0)) s)"
