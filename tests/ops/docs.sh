@@ -8,8 +8,8 @@ set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 milter="$top_builddir/milter/relay-milter"
-man5="$top_srcdir/milter/relay-milter.conf.5"
-man8="$top_srcdir/milter/relay-milter.8"
+man5="$top_srcdir/milter/config/relay-milter.conf.5"
+man8="$top_srcdir/milter/daemon/relay-milter.8"
 sample="$top_srcdir/conf/relay-milter.conf"
 
 # shellcheck source=../lib/tap.sh

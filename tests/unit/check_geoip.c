@@ -82,7 +82,8 @@ START_TEST(test_corrupt)
 	struct policy *p = tp_policy();
 	struct geo_info info;
 	struct ipaddr ip;
-	struct facts f = {0};
+	struct geo_cache gc = {0};
+	struct facts f = {.geo = &gc};
 	struct verdict v;
 	char err[600];
 
@@ -105,7 +106,7 @@ START_TEST(test_corrupt)
 	rule_free_contents(&p->rules[0]);
 	p->nrules = 0;
 	tp_rule(p, "by-asn", ACTION_ACCEPT, NULL, &asn, 1);
-	f.geo_done = false;
+	gc.done = false;
 	policy_decide(p, &f, &v, NULL);
 	ck_assert(v.action == ACTION_ACCEPT && strcmp(v.rule, "by-asn") == 0);
 	policy_free(p);
@@ -187,7 +188,8 @@ START_TEST(test_logged_once)
 	struct geo_provider counting = *geoip_provider(g);
 	struct policy *p = tp_policy();
 	struct ipaddr ip;
-	struct facts f = {0};
+	struct geo_cache gc = {0};
+	struct facts f = {.geo = &gc};
 	struct verdict v;
 	struct kvline line;
 
@@ -200,7 +202,7 @@ START_TEST(test_logged_once)
 	for (int i = 0; i < 3; i++) {
 		f.rcpt = i == 1 ? "<x@example.net>" : "<x@example.com>";
 		policy_decide(p, &f, &v, NULL);
-		verdict_format(&line, "Q1", &f, &v, NULL, p);
+		verdict_format(&line, "Q1", &f, &v, p);
 		ck_assert_msg(strstr(line.buf, " country=NG asn=64501 ") != NULL, "%s", line.buf);
 	}
 	ck_assert_int_eq(lookups, 1);
@@ -209,15 +211,15 @@ START_TEST(test_logged_once)
 	g = geoip_new();
 	ck_assert(geoip_open_country(g, DB("corrupt.mmdb"), line.buf, 100) == 0);
 	counting = *geoip_provider(g);
-	f.geo_done = false;
+	gc.done = false;
 	policy_decide(p, &f, &v, NULL);
-	verdict_format(&line, "Q2", &f, &v, NULL, p);
+	verdict_format(&line, "Q2", &f, &v, p);
 	ck_assert_msg(strstr(line.buf, " country=error action=") != NULL, "%s", line.buf);
 	/* no database: neither key */
 	p->geo = NULL;
-	f.geo_done = false;
+	gc.done = false;
 	policy_decide(p, &f, &v, NULL);
-	verdict_format(&line, "Q3", &f, &v, NULL, p);
+	verdict_format(&line, "Q3", &f, &v, p);
 	ck_assert_msg(strstr(line.buf, "country=") == NULL && strstr(line.buf, "asn=") == NULL,
 	    "%s", line.buf);
 	policy_free(p);
@@ -250,7 +252,8 @@ START_TEST(test_config)
 	struct conf_errors errs = {0};
 	struct config *cfg;
 	struct ipaddr ip;
-	struct facts f = {0};
+	struct geo_cache gc = {0};
+	struct facts f = {.geo = &gc};
 	struct verdict v;
 	char path[64];
 
@@ -266,7 +269,7 @@ START_TEST(test_config)
 	policy_decide(cfg->policy, &f, &v, NULL);
 	ck_assert(v.action == ACTION_ACCEPT && strcmp(v.rule, "partners") == 0);
 	ipaddr_parse("203.0.113.200", &ip);
-	f.geo_done = false;
+	gc.done = false;
 	f.login = "alice";
 	policy_decide(cfg->policy, &f, &v, NULL);
 	ck_assert(v.action == ACTION_REJECT && strcmp(v.reason, "login-country") == 0);

@@ -55,7 +55,8 @@ static void decide(const struct policy *p, const char *client, const char *login
     const char *sender, const char *rcpt, struct verdict *v)
 {
 	struct ipaddr ip;
-	struct facts f = {0};
+	struct geo_cache gc = {0};
+	struct facts f = {.geo = &gc};
 
 	if (client != NULL) {
 		ck_assert(ipaddr_parse(client, &ip) == 0);
@@ -302,14 +303,15 @@ START_TEST(test_geo_always_looked_up)
 {
 	struct policy *p = users_policy(SENDER_OWNERSHIP_OFF);
 	struct ipaddr ip;
-	struct facts f = {0};
+	struct geo_cache gc = {0};
+	struct facts f = {.geo = &gc};
 	struct verdict v;
 
 	ipaddr_parse(NG, &ip);
 	f.client = &ip;
 	f.rcpt = "<x@example.com>";
 	policy_decide(p, &f, &v, NULL);
-	ck_assert(f.geo_done && strcmp(f.geo.country, "NG") == 0 && f.geo.asn == 64501);
+	ck_assert(gc.done && strcmp(gc.info.country, "NG") == 0 && gc.info.asn == 64501);
 	policy_free(p);
 }
 END_TEST

@@ -1,0 +1,427 @@
+/* conf.c - read, validate and compile the configuration file: errors, scalar keys, the key table */
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
+
+#include "hostport.h"
+#include "conf_loader.h"
+
+typedef void (*key_fn)(struct loader *ld, const config_setting_t *s);
+
+/* One row per top-level key: its name, its libconfig type, its loader. */
+struct key {
+	const char *name;
+	int type; /* CONFIG_TYPE_*; CONFIG_TYPE_LIST accepts a list or an array */
+	key_fn load;
+};
+
+/* conf_error - record one "FILE:LINE: message" */
+void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	char msg[1024], *full;
+	char **grown;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL)
+		return;
+	errs->msgs = grown;
+	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
+		return;
+	errs->msgs[errs->n++] = full;
+}
+
+void conf_errors_free(struct conf_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->msgs[i]);
+	free(errs->msgs);
+	errs->msgs = NULL;
+	errs->n = 0;
+}
+
+/* setting_file - the file a setting came from (it may be @include'd) */
+const char *ld_file(const struct loader *ld, const config_setting_t *s)
+{
+	const char *f = config_setting_source_file(s);
+
+	return f ? f : ld->path;
+}
+
+void ld_bad(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[900];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	conf_error(ld->errs, ld_file(ld, s), (int)config_setting_source_line(s), "%s", msg);
+}
+
+/* type_name - how a libconfig type is called in messages */
+const char *ld_type_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a number";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "true or false";
+	case CONFIG_TYPE_ARRAY:
+	case CONFIG_TYPE_LIST:
+		return "a list";
+	case CONFIG_TYPE_GROUP:
+		return "a group { ... }";
+	}
+	return "?";
+}
+
+/* type_ok - does the setting have the type a key wants? */
+bool ld_type_ok(const config_setting_t *s, int want)
+{
+	int t = config_setting_type(s);
+
+	if (want == CONFIG_TYPE_LIST)
+		return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY;
+	return t == want;
+}
+
+/* copy_string - replace *dst with a copy of the setting's string */
+void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst)
+{
+	free(*dst);
+	if ((*dst = strdup(config_setting_get_string(s))) == NULL)
+		ld_bad(ld, s, "out of memory");
+}
+
+/* --- scalar keys --- */
+
+static void load_authenticated_relay(struct loader *ld, const config_setting_t *s)
+{
+	ld->cfg->policy->authenticated_relay = config_setting_get_bool(s);
+}
+
+static void load_allow_routing_tricks(struct loader *ld, const config_setting_t *s)
+{
+	ld->cfg->policy->allow_routing_tricks = config_setting_get_bool(s);
+}
+
+/*
+ * load_word - the index of the setting's value among words (NULL-ended),
+ * or -1 after reporting 'KEY: "v": expected "a", "b" or "c"'
+ */
+int ld_word(struct loader *ld, const config_setting_t *s, const char *const *words)
+{
+	const char *v = config_setting_get_string(s);
+	char expected[256];
+	size_t n = 0, pos = 0;
+
+	for (; words[n] != NULL; n++)
+		if (strcmp(v, words[n]) == 0)
+			return (int)n;
+	expected[0] = 0;
+	for (size_t i = 0; i < n && pos < sizeof(expected); i++)
+		pos += (size_t)snprintf(expected + pos, sizeof(expected) - pos, "%s\"%s\"",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+	ld_bad(ld, s, "%s: \"%s\": expected %s", config_setting_name(s), v, expected);
+	return -1;
+}
+
+static void load_no_client(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const words[] = {"trusted", "untrusted", NULL};
+	int i = ld_word(ld, s, words);
+
+	if (i >= 0)
+		ld->cfg->policy->no_client = i == 0 ? NO_CLIENT_TRUSTED : NO_CLIENT_UNTRUSTED;
+}
+
+static void load_mode(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const words[] = {"enforce", "dry-run", NULL};
+	int i = ld_word(ld, s, words);
+
+	if (i >= 0)
+		ld->cfg->policy->dry_run = i == 1;
+}
+
+/* socket_valid - "unix:/path", "local:/path", "inet:PORT@HOST", "inet6:PORT@HOST" */
+static bool socket_valid(const char *v)
+{
+	struct hostport hp;
+	const char *why;
+
+	if (strncmp(v, "unix:", 5) == 0 || strncmp(v, "local:", 6) == 0)
+		return strchr(v, '/') != NULL && strchr(v, '/')[1] != 0;
+	if (strncmp(v, "inet:", 5) == 0)
+		return hostport_parse(v + 5, HOSTPORT_MILTER, &hp, &why) == 0;
+	if (strncmp(v, "inet6:", 6) == 0)
+		return hostport_parse(v + 6, HOSTPORT_MILTER, &hp, &why) == 0;
+	return false;
+}
+
+static void load_socket(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (!socket_valid(v))
+		ld_bad(ld, s, "socket: \"%s\": expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST", v);
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.socket);
+}
+
+static void load_socket_mode(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+	char *end;
+	unsigned long m = strtoul(v, &end, 8);
+
+	if (*v < '0' || *v > '7' || *end != 0 || m > 0777)
+		ld_bad(ld, s, "socket_mode: \"%s\": expected an octal mode such as \"0660\"", v);
+	else
+		ld->cfg->settings.socket_mode = (mode_t)m;
+}
+
+static void load_user(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] == 0)
+		ld_bad(ld, s, "user: must not be empty");
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.user);
+}
+
+static void load_pidfile(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] != '/')
+		ld_bad(ld, s, "pidfile: must be an absolute path");
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.pidfile);
+}
+
+/* facility - a syslog facility by name, -1 if unknown */
+static int facility(const char *name)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} table[] = {
+		{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
+		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
+		{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+		{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+	};
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (strcasecmp(table[i].name, name) == 0)
+			return table[i].value;
+	return -1;
+}
+
+static void load_facility(struct loader *ld, const config_setting_t *s)
+{
+	int f = facility(config_setting_get_string(s));
+
+	if (f < 0)
+		ld_bad(ld, s, "syslog_facility: \"%s\": unknown facility", config_setting_get_string(s));
+	else
+		ld->cfg->settings.syslog_facility = f;
+}
+
+/* load_metrics - the /metrics listener: a numeric "ADDRESS:PORT" */
+static void load_metrics(struct loader *ld, const config_setting_t *s)
+{
+	struct hostport_addr addr;
+	const char *why;
+
+	if (hostport_listen(config_setting_get_string(s), &addr, &why) < 0)
+		ld_bad(ld, s, "metrics: \"%s\": %s", config_setting_get_string(s), why);
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.metrics);
+}
+
+/* load_reply_key - a reply template that must be a 4xx or 5xx */
+static void load_reply_key(struct loader *ld, const config_setting_t *s, struct reply *r)
+{
+	const char *why;
+
+	if (reply_parse(config_setting_get_string(s), r, &why) < 0)
+		ld_bad(ld, s, "%s: %s", config_setting_name(s), why);
+	else if (r->code < 400)
+		ld_bad(ld, s, "%s: a refusal needs a 4xx or 5xx code", config_setting_name(s));
+}
+
+static void load_relay_denied(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->relay_denied);
+}
+
+static void load_routing_denied(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->routing_denied);
+}
+
+static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
+{
+	load_reply_key(ld, s, &ld->cfg->policy->invalid_rcpt);
+}
+
+/* Every top-level key, with its type and loader. */
+static const struct key top_keys[] = {
+	{"socket", CONFIG_TYPE_STRING, load_socket},
+	{"socket_mode", CONFIG_TYPE_STRING, load_socket_mode},
+	{"user", CONFIG_TYPE_STRING, load_user},
+	{"pidfile", CONFIG_TYPE_STRING, load_pidfile},
+	{"syslog_facility", CONFIG_TYPE_STRING, load_facility},
+	{"metrics", CONFIG_TYPE_STRING, load_metrics},
+	{"mode", CONFIG_TYPE_STRING, load_mode},
+	{"local_domains", CONFIG_TYPE_LIST, load_local_domains},
+	{"trusted_networks", CONFIG_TYPE_LIST, load_trusted_networks},
+	{"own_addresses", CONFIG_TYPE_LIST, load_own_addresses},
+	{"authenticated_relay", CONFIG_TYPE_BOOL, load_authenticated_relay},
+	{"allow_routing_tricks", CONFIG_TYPE_BOOL, load_allow_routing_tricks},
+	{"no_client_address", CONFIG_TYPE_STRING, load_no_client},
+	{"relay_denied_reply", CONFIG_TYPE_STRING, load_relay_denied},
+	{"routing_denied_reply", CONFIG_TYPE_STRING, load_routing_denied},
+	{"invalid_recipient_reply", CONFIG_TYPE_STRING, load_invalid_rcpt},
+	{"rules", CONFIG_TYPE_LIST, load_rules},
+	/* users, sender ownership and GeoIP */
+	{"geoip", CONFIG_TYPE_GROUP, load_geoip},
+	{"users", CONFIG_TYPE_LIST, load_users},
+	{"users_file", CONFIG_TYPE_STRING, load_users_file},
+	{"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
+	{"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
+};
+
+#define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
+
+/* conf_keys - every top-level key */
+const char *const *conf_keys(void)
+{
+	static const char *names[NKEYS + 1];
+
+	for (size_t i = 0; i < NKEYS; i++)
+		names[i] = top_keys[i].name;
+	return names;
+}
+
+/* load_top - dispatch one top-level setting through the key table */
+static void load_top(struct loader *ld, const config_setting_t *s)
+{
+	const char *name = config_setting_name(s);
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		if (strcmp(top_keys[i].name, name) != 0)
+			continue;
+		if (!ld_type_ok(s, top_keys[i].type))
+			ld_bad(ld, s, "%s must be %s", name, ld_type_name(top_keys[i].type));
+		else
+			top_keys[i].load(ld, s);
+		return;
+	}
+	ld_bad(ld, s, "unknown key \"%s\"", name);
+}
+
+/* config_new - an empty configuration with every default in place */
+static struct config *config_new(const char *path)
+{
+	struct config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg == NULL)
+		return NULL;
+	cfg->path = strdup(path);
+	cfg->policy = policy_new();
+	cfg->settings.socket = strdup(CONF_DEFAULT_SOCKET);
+	cfg->settings.socket_mode = 0660;
+	cfg->settings.syslog_facility = LOG_MAIL;
+	if (cfg->path == NULL || cfg->policy == NULL || cfg->settings.socket == NULL ||
+	    (cfg->policy->local_domains = domainset_new()) == NULL ||
+	    (cfg->policy->trusted_networks = netset_new()) == NULL ||
+	    (cfg->policy->own_addresses = netset_new()) == NULL) {
+		conf_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* check_file - refuse a file that others may rewrite, as OpenSMTPD does */
+static int check_file(const char *path, struct conf_errors *errs)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0) {
+		conf_error(errs, path, 0, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		conf_error(errs, path, 0, "writable by everyone: refusing to use it");
+		return -1;
+	}
+	return 0;
+}
+
+/* conf_load - read path and compile it, whole or not at all */
+struct config *conf_load(const char *path, struct conf_errors *errs)
+{
+	struct loader ld = {.path = path, .errs = errs};
+	const config_setting_t *root;
+	size_t before = errs->n;
+	config_t lc;
+
+	if (check_file(path, errs) < 0)
+		return NULL;
+	if ((ld.cfg = config_new(path)) == NULL) {
+		conf_error(errs, path, 0, "out of memory");
+		return NULL;
+	}
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
+		    config_error_line(&lc), "%s", config_error_text(&lc));
+	} else {
+		root = config_root_setting(&lc);
+		for (int i = 0; i < config_setting_length(root); i++)
+			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+		finish_users_geo(&ld);
+	}
+	config_destroy(&lc);
+	domainset_finish(ld.cfg->policy->local_domains);
+	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||
+	    netset_finish(ld.cfg->policy->own_addresses) < 0)
+		conf_error(errs, path, 0, "out of memory");
+	if (errs->n > before) {
+		conf_free(ld.cfg);
+		return NULL;
+	}
+	ld.cfg->loaded = time(NULL);
+	return ld.cfg;
+}
+
+/* conf_free - free a configuration and everything it owns */
+void conf_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	policy_free(cfg->policy);
+	if (cfg->geo_free != NULL)
+		cfg->geo_free(cfg->geo_handle);
+	free(cfg->settings.socket);
+	free(cfg->settings.user);
+	free(cfg->settings.pidfile);
+	free(cfg->settings.metrics);
+	free(cfg->rule_ids);
+	free(cfg->path);
+	free(cfg);
+}

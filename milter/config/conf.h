@@ -1,0 +1,62 @@
+/* conf.h - read, validate and compile the configuration file */
+#ifndef RM_CONF_H
+#define RM_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "policy.h"
+
+#define CONF_DEFAULT_SOCKET "inet:8894@127.0.0.1"
+
+/* Daemon settings: these take effect only at start-up. */
+struct settings {
+	char *socket;
+	mode_t socket_mode; /* applied to a unix socket after it is created */
+	char *user;         /* drop privileges to this user; NULL = stay */
+	char *pidfile;
+	int syslog_facility;
+	char *metrics;       /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
+};
+
+/* One loaded configuration: the compiled policy plus daemon settings. */
+struct config {
+	char *path;
+	struct policy *policy;
+	struct settings settings;
+	time_t loaded;
+	void *geo_handle; /* owned GeoIP state, freed with the config */
+	void (*geo_free)(void *handle);
+	unsigned *rule_ids; /* per rule, its metrics counter slot: set by the daemon, freed here */
+};
+
+/* Every problem found in one load, each "FILE:LINE: what is wrong". */
+struct conf_errors {
+	char **msgs;
+	size_t n;
+};
+
+/*
+ * conf_load - read path and everything it names, and compile it. Returns
+ * NULL with errs filled when anything is wrong: a configuration is used
+ * whole or not at all.
+ */
+struct config *conf_load(const char *path, struct conf_errors *errs);
+
+void conf_free(struct config *config);
+
+/* conf_error - record one error (printf-style) */
+void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+void conf_errors_free(struct conf_errors *errs);
+
+/* conf_keys - NULL-terminated names of every top-level key (for docs tests) */
+const char *const *conf_keys(void);
+
+/* conf_rule_keys - NULL-terminated names of a rule's own (non-condition) keys */
+const char *const *conf_rule_keys(void);
+
+#endif

@@ -1,0 +1,76 @@
+/* conf_loader.h - what the parts of the configuration loader share (not for other layers) */
+#ifndef RM_CONF_LOADER_H
+#define RM_CONF_LOADER_H
+
+#include <libconfig.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "conf.h"
+
+/* A setting that needs a GeoIP database (rule condition, user countries). */
+struct geo_need {
+	const char *file;
+	int line;
+	bool country; /* else the ASN database */
+	char what[200];
+};
+
+/* One load in progress: where errors go, and what is being built. */
+struct loader {
+	const char *path;
+	struct conf_errors *errs;
+	struct config *cfg;
+	/* users, sender ownership and GeoIP: judged once every key is read */
+	struct geo_need *needs;
+	size_t nneeds;
+	bool country_db, asn_db; /* configured (even if the file is broken) */
+	const char *users_file, *users_file_src;
+	int users_file_line;
+	const char *ownership_src;
+	int ownership_line;
+};
+
+/* ld_bad - report a problem with one setting, at its own file and line */
+void ld_bad(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ld_file - the file a setting came from (it may be @include'd) */
+const char *ld_file(const struct loader *ld, const config_setting_t *s);
+
+/* ld_type_name - how a libconfig type is called in messages */
+const char *ld_type_name(int type);
+
+/* ld_type_ok - does the setting have the type a key wants? */
+bool ld_type_ok(const config_setting_t *s, int want);
+
+/* ld_copy_string - replace *dst with a copy of the setting's string */
+void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst);
+
+/*
+ * ld_word - the index of the setting's value among words (NULL-ended),
+ * or -1 after reporting 'KEY: "v": expected "a", "b" or "c"'
+ */
+int ld_word(struct loader *ld, const config_setting_t *s, const char *const *words);
+
+/* ld_need_geo - a setting needs a GeoIP database; checked once every key is read */
+void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Key loaders, one per top-level key, in the files named for what they load. */
+/* conf_lists.c */
+void load_local_domains(struct loader *ld, const config_setting_t *s);
+void load_trusted_networks(struct loader *ld, const config_setting_t *s);
+void load_own_addresses(struct loader *ld, const config_setting_t *s);
+/* conf_rules.c */
+void load_rules(struct loader *ld, const config_setting_t *s);
+/* conf_users.c */
+void load_geoip(struct loader *ld, const config_setting_t *g);
+void load_users(struct loader *ld, const config_setting_t *s);
+void load_users_file(struct loader *ld, const config_setting_t *s);
+void load_sender_ownership(struct loader *ld, const config_setting_t *s);
+void load_null_sender(struct loader *ld, const config_setting_t *s);
+/* finish_users_geo - what can be judged only once every key is read */
+void finish_users_geo(struct loader *ld);
+
+#endif

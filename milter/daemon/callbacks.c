@@ -1,0 +1,325 @@
+/* callbacks.c - the libmilter callbacks: collect facts, ask the engine, answer */
+#include <libmilter/mfapi.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "callbacks.h"
+#include "log.h"
+#include "metrics.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "verdict_log.h"
+
+#define FIELD_MAX 512  /* longer macro values and HELO names are cut here */
+#define MTA_ADDRS_MAX 2 /* {daemon_addr} and {if_addr} */
+
+/* Per-connection state; the message part is reset by message_reset(). */
+struct conn {
+	struct snapshot *snap; /* pinned for the whole connection */
+	unsigned long noreply;  /* SMFIP_NR_* steps agreed in negotiation */
+	struct ipaddr client;
+	bool has_client;
+	char client_name[FIELD_MAX];
+	char helo[FIELD_MAX];
+	struct ipaddr mta_addrs[MTA_ADDRS_MAX];
+	size_t nmta_addrs;
+	struct geo_cache geo; /* the engine fills it once per connection */
+	/* per message */
+	char *sender; /* whole, never cut: ownership and login checks must see */
+	char *login;  /* exactly what the MTA will act on; NULL until MAIL FROM */
+	char qid[64];
+	unsigned rcpts;
+};
+
+/* copy_field - bounded copy of a value the MTA (or the client) chose */
+static void copy_field(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+/*
+ * SMFIC_QUIT_NC ends an SMTP session but keeps the milter connection:
+ * libmilter calls xxfi_close (we free the state) and then xxfi_connect
+ * for the next session without negotiating again. The no-reply flags
+ * agreed at negotiation still hold for the connection, so they are kept
+ * here, by context, in a small direct-mapped table: every connection
+ * negotiates first and overwrites its slot, so a matching key is always
+ * this connection's own entry; a slot taken by another context only costs
+ * the replies (libmilter turns a reply into none and logs it), never a
+ * missing one.
+ */
+#define NR_SLOTS 1024
+static struct {
+	const SMFICTX *ctx;
+	unsigned long noreply;
+} nr_slots[NR_SLOTS];
+static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* nr_slot - the slot a context hashes to */
+static size_t nr_slot(const SMFICTX *ctx)
+{
+	uintptr_t v = (uintptr_t)ctx;
+
+	return (size_t)((v >> 4) ^ (v >> 14)) & (NR_SLOTS - 1);
+}
+
+/* nr_remember - keep the no-reply flags negotiated on this context */
+static void nr_remember(const SMFICTX *ctx, unsigned long noreply)
+{
+	size_t i = nr_slot(ctx);
+
+	pthread_mutex_lock(&nr_lock);
+	nr_slots[i].ctx = ctx;
+	nr_slots[i].noreply = noreply;
+	pthread_mutex_unlock(&nr_lock);
+}
+
+/* nr_recall - the flags negotiated on this context, 0 when unknown */
+static unsigned long nr_recall(const SMFICTX *ctx)
+{
+	size_t i = nr_slot(ctx);
+	unsigned long nr = 0;
+
+	pthread_mutex_lock(&nr_lock);
+	if (nr_slots[i].ctx == ctx)
+		nr = nr_slots[i].noreply;
+	pthread_mutex_unlock(&nr_lock);
+	return nr;
+}
+
+/* conn_get - this connection's state, created on first use */
+static struct conn *conn_get(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+			free(c);
+			return NULL;
+		}
+		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
+	}
+	if (c != NULL && c->snap == NULL)
+		c->snap = snapshot_acquire();
+	return c;
+}
+
+/* message_reset - forget one transaction: new MAIL FROM, RSET, end, abort */
+static void message_reset(struct conn *c)
+{
+	free(c->sender);
+	free(c->login);
+	c->sender = NULL;
+	c->login = NULL;
+	c->qid[0] = 0;
+	c->rcpts = 0;
+}
+
+/* reply_for - SMFIS_NOREPLY when the MTA agreed not to wait for this step */
+static sfsistat reply_for(const struct conn *c, unsigned long step)
+{
+	return c != NULL && (c->noreply & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+/* Macros asked for at each stage, so no MTA-side configuration is needed. */
+static const struct {
+	int stage;
+	const char *macros;
+} wanted_macros[] = {
+	{SMFIM_CONNECT, "{daemon_addr} {if_addr}"},
+	{SMFIM_ENVFROM, "i {auth_authen}"},
+	{SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer}"},
+};
+
+/* rm_negotiate - ask for the steps and macros we use, and nothing else */
+static sfsistat rm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
+    unsigned long f2, unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+    unsigned long *pf2, unsigned long *pf3)
+{
+	const unsigned long skip = SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN |
+	    SMFIP_NODATA;
+	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
+	struct conn *c = conn_get(ctx);
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & SMFIF_SETSYMLIST;
+	*pf1 = f1 & (skip | noreply);
+	*pf2 = 0;
+	*pf3 = 0;
+	if (c != NULL)
+		c->noreply = *pf1 & noreply;
+	nr_remember(ctx, *pf1 & noreply);
+	if (*pf0 & SMFIF_SETSYMLIST) {
+		for (size_t i = 0; i < sizeof(wanted_macros) / sizeof(wanted_macros[0]); i++)
+			smfi_setsymlist(ctx, wanted_macros[i].stage, (char *)wanted_macros[i].macros);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* add_mta_addr - remember one of the MTA's own addresses, for user@[literal] */
+static void add_mta_addr(struct conn *c, const char *text)
+{
+	if (text != NULL && c->nmta_addrs < MTA_ADDRS_MAX &&
+	    ipaddr_parse(text, &c->mta_addrs[c->nmta_addrs]) == 0)
+		c->nmta_addrs++;
+}
+
+/* rm_connect - the client's address and name */
+static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+	struct conn *c = conn_get(ctx);
+
+	metrics_add(METRICS_CONNECTIONS);
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
+	copy_field(c->client_name, sizeof(c->client_name), hostname);
+	c->nmta_addrs = 0;
+	add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
+	add_mta_addr(c, smfi_getsymval(ctx, "{if_addr}"));
+	return reply_for(c, SMFIP_NR_CONN);
+}
+
+static sfsistat rm_helo(SMFICTX *ctx, char *helo)
+{
+	struct conn *c = conn_get(ctx);
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	copy_field(c->helo, sizeof(c->helo), helo);
+	return reply_for(c, SMFIP_NR_HELO);
+}
+
+/* rm_envfrom - a new transaction: sender, login, queue id */
+static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+	const char *login = smfi_getsymval(ctx, "{auth_authen}");
+
+	if (c == NULL)
+		return SMFIS_TEMPFAIL;
+	metrics_add(METRICS_TRANSACTIONS);
+	message_reset(c);
+	c->sender = strdup(argv && argv[0] ? argv[0] : "");
+	c->login = strdup(login ? login : "");
+	if (c->sender == NULL || c->login == NULL)
+		return SMFIS_TEMPFAIL;
+	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
+	return reply_for(c, SMFIP_NR_MAIL);
+}
+
+/* escape_percent - libmilter treats a lone % in reply text as a format */
+static void escape_percent(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 2 < len; in++) {
+		if (*in == '%')
+			out[o++] = '%';
+		out[o++] = *in;
+	}
+	out[o] = 0;
+}
+
+/* answer - the one place a verdict becomes a milter reply */
+static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
+{
+	char code[8], text[sizeof(v->text) * 2];
+
+	if (v->action == ACTION_ACCEPT || v->dry_run)
+		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
+	snprintf(code, sizeof(code), "%d", v->code);
+	escape_percent(v->text, text, sizeof(text));
+	if (smfi_setreply(ctx, code, (char *)v->ecode, text) != MI_SUCCESS)
+		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
+		    text);
+	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+/* rm_envrcpt - judge one recipient */
+static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
+{
+	struct conn *c = conn_get(ctx);
+	struct facts f;
+	struct verdict v;
+	const char *qid;
+
+	if (c == NULL || c->snap == NULL || c->sender == NULL)
+		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
+	if ((qid = smfi_getsymval(ctx, "i")) != NULL)
+		copy_field(c->qid, sizeof(c->qid), qid);
+	memset(&f, 0, sizeof(f));
+	f.client = c->has_client ? &c->client : NULL;
+	f.client_name = c->client_name;
+	f.helo = c->helo;
+	f.login = c->login;
+	f.sender = c->sender;
+	f.rcpt = argv ? argv[0] : NULL;
+	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
+	f.rcpt_mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	f.mta_addrs = c->mta_addrs;
+	f.nmta_addrs = c->nmta_addrs;
+	f.now = time(NULL);
+	f.geo = &c->geo;
+	policy_decide(c->snap->config->policy, &f, &v, NULL);
+	metrics_decision(&v, c->snap->config->rule_ids);
+	if (v.geo_lookup)
+		metrics_geo(c->geo.info.status);
+	c->rcpts++;
+	verdict_log(c->qid, &f, &v, c->snap->config->policy);
+	return answer(ctx, &v);
+}
+
+static sfsistat rm_eom(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL)
+		message_reset(c);
+	return SMFIS_CONTINUE;
+}
+
+static sfsistat rm_abort(SMFICTX *ctx)
+{
+	return rm_eom(ctx);
+}
+
+/* rm_close - free everything the connection held */
+static sfsistat rm_close(SMFICTX *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (c != NULL) {
+		message_reset(c);
+		snapshot_release(c->snap);
+		free(c);
+		smfi_setpriv(ctx, NULL);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* callbacks_register - hand our filter description to libmilter */
+int callbacks_register(void)
+{
+	struct smfiDesc desc = {
+		.xxfi_name = "relay-milter",
+		.xxfi_version = SMFI_VERSION,
+		.xxfi_flags = SMFIF_NONE,
+		.xxfi_connect = rm_connect,
+		.xxfi_helo = rm_helo,
+		.xxfi_envfrom = rm_envfrom,
+		.xxfi_envrcpt = rm_envrcpt,
+		.xxfi_eom = rm_eom,
+		.xxfi_abort = rm_abort,
+		.xxfi_close = rm_close,
+		.xxfi_negotiate = rm_negotiate,
+	};
+
+	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;
+}

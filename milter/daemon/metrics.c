@@ -1,0 +1,394 @@
+/* metrics.c - counters of what the milter did, and their Prometheus text */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "metrics.h"
+#include "rules.h"
+#include "snapshot.h"
+#include "steps.h"
+
+/* Per name: enforced accept/reject/tempfail, then the same not enforced (dry-run). */
+enum {
+	SLOT_ACCEPT,
+	SLOT_REJECT,
+	SLOT_TEMPFAIL,
+	SLOT_DRY_ACCEPT,
+	SLOT_DRY_REJECT,
+	SLOT_DRY_TEMPFAIL,
+	SLOT_N
+};
+
+#define LABELS_MAX 256 /* distinct rule names ever seen; more share "other" */
+#define LABEL_OTHER LABELS_MAX
+
+struct label_slot {
+	char *name; /* set once, by compare-and-swap; never changes after */
+	unsigned long n[SLOT_N];
+};
+
+/* Configured rules by name, so that a rule keeps its counts across reloads. */
+struct label_table {
+	struct label_slot slot[LABELS_MAX + 1]; /* the last one is "other" */
+};
+
+static unsigned long counters[METRICS_NCOUNTERS];
+static unsigned long recipients[SLOT_N]; /* by the deciding verdict */
+static unsigned long dry_notes[SLOT_N];  /* dry-run verdicts noted, either way */
+static struct label_table rules;
+/* Built-in steps and reasons: fixed, so counted by their index alone. */
+static unsigned long steps[STEP_N][SLOT_N];
+static unsigned long reasons[REASON_N][SLOT_N];
+
+/* bump - one relaxed atomic increment: counters need no ordering */
+static void bump(unsigned long *c)
+{
+	__atomic_add_fetch(c, 1, __ATOMIC_RELAXED);
+}
+
+/* get - read a counter another thread may be bumping */
+static unsigned long get(const unsigned long *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+/* slot_total - everything counted under one name */
+static unsigned long slot_total(const unsigned long *n)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < SLOT_N; i++)
+		sum += get(&n[i]);
+	return sum;
+}
+
+/* name_hash - FNV-1a, enough to spread a few dozen rule names */
+static unsigned name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/*
+ * slot_find - the slot index of name, claimed on first use. Lock-free: an
+ * empty slot is taken by compare-and-swap, and a thread that loses the
+ * race drops its copy and looks at the winner's name. Names are never
+ * removed. Only reloads and scrapes call it, never the RCPT path.
+ */
+static unsigned slot_find(struct label_table *t, const char *name)
+{
+	unsigned h = name_hash(name) % LABELS_MAX;
+
+	for (unsigned i = 0; i < LABELS_MAX; i++, h = (h + 1) % LABELS_MAX) {
+		char *cur = __atomic_load_n(&t->slot[h].name, __ATOMIC_ACQUIRE);
+
+		if (cur == NULL) {
+			char *copy = strdup(name);
+
+			if (copy == NULL)
+				return LABEL_OTHER;
+			if (__atomic_compare_exchange_n(&t->slot[h].name, &cur, copy, false,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				return h;
+			free(copy); /* cur now holds the name that won */
+		}
+		if (strcmp(cur, name) == 0)
+			return h;
+	}
+	return LABEL_OTHER;
+}
+
+/* slot_peek - the slot of name if it was ever counted, else NULL */
+static const struct label_slot *slot_peek(const struct label_table *t, const char *name)
+{
+	unsigned h = name_hash(name) % LABELS_MAX;
+
+	for (unsigned i = 0; i < LABELS_MAX; i++, h = (h + 1) % LABELS_MAX) {
+		const char *cur = __atomic_load_n(&t->slot[h].name, __ATOMIC_ACQUIRE);
+
+		if (cur == NULL)
+			return NULL;
+		if (strcmp(cur, name) == 0)
+			return &t->slot[h];
+	}
+	return NULL;
+}
+
+/* metrics_rule_ids - claim a counter slot for each rule of p, by name */
+unsigned *metrics_rule_ids(const struct policy *p)
+{
+	unsigned *ids = calloc(p->nrules + 1, sizeof(*ids));
+
+	if (ids == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->nrules; i++)
+		ids[i] = slot_find(&rules, p->rules[i].name);
+	return ids;
+}
+
+/* metrics_add - count one event */
+void metrics_add(enum metrics_counter which)
+{
+	if (which < METRICS_NCOUNTERS)
+		bump(&counters[which]);
+}
+
+/* slot_index - where an action is counted, enforced or not */
+static int slot_index(enum action action, bool dry)
+{
+	switch (action) {
+	case ACTION_REJECT:
+		return dry ? SLOT_DRY_REJECT : SLOT_REJECT;
+	case ACTION_TEMPFAIL:
+		return dry ? SLOT_DRY_TEMPFAIL : SLOT_TEMPFAIL;
+	case ACTION_ACCEPT:
+	case ACTION_CONTINUE:
+		break;
+	}
+	return dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT;
+}
+
+/* decider - the counters of the rule or step at (rule, step) */
+static unsigned long *decider(enum step step, int rule, const unsigned *rule_ids)
+{
+	if (step != STEP_RULE)
+		return steps[step];
+	if (rule < 0 || rule_ids == NULL)
+		return rules.slot[LABEL_OTHER].n;
+	return rules.slot[rule_ids[rule]].n;
+}
+
+/*
+ * metrics_decision - count one recipient verdict: the deciding rule or
+ * step (not enforced in mode "dry-run"), its reason, and a dry_run rule
+ * noted on the way. Indexes only: no name is looked at here.
+ */
+void metrics_decision(const struct verdict *v, const unsigned *rule_ids)
+{
+	int i = slot_index(v->action, v->dry_run);
+
+	bump(&recipients[i]);
+	bump(&decider(v->step, v->rule_index, rule_ids)[i]);
+	if (v->why < REASON_N)
+		bump(&reasons[v->why][i]);
+	if (v->dry_run)
+		bump(&dry_notes[i]);
+	if (v->dry_rule_index >= 0) {
+		i = slot_index(v->dry_action, true);
+		bump(&decider(STEP_RULE, v->dry_rule_index, rule_ids)[i]);
+		bump(&dry_notes[i]);
+	}
+}
+
+/* metrics_geo - count one GeoIP lookup */
+void metrics_geo(int status)
+{
+	bump(&counters[METRICS_GEO_LOOKUPS]);
+	if (status < 0)
+		bump(&counters[METRICS_GEO_FAILURES]);
+}
+
+/* metrics_counter_value - the value of one simple counter */
+unsigned long metrics_counter_value(enum metrics_counter which)
+{
+	return which < METRICS_NCOUNTERS ? get(&counters[which]) : 0;
+}
+
+/* metrics_rule_count - a rule's (or built-in step's) count for one action */
+unsigned long metrics_rule_count(const char *rule, enum action action, bool dry_run)
+{
+	enum step step = step_find(rule);
+	const struct label_slot *s;
+
+	if (step != STEP_RULE)
+		return get(&steps[step][slot_index(action, dry_run)]);
+	s = slot_peek(&rules, rule);
+	return s ? get(&s->n[slot_index(action, dry_run)]) : 0;
+}
+
+/* metrics_reason_count - recipients decided with this reason, whatever the verdict */
+unsigned long metrics_reason_count(const char *reason)
+{
+	for (int r = 0; r < REASON_N; r++)
+		if (strcmp(reason_name((enum reason)r), reason) == 0)
+			return slot_total(reasons[r]);
+	return 0;
+}
+
+/* label_escape - a label value as Prometheus wants it: \\ \" \n escaped */
+static void label_escape(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(fp, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+/* head - the HELP and TYPE lines of one metric */
+static void head(FILE *fp, const char *name, const char *type, const char *help)
+{
+	fprintf(fp, "# HELP relay_milter_%s %s\n# TYPE relay_milter_%s %s\n", name, help, name, type);
+}
+
+/* simple - one unlabelled counter or gauge */
+static void simple(FILE *fp, const char *name, const char *type, const char *help,
+    unsigned long value)
+{
+	head(fp, name, type, help);
+	fprintf(fp, "relay_milter_%s %lu\n", name, value);
+}
+
+static const char *const slot_verdict[SLOT_N] = {"accept", "reject", "tempfail", "accept",
+    "reject", "tempfail"};
+
+/* sample_row - the enforced or the dry-run samples of one label value */
+static void sample_row(FILE *fp, const char *metric, const char *label, const char *name,
+    const unsigned long *n, bool dry)
+{
+	for (int i = dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT; i < (dry ? SLOT_N : SLOT_DRY_ACCEPT); i++) {
+		fprintf(fp, "relay_milter_%s{%s=\"", metric, label);
+		label_escape(fp, name);
+		fprintf(fp, "\",verdict=\"%s\"} %lu\n", slot_verdict[i], get(&n[i]));
+	}
+}
+
+/* by_rule - one family by rule: the built-in steps, then every rule name ever seen */
+static void by_rule(FILE *fp, const char *metric, bool dry)
+{
+	for (int s = STEP_RULE + 1; s < STEP_N; s++)
+		sample_row(fp, metric, "rule", step_name((enum step)s), steps[s], dry);
+	for (size_t i = 0; i < LABELS_MAX; i++) {
+		const char *name = __atomic_load_n(&rules.slot[i].name, __ATOMIC_ACQUIRE);
+
+		if (name != NULL)
+			sample_row(fp, metric, "rule", name, rules.slot[i].n, dry);
+	}
+	if (slot_total(rules.slot[LABEL_OTHER].n) != 0)
+		sample_row(fp, metric, "rule", "other", rules.slot[LABEL_OTHER].n, dry);
+}
+
+/* by_reason - one family by reason: every reason, even at zero */
+static void by_reason(FILE *fp, const char *metric, bool dry)
+{
+	for (int r = 0; r < REASON_N; r++)
+		sample_row(fp, metric, "reason", reason_name((enum reason)r), reasons[r], dry);
+}
+
+/* register_names - list the current rules even before they fire */
+static void register_names(const struct snapshot *snap)
+{
+	if (snap == NULL)
+		return;
+	for (size_t i = 0; i < snap->config->policy->nrules; i++)
+		slot_find(&rules, snap->config->policy->rules[i].name);
+}
+
+/* format_config - generation and age of the running configuration */
+static void format_config(FILE *fp, const struct snapshot *snap)
+{
+	time_t now = time(NULL), loaded = snap ? snap->config->loaded : 0;
+
+	simple(fp, "config_generation", "gauge",
+	    "Configurations loaded since start; 1 is the first.", snap ? snap->generation : 0);
+	simple(fp, "config_loaded_timestamp_seconds", "gauge",
+	    "When the running configuration was loaded (Unix time).", (unsigned long)loaded);
+	simple(fp, "config_age_seconds", "gauge", "Seconds since the running configuration was loaded.",
+	    snap && now > loaded ? (unsigned long)(now - loaded) : 0);
+}
+
+/* metrics_format - every counter in Prometheus text format */
+char *metrics_format(size_t *len)
+{
+	struct snapshot *snap = snapshot_acquire();
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *fp;
+
+	register_names(snap);
+	if ((fp = open_memstream(&buf, &size)) == NULL) {
+		snapshot_release(snap);
+		return NULL;
+	}
+	simple(fp, "connections_total", "counter", "SMTP connections seen.",
+	    get(&counters[METRICS_CONNECTIONS]));
+	simple(fp, "transactions_total", "counter", "Transactions (MAIL FROM) seen.",
+	    get(&counters[METRICS_TRANSACTIONS]));
+	head(fp, "recipients_total", "counter",
+	    "Recipients by the verdict the MTA was given (dry-run refusals count as accept).");
+	fprintf(fp, "relay_milter_recipients_total{verdict=\"accept\"} %lu\n",
+	    get(&recipients[SLOT_ACCEPT]) + get(&recipients[SLOT_DRY_REJECT]) +
+		get(&recipients[SLOT_DRY_TEMPFAIL]));
+	fprintf(fp, "relay_milter_recipients_total{verdict=\"reject\"} %lu\n",
+	    get(&recipients[SLOT_REJECT]));
+	fprintf(fp, "relay_milter_recipients_total{verdict=\"tempfail\"} %lu\n",
+	    get(&recipients[SLOT_TEMPFAIL]));
+	head(fp, "dry_run_total", "counter",
+	    "Verdicts not enforced (mode dry-run, or a dry_run rule), by would-be verdict.");
+	for (int i = SLOT_DRY_ACCEPT; i < SLOT_N; i++)
+		fprintf(fp, "relay_milter_dry_run_total{verdict=\"%s\"} %lu\n", slot_verdict[i],
+		    get(&dry_notes[i]));
+	head(fp, "rule_recipients_total", "counter", "Recipients decided by each rule, enforced.");
+	by_rule(fp, "rule_recipients_total", false);
+	head(fp, "rule_dry_run_total", "counter",
+	    "Would-be refusals by each rule, let through by dry-run.");
+	by_rule(fp, "rule_dry_run_total", true);
+	head(fp, "reason_recipients_total", "counter", "Recipients by reason, enforced.");
+	by_reason(fp, "reason_recipients_total", false);
+	head(fp, "reason_dry_run_total", "counter", "Would-be refusals by reason, let through.");
+	by_reason(fp, "reason_dry_run_total", true);
+	simple(fp, "geoip_lookups_total", "counter", "GeoIP lookups of client addresses.",
+	    get(&counters[METRICS_GEO_LOOKUPS]));
+	simple(fp, "geoip_failures_total", "counter", "GeoIP lookups that failed (tempfail).",
+	    get(&counters[METRICS_GEO_FAILURES]));
+	simple(fp, "reloads_total", "counter", "Successful configuration reloads.",
+	    get(&counters[METRICS_RELOADS]));
+	simple(fp, "reload_failures_total", "counter",
+	    "Reloads refused because the new configuration had errors.",
+	    get(&counters[METRICS_RELOAD_FAILURES]));
+	format_config(fp, snap);
+	snapshot_release(snap);
+	if (fclose(fp) != 0) {
+		free(buf);
+		return NULL;
+	}
+	if (len != NULL)
+		*len = size;
+	return buf;
+}
+
+/* metrics_log - every sample as one log line (SIGUSR2) */
+void metrics_log(void)
+{
+	char *text = metrics_format(NULL), *line, *save = NULL;
+
+	if (text == NULL) {
+		log_err("metrics: out of memory");
+		return;
+	}
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			log_info("metrics: %s", line);
+	free(text);
+}
+
+/* metrics_reset - forget every count (not thread-safe: tests and exit only) */
+void metrics_reset(void)
+{
+	for (size_t i = 0; i < LABELS_MAX; i++)
+		free(rules.slot[i].name);
+	memset(&rules, 0, sizeof(rules));
+	memset(steps, 0, sizeof(steps));
+	memset(reasons, 0, sizeof(reasons));
+	memset(counters, 0, sizeof(counters));
+	memset(recipients, 0, sizeof(recipients));
+	memset(dry_notes, 0, sizeof(dry_notes));
+}

@@ -1,0 +1,130 @@
+/* facts.h - what the engine is told and what it answers: facts, verdict, reply, trace */
+#ifndef RM_FACTS_H
+#define RM_FACTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ipaddr.h"
+#include "steps.h"
+
+/*
+ * Rules are tried in order for every recipient, so their number is
+ * bounded (the loader refuses more); the verdict and the trace can then
+ * hold every rule that continued or was tried, and nothing is dropped.
+ */
+#define POLICY_RULES_MAX 1024
+
+enum action {
+	ACTION_ACCEPT,   /* this recipient may pass; judging goes on for the others */
+	ACTION_REJECT,   /* 5xx */
+	ACTION_TEMPFAIL, /* 4xx */
+	ACTION_CONTINUE, /* rules only: log and fall through to the next rule */
+};
+
+/* An SMTP reply; text may hold %r %s %l %c (recipient, sender, login, client). */
+struct reply {
+	int code;       /* 250, 451, 550, ... */
+	char ecode[12]; /* "5.7.1" */
+	char *text;
+};
+
+/* Country and ASN of the client, filled by a geo provider when rules need them. */
+#define GEO_COUNTRY_UNKNOWN "--" /* private, reserved or unlisted address */
+struct geo_info {
+	char country[4];    /* ISO 3166 alpha-2, or GEO_COUNTRY_UNKNOWN */
+	uint32_t asn;       /* 0 when unknown */
+	int status;         /* 0 found, 1 not in database, -1 lookup failed (tempfail) */
+	int country_status; /* the same, for the country database alone */
+	int asn_status;     /* the same, for the ASN database alone */
+};
+
+/* Looks an address up; the milter plugs in libmaxminddb, tests a fixture. */
+struct geo_provider {
+	int (*lookup)(void *ctx, const struct ipaddr *addr, struct geo_info *out);
+	void *ctx;
+	bool has_country, has_asn;
+};
+
+/*
+ * The client's GeoIP answer, kept by whoever owns the connection (the
+ * callbacks, --explain) and filled by the engine on first need only: a
+ * client is looked up once per connection, and only the engine decides
+ * when. Zeroed means "not looked up yet".
+ */
+struct geo_cache {
+	struct geo_info info;
+	bool done;
+};
+
+/* Everything the MTA told us about one recipient of one transaction. */
+struct facts {
+	const struct ipaddr *client;    /* NULL: no client address */
+	const char *client_name;        /* reverse DNS name, or NULL */
+	const char *helo;
+	const char *login;              /* SMTP AUTH identity; NULL or "" if none */
+	const char *sender;             /* MAIL FROM path as sent */
+	const char *rcpt;               /* RCPT TO path as sent (argv[0]) */
+	const char *rcpt_mta;           /* the MTA's resolution ({rcpt_addr}), or NULL */
+	const char *rcpt_mailer;        /* {rcpt_mailer}, or NULL */
+	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
+	size_t nmta_addrs;
+	time_t now;
+	struct geo_cache *geo;          /* the connection's; NULL: one lookup per decision */
+};
+
+/* The outcome for one recipient. */
+struct verdict {
+	enum action action; /* ACCEPT, REJECT or TEMPFAIL */
+	int code;           /* SMTP code (250 when accepted) */
+	char ecode[12];
+	char text[512];     /* expanded reply text, printable ASCII only */
+	enum step step;     /* the built-in step that decided, or STEP_RULE */
+	int rule_index;     /* the configured rule that decided; -1 for a built-in step */
+	const char *rule;   /* the decider's name: the rule's, or the step's */
+	enum reason why;
+	const char *reason; /* reason_name(why) */
+	bool dry_run;       /* would have refused; let through */
+	/*
+	 * A matching rule with dry_run = true is not in force: it is noted here
+	 * and judging goes on, so a rule under trial can neither refuse nor let
+	 * through a recipient the rest of the policy would judge otherwise.
+	 */
+	int dry_rule_index;     /* first dry_run rule that matched, or -1 */
+	const char *dry_rule;   /* its name, or NULL */
+	enum action dry_action; /* what it would have done */
+	bool rcpt_local;        /* the recipient is in a local domain */
+	bool geo_lookup;        /* this decision looked the client up */
+	size_t ncontinued;      /* matching rules with action "continue", in order */
+	uint16_t continued[POLICY_RULES_MAX];
+};
+
+/* One line of an explanation: a rule or built-in step tried and what it gave. */
+struct trace_step {
+	enum step step;   /* STEP_RULE: a configured rule */
+	int rule_index;   /* the rule, or -1 */
+	const char *rule; /* its name */
+	int result;       /* 1 matched, 0 no match, -1 temporary failure */
+};
+
+/* Every step of one decision: each rule at most once, then the built-in steps. */
+struct trace {
+	struct trace_step steps[POLICY_RULES_MAX + STEP_N];
+	size_t n;
+};
+
+/* action_name - "accept", "reject", "tempfail" or "continue" */
+const char *action_name(enum action action);
+
+/* reply_parse - "550 5.7.1 text" into r (text copied); 0 or -1 with *why */
+int reply_parse(const char *text, struct reply *r, const char **why);
+
+/* reply_set - fill r from parts (text copied); -1 on ENOMEM */
+int reply_set(struct reply *r, int code, const char *ecode, const char *text);
+
+/* reply_clear - free the text and zero r */
+void reply_clear(struct reply *r);
+
+#endif

@@ -1,0 +1,493 @@
+/* policy.c - the relay policy engine: facts in, verdict out */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "geo.h"
+#include "policy.h"
+#include "rules.h"
+#include "users.h"
+
+/* policy_new - an empty policy with the default replies */
+struct policy *policy_new(void)
+{
+	struct policy *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->authenticated_relay = true;
+	p->no_client = NO_CLIENT_TRUSTED;
+	if (reply_set(&p->relay_denied, 550, "5.7.1", "<%r>: Relay access denied") < 0 ||
+	    reply_set(&p->routing_denied, 550, "5.7.1",
+		"<%r>: Relay access denied: sender-routed address") < 0 ||
+	    reply_set(&p->invalid_rcpt, 501, "5.1.3", "<%r>: Bad recipient address syntax") < 0) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* policy_free - free a policy and everything it owns */
+void policy_free(struct policy *p)
+{
+	if (p == NULL)
+		return;
+	domainset_free(p->local_domains);
+	netset_free(p->trusted_networks);
+	netset_free(p->own_addresses);
+	users_free(p->users);
+	reply_clear(&p->relay_denied);
+	reply_clear(&p->routing_denied);
+	reply_clear(&p->invalid_rcpt);
+	for (size_t i = 0; i < p->nrules; i++)
+		rule_free_contents(&p->rules[i]);
+	free(p->rules);
+	free(p);
+}
+
+/* literal_is_own - does user@[addr] name this server? */
+static bool literal_is_own(const struct policy *p, const struct facts *f, const struct ipaddr *ip)
+{
+	if (netset_contains(p->own_addresses, ip))
+		return true;
+	for (size_t i = 0; i < f->nmta_addrs; i++)
+		if (ipaddr_equal(&f->mta_addrs[i], ip))
+			return true;
+	return false;
+}
+
+/* addr_is_local - does one parsed address point to this server? */
+static bool addr_is_local(const struct policy *p, const struct facts *f, const struct addr *a)
+{
+	if (a->tricks != 0 && !p->allow_routing_tricks)
+		return false;
+	switch (a->kind) {
+	case ADDR_NODOMAIN:
+		/* "postmaster", "user": the MTA qualifies it with its own domain */
+		return true;
+	case ADDR_MAILBOX:
+		if (a->literal)
+			return literal_is_own(p, f, &a->literal_ip);
+		return domainset_contains(p->local_domains, a->domain, strlen(a->domain));
+	case ADDR_NULL:
+	case ADDR_INVALID:
+		break;
+	}
+	return false;
+}
+
+/*
+ * rcpt_is_local - the raw recipient is local, and so is the MTA's own
+ * resolution of it when the MTA sent one: an address that looks local to
+ * one layer and remote to the next is a relay attempt.
+ */
+static bool rcpt_is_local(const struct policy *p, const struct facts *f, const struct addr *raw)
+{
+	struct addr mta;
+
+	if (!addr_is_local(p, f, raw))
+		return false;
+	/*
+	 * A bare "user" needs the check as much as any: Postfix qualifies it
+	 * with $myorigin, which need not be a local domain of ours.
+	 */
+	if (f->rcpt_mta == NULL || *f->rcpt_mta == 0)
+		return true;
+	/* Sendmail: local delivery names a bare user with mailer "local". */
+	if (addr_parse(f->rcpt_mta, &mta) == ADDR_NODOMAIN)
+		return f->rcpt_mailer != NULL && strcmp(f->rcpt_mailer, "local") == 0 &&
+		    mta.tricks == 0;
+	return addr_is_local(p, f, &mta);
+}
+
+/* client_trusted - is the client inside the trusted networks? */
+static bool client_trusted(const struct policy *p, const struct facts *f)
+{
+	if (f->client == NULL)
+		return p->no_client == NO_CLIENT_TRUSTED;
+	return netset_contains(p->trusted_networks, f->client);
+}
+
+static bool authenticated(const struct facts *f)
+{
+	return f->login != NULL && f->login[0] != 0;
+}
+
+/* strip_brackets - the path without surrounding <>, for reply texts */
+static void strip_brackets(const char *s, char *out, size_t len)
+{
+	size_t n;
+
+	if (s == NULL)
+		s = "";
+	while (*s == ' ')
+		s++;
+	n = strlen(s);
+	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+		s++;
+		n -= 2;
+	}
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, s, n);
+	out[n] = 0;
+}
+
+/* append_safe - copy printable ASCII only: the text goes back over SMTP */
+static size_t append_safe(char *out, size_t pos, size_t len, const char *s)
+{
+	for (; s != NULL && *s && pos + 1 < len; s++)
+		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	out[pos] = 0;
+	return pos;
+}
+
+/* expand_value - the text one %-escape stands for; buf holds what is formatted */
+static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len)
+{
+	switch (esc) {
+	case 'r':
+		strip_brackets(f->rcpt, buf, len);
+		return buf;
+	case 's':
+		strip_brackets(f->sender, buf, len);
+		return buf;
+	case 'l':
+		return f->login ? f->login : "";
+	case 'c':
+		return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+	}
+	return NULL;
+}
+
+/* expand - fill v->text from a reply template; only escapes used cost anything */
+static void expand(const struct reply *r, const struct facts *f, struct verdict *v)
+{
+	char buf[300], one[2] = {0, 0};
+	const char *t = r->text ? r->text : "";
+	size_t pos = 0;
+
+	v->text[0] = 0;
+	for (; *t; t++) {
+		const char *val = NULL;
+
+		if (*t == '%' && t[1] != 0)
+			val = expand_value(*++t, f, buf, sizeof(buf));
+		if (val == NULL) {
+			one[0] = *t; /* "%%" and unknown escapes stand for themselves */
+			val = one;
+		}
+		pos = append_safe(v->text, pos, sizeof(v->text), val);
+	}
+	v->code = r->code;
+	memcpy(v->ecode, r->ecode, sizeof(v->ecode));
+}
+
+/*
+ * set_verdict - fill the verdict for the deciding step: a built-in step,
+ * or STEP_RULE with the index of the configured rule
+ */
+static void set_verdict(struct verdict *v, enum action action, const struct reply *r,
+    const struct facts *f, const struct policy *p, enum step step, int rule, enum reason why)
+{
+	v->action = action;
+	v->step = step;
+	v->rule_index = step == STEP_RULE ? rule : -1;
+	v->rule = step == STEP_RULE ? p->rules[rule].name : step_name(step);
+	v->why = why;
+	v->reason = reason_name(why);
+	if (action == ACTION_ACCEPT) {
+		v->code = 250;
+		memcpy(v->ecode, "2.1.5", sizeof("2.1.5"));
+		memcpy(v->text, "Recipient ok", sizeof("Recipient ok"));
+	} else
+		expand(r, f, v);
+}
+
+/* trace_add - remember a tried step for --explain (every one fits: see facts.h) */
+static void trace_add(struct trace *t, const struct policy *p, enum step step, int rule,
+    int result)
+{
+	struct trace_step *s;
+
+	if (t == NULL || t->n >= sizeof(t->steps) / sizeof(t->steps[0]))
+		return;
+	s = &t->steps[t->n++];
+	s->step = step;
+	s->rule_index = step == STEP_RULE ? rule : -1;
+	s->rule = step == STEP_RULE ? p->rules[rule].name : step_name(step);
+	s->result = result;
+}
+
+static const struct reply default_reject = {550, "5.7.1", "<%r>: Relay access denied"};
+static const struct reply default_tempfail = {451, "4.7.1", "<%r>: Try again later"};
+static const struct reply lookup_failed = {451, "4.3.0", "<%r>: Temporary lookup failure"};
+
+/* note_dry - a dry_run rule matched: remember the first, decide nothing */
+static void note_dry(struct verdict *v, const struct policy *p, size_t i, enum action action)
+{
+	if (v->dry_rule == NULL) {
+		v->dry_rule_index = (int)i;
+		v->dry_rule = p->rules[i].name;
+		v->dry_action = action;
+	}
+}
+
+/* note_continued - a matching "continue" rule: it logs, it does not decide */
+static void note_continued(struct verdict *v, size_t i)
+{
+	if (v->ncontinued < POLICY_RULES_MAX)
+		v->continued[v->ncontinued++] = (uint16_t)i;
+}
+
+/* run_rules - the configured rules, in order; 1 when one decided */
+static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct rule *r = &p->rules[i];
+		int m = rule_match(r, ctx);
+
+		trace_add(trace, p, STEP_RULE, (int)i, m);
+		if (m < 0) {
+			if (r->dry_run) {
+				note_dry(v, p, i, ACTION_TEMPFAIL);
+				continue;
+			}
+			set_verdict(v, ACTION_TEMPFAIL, &lookup_failed, ctx->facts, p, STEP_RULE, (int)i,
+			    REASON_LOOKUP_FAILURE);
+			v->dry_run = p->dry_run;
+			return 1;
+		}
+		if (m == 0)
+			continue;
+		if (r->action == ACTION_CONTINUE) {
+			note_continued(v, i);
+			continue;
+		}
+		if (r->dry_run) {
+			note_dry(v, p, i, r->action);
+			continue;
+		}
+		set_verdict(v, r->action,
+		    r->reply.code ? &r->reply :
+		    r->action == ACTION_REJECT ? &default_reject : &default_tempfail,
+		    ctx->facts, p, STEP_RULE, (int)i, REASON_RULE);
+		v->dry_run = r->action != ACTION_ACCEPT && p->dry_run;
+		return 1;
+	}
+	return 0;
+}
+
+static const struct reply not_owned = {553, "5.7.1",
+    "<%s>: Sender address rejected: not owned by user %l"};
+static const struct reply not_logged_in = {553, "5.7.1",
+    "<%s>: Sender address rejected: not logged in"};
+static const struct reply unverifiable = {553, "5.7.1",
+    "<%s>: Sender address rejected: cannot tell who owns it"};
+
+/*
+ * run_sender_ownership - may this client use this MAIL FROM? Judged per
+ * recipient (the milter answers at RCPT), after the configured rules (so a
+ * rule can still accept or refuse first) and before the built-in core (so
+ * a forged sender is refused even for a local recipient, as Postfix's
+ * reject_sender_login_mismatch does). An authenticated client may use only
+ * the addresses its login owns; the null sender is allowed unless
+ * null_sender_authenticated = "reject". With "everyone", an unauthenticated
+ * client outside the trusted networks may not use an owned address.
+ */
+static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	const struct facts *f = ctx->facts;
+	const struct reply *r = NULL;
+	enum reason reason = REASON_SENDER_NOT_OWNED;
+
+	if (p->sender_ownership == SENDER_OWNERSHIP_OFF)
+		return 0;
+	if (authenticated(f)) {
+		if (rule_sender(ctx)->kind == ADDR_NULL) {
+			if (p->null_sender_reject) {
+				r = &not_owned;
+				reason = REASON_NULL_SENDER;
+			}
+		} else if (!users_owns(p->users, users_find(p->users, f->login), rule_sender(ctx)))
+			r = &not_owned;
+	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f)) {
+		const struct addr *sender = rule_sender(ctx);
+
+		/* what we cannot parse, we cannot prove unowned (the MTA may read it) */
+		if (sender->kind == ADDR_INVALID) {
+			r = &unverifiable;
+			reason = REASON_SENDER_UNVERIFIABLE;
+		} else if (users_owned(p->users, sender))
+			r = &not_logged_in;
+	}
+	trace_add(trace, p, STEP_SENDER_OWNERSHIP, -1, r != NULL);
+	if (r == NULL)
+		return 0;
+	set_verdict(v, ACTION_REJECT, r, f, p, STEP_SENDER_OWNERSHIP, -1, reason);
+	v->dry_run = p->dry_run;
+	return 1;
+}
+
+/* A login's own reason not to relay, held until the trusted-network step. */
+struct login_refusal {
+	enum action action;
+	struct reply reply;
+	enum reason why;
+	bool refused;
+};
+
+/* refuse - remember why the login did not grant relaying */
+static void refuse(struct login_refusal *r, enum action action, int code, const char *ecode,
+    char *text, enum reason why)
+{
+	r->action = action;
+	r->reply.code = code;
+	snprintf(r->reply.ecode, sizeof(r->reply.ecode), "%s", ecode);
+	r->reply.text = text;
+	r->why = why;
+	r->refused = true;
+}
+
+/*
+ * login_may_relay - the per-user limits on authenticated relaying: 1 the
+ * login may relay, 0 it may not (r says why), -1 the GeoIP lookup that
+ * would tell failed. A refused login still relays from a trusted network:
+ * the network is trusted whoever logs in there.
+ */
+static int login_may_relay(const struct policy *p, struct rule_ctx *ctx, struct login_refusal *r, char *tmpl,
+    size_t len)
+{
+	const struct user *u = users_find(p->users, ctx->facts->login);
+	const struct geo_info *g;
+
+	if (u == NULL)
+		return 1;
+	if (!u->relay) {
+		snprintf(tmpl, len, "<%%r>: Relay access denied: login %%l may not relay");
+		refuse(r, ACTION_REJECT, 550, "5.7.1", tmpl, REASON_LOGIN_NO_RELAY);
+		return 0;
+	}
+	if (u->ncountries == 0)
+		return 1;
+	g = rule_geo(ctx);
+	if (g->country_status < 0) {
+		snprintf(tmpl, len, "<%%r>: Temporary lookup failure");
+		refuse(r, ACTION_TEMPFAIL, 451, "4.3.0", tmpl, REASON_LOOKUP_FAILURE);
+		return -1;
+	}
+	if (users_country_ok(u, g->country))
+		return 1;
+	snprintf(tmpl, len, "<%%r>: Relay access denied: login %%l may not relay from %s",
+	    g->country);
+	refuse(r, ACTION_REJECT, 550, "5.7.1", tmpl, REASON_LOGIN_COUNTRY);
+	return 0;
+}
+
+/* run_core - the built-in policy: local, authenticated, trusted, else deny */
+static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	const struct facts *f = ctx->facts;
+	const struct addr *rcpt = ctx->rcpt;
+	struct login_refusal login_refused = {0};
+	char tmpl[128];
+	int m;
+
+	trace_add(trace, p, STEP_LOCAL_DOMAIN, -1, ctx->rcpt_local);
+	if (ctx->rcpt_local) {
+		set_verdict(v, ACTION_ACCEPT, NULL, f, p, STEP_LOCAL_DOMAIN, -1, REASON_LOCAL);
+		return;
+	}
+	m = p->authenticated_relay && authenticated(f) ?
+	    login_may_relay(p, ctx, &login_refused, tmpl, sizeof(tmpl)) : 0;
+	trace_add(trace, p, STEP_AUTHENTICATED, -1, m);
+	if (m == 1) {
+		set_verdict(v, ACTION_ACCEPT, NULL, f, p, STEP_AUTHENTICATED, -1, REASON_AUTHENTICATED);
+		return;
+	}
+	m = client_trusted(p, f);
+	trace_add(trace, p, STEP_TRUSTED_NETWORK, -1, m);
+	if (m) {
+		set_verdict(v, ACTION_ACCEPT, NULL, f, p, STEP_TRUSTED_NETWORK, -1,
+		    f->client ? REASON_TRUSTED : REASON_NO_CLIENT);
+		return;
+	}
+	trace_add(trace, p, STEP_DEFAULT_DENY, -1, 1);
+	if (rcpt->kind == ADDR_INVALID || rcpt->kind == ADDR_NULL)
+		set_verdict(v, ACTION_REJECT, &p->invalid_rcpt, f, p, STEP_DEFAULT_DENY, -1,
+		    REASON_INVALID_ADDRESS);
+	else if (login_refused.refused)
+		set_verdict(v, login_refused.action, &login_refused.reply, f, p, STEP_AUTHENTICATED, -1,
+		    login_refused.why);
+	else if (rcpt->tricks != 0 && !p->allow_routing_tricks)
+		set_verdict(v, ACTION_REJECT, &p->routing_denied, f, p, STEP_DEFAULT_DENY, -1,
+		    REASON_ROUTING_TRICK);
+	else
+		set_verdict(v, ACTION_REJECT, &p->relay_denied, f, p, STEP_DEFAULT_DENY, -1,
+		    REASON_DENIED);
+	v->dry_run = p->dry_run;
+}
+
+/* verdict_start - a verdict that has decided nothing yet (no full memset: it is large) */
+static void verdict_start(struct verdict *v)
+{
+	v->action = ACTION_ACCEPT;
+	v->code = 0;
+	v->ecode[0] = 0;
+	v->text[0] = 0;
+	v->step = STEP_RULE;
+	v->rule_index = -1;
+	v->rule = NULL;
+	v->why = REASON_DENIED;
+	v->reason = NULL;
+	v->dry_run = false;
+	v->dry_rule_index = -1;
+	v->dry_rule = NULL;
+	v->dry_action = ACTION_ACCEPT;
+	v->rcpt_local = false;
+	v->geo_lookup = false;
+	v->ncontinued = 0;
+}
+
+/* decide - the steps in order: rules, sender ownership, the built-in core */
+static void decide(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	if (run_rules(p, ctx, v, trace))
+		return;
+	if (run_sender_ownership(p, ctx, v, trace))
+		return;
+	run_core(p, ctx, v, trace);
+}
+
+/* policy_decide - judge one recipient */
+void policy_decide(const struct policy *p, const struct facts *f, struct verdict *v,
+    struct trace *trace)
+{
+	struct addr rcpt;
+	struct rule_ctx ctx;
+
+	verdict_start(v);
+	if (trace != NULL)
+		trace->n = 0;
+	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
+	ctx.facts = f;
+	ctx.rcpt = &rcpt;
+	ctx.sender_parsed = false;
+	ctx.geo = p->geo;
+	ctx.geo_lookup = false;
+	ctx.local_geo.done = false;
+	ctx.geo_cache = f->geo != NULL ? f->geo : &ctx.local_geo;
+	ctx.rcpt_local = rcpt_is_local(p, f, &rcpt);
+	v->rcpt_local = ctx.rcpt_local;
+	/* With a database configured every decision logs country and asn; the
+	 * cache is the connection's, so this is one lookup per client. */
+	if (p->geo != NULL)
+		rule_geo(&ctx);
+	decide(p, &ctx, v, trace);
+	v->geo_lookup = ctx.geo_lookup;
+}

@@ -1,0 +1,100 @@
+/* rules.h - ordered relay rules made of small three-way predicates */
+#ifndef RM_RULES_H
+#define RM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "addr.h"
+#include "domainset.h"
+#include "facts.h"
+#include "netset.h"
+
+/* The SMTP stage at which a condition's facts first exist. */
+enum stage {
+	STAGE_CONNECT,
+	STAGE_HELO,
+	STAGE_MAIL,
+	STAGE_RCPT,
+};
+
+/* What one decision knows, parsed once and shared by every predicate. */
+struct rule_ctx {
+	const struct facts *facts;
+	const struct addr *rcpt;
+	bool rcpt_local;
+	const struct geo_provider *geo; /* NULL: no GeoIP database */
+	struct geo_cache *geo_cache;    /* facts->geo, or local_geo */
+	struct geo_cache local_geo;
+	bool geo_lookup;                /* this decision looked the client up */
+	/* MAIL FROM, parsed on first need (rule_sender): most decisions never look */
+	struct addr sender;
+	bool sender_parsed;
+};
+
+/* rule_sender - the parsed MAIL FROM of this decision */
+const struct addr *rule_sender(struct rule_ctx *ctx);
+
+/* A condition's configured value: a boolean or a list of strings. */
+struct cond_value {
+	bool is_list;
+	bool flag;
+	const char *const *items;
+	size_t n;
+};
+
+struct cond;
+
+/*
+ * One row per condition: a new condition is one row and one match
+ * function. match returns 1 (holds), 0 (does not) or -1 (temporary
+ * failure: a lookup broke, so the rule cannot be judged).
+ */
+struct cond_type {
+	const char *name;  /* configuration key */
+	enum stage stage;
+	bool wants_list;   /* list of strings, else a boolean */
+	bool lookup;       /* needs a lookup that may fail (GeoIP): judged last */
+	/* compile value into c; on error -1, *why, and *item = the bad element */
+	int (*compile)(struct cond *c, const struct cond_value *v, const char **why, size_t *item);
+	int (*match)(const struct cond *c, struct rule_ctx *ctx);
+	void (*free)(struct cond *c);
+};
+
+struct cond {
+	const struct cond_type *type;
+	bool negate; /* written "not_NAME" */
+	bool flag;
+	struct netset *nets;
+	struct domainset *domains;
+	char **strings;
+	size_t nstrings;
+	unsigned long *numbers;
+	size_t nnumbers;
+};
+
+struct rule {
+	char *name;
+	struct cond *conds;
+	size_t nconds;
+	enum action action;
+	struct reply reply; /* code 0: the action's default reply */
+	bool dry_run;
+};
+
+/* cond_type_find - the row for a key ("country" or "not_country"), or NULL */
+const struct cond_type *cond_type_find(const char *key, bool *negate);
+
+/* cond_type_names - NULL-terminated list of condition keys (for docs tests) */
+const char *const *cond_type_names(void);
+
+/* rule_match - 1 when all conditions hold, 0 when one does not, -1 on failure */
+int rule_match(const struct rule *rule, struct rule_ctx *ctx);
+
+/* rule_free_contents - free what a rule owns (not the rule itself) */
+void rule_free_contents(struct rule *rule);
+
+/* rule_geo - the client's country and ASN, looked up on first need; never NULL */
+const struct geo_info *rule_geo(struct rule_ctx *ctx);
+
+#endif
