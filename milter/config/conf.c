@@ -135,7 +135,10 @@ int ld_word(struct loader *ld, const config_setting_t *s, const char *const *wor
 	expected[0] = 0;
 	for (size_t i = 0; i < n && pos < sizeof(expected); i++)
 		pos += (size_t)snprintf(expected + pos, sizeof(expected) - pos, "%s\"%s\"",
-		    i == 0 ? "" : i + 1 == n ? " or " : ", ", words[i]);
+		    i == 0         ? "" :
+			i + 1 == n ? " or " :
+				     ", ",
+		    words[i]);
 	ld_bad(ld, s, "%s: \"%s\": expected %s", config_setting_name(s), v, expected);
 	return -1;
 }
@@ -178,7 +181,8 @@ static void load_socket(struct loader *ld, const config_setting_t *s)
 	const char *v = config_setting_get_string(s);
 
 	if (!socket_valid(v))
-		ld_bad(ld, s, "socket: \"%s\": expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST", v);
+		ld_bad(ld, s,
+		    "socket: \"%s\": expected unix:/path, inet:PORT@HOST or inet6:PORT@HOST", v);
 	else
 		ld_copy_string(ld, s, &ld->cfg->settings.socket);
 }
@@ -218,10 +222,17 @@ static int facility(const char *name)
 		const char *name;
 		int value;
 	} table[] = {
-		{"mail", LOG_MAIL}, {"daemon", LOG_DAEMON}, {"user", LOG_USER},
-		{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2},
-		{"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-		{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+	    {"mail", LOG_MAIL},
+	    {"daemon", LOG_DAEMON},
+	    {"user", LOG_USER},
+	    {"local0", LOG_LOCAL0},
+	    {"local1", LOG_LOCAL1},
+	    {"local2", LOG_LOCAL2},
+	    {"local3", LOG_LOCAL3},
+	    {"local4", LOG_LOCAL4},
+	    {"local5", LOG_LOCAL5},
+	    {"local6", LOG_LOCAL6},
+	    {"local7", LOG_LOCAL7},
 	};
 
 	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
@@ -235,7 +246,8 @@ static void load_facility(struct loader *ld, const config_setting_t *s)
 	int f = facility(config_setting_get_string(s));
 
 	if (f < 0)
-		ld_bad(ld, s, "syslog_facility: \"%s\": unknown facility", config_setting_get_string(s));
+		ld_bad(ld, s, "syslog_facility: \"%s\": unknown facility",
+		    config_setting_get_string(s));
 	else
 		ld->cfg->settings.syslog_facility = f;
 }
@@ -280,29 +292,29 @@ static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
 
 /* Every top-level key, with its type and loader. */
 static const struct key top_keys[] = {
-	{"socket", CONFIG_TYPE_STRING, load_socket},
-	{"socket_mode", CONFIG_TYPE_STRING, load_socket_mode},
-	{"user", CONFIG_TYPE_STRING, load_user},
-	{"pidfile", CONFIG_TYPE_STRING, load_pidfile},
-	{"syslog_facility", CONFIG_TYPE_STRING, load_facility},
-	{"metrics", CONFIG_TYPE_STRING, load_metrics},
-	{"mode", CONFIG_TYPE_STRING, load_mode},
-	{"local_domains", CONFIG_TYPE_LIST, load_local_domains},
-	{"trusted_networks", CONFIG_TYPE_LIST, load_trusted_networks},
-	{"own_addresses", CONFIG_TYPE_LIST, load_own_addresses},
-	{"authenticated_relay", CONFIG_TYPE_BOOL, load_authenticated_relay},
-	{"allow_routing_tricks", CONFIG_TYPE_BOOL, load_allow_routing_tricks},
-	{"no_client_address", CONFIG_TYPE_STRING, load_no_client},
-	{"relay_denied_reply", CONFIG_TYPE_STRING, load_relay_denied},
-	{"routing_denied_reply", CONFIG_TYPE_STRING, load_routing_denied},
-	{"invalid_recipient_reply", CONFIG_TYPE_STRING, load_invalid_rcpt},
-	{"rules", CONFIG_TYPE_LIST, load_rules},
-	/* users, sender ownership and GeoIP */
-	{"geoip", CONFIG_TYPE_GROUP, load_geoip},
-	{"users", CONFIG_TYPE_LIST, load_users},
-	{"users_file", CONFIG_TYPE_STRING, load_users_file},
-	{"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
-	{"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
+    {"socket", CONFIG_TYPE_STRING, load_socket},
+    {"socket_mode", CONFIG_TYPE_STRING, load_socket_mode},
+    {"user", CONFIG_TYPE_STRING, load_user},
+    {"pidfile", CONFIG_TYPE_STRING, load_pidfile},
+    {"syslog_facility", CONFIG_TYPE_STRING, load_facility},
+    {"metrics", CONFIG_TYPE_STRING, load_metrics},
+    {"mode", CONFIG_TYPE_STRING, load_mode},
+    {"local_domains", CONFIG_TYPE_LIST, load_local_domains},
+    {"trusted_networks", CONFIG_TYPE_LIST, load_trusted_networks},
+    {"own_addresses", CONFIG_TYPE_LIST, load_own_addresses},
+    {"authenticated_relay", CONFIG_TYPE_BOOL, load_authenticated_relay},
+    {"allow_routing_tricks", CONFIG_TYPE_BOOL, load_allow_routing_tricks},
+    {"no_client_address", CONFIG_TYPE_STRING, load_no_client},
+    {"relay_denied_reply", CONFIG_TYPE_STRING, load_relay_denied},
+    {"routing_denied_reply", CONFIG_TYPE_STRING, load_routing_denied},
+    {"invalid_recipient_reply", CONFIG_TYPE_STRING, load_invalid_rcpt},
+    {"rules", CONFIG_TYPE_LIST, load_rules},
+    /* users, sender ownership and GeoIP */
+    {"geoip", CONFIG_TYPE_GROUP, load_geoip},
+    {"users", CONFIG_TYPE_LIST, load_users},
+    {"users_file", CONFIG_TYPE_STRING, load_users_file},
+    {"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
+    {"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))

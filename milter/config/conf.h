@@ -18,7 +18,7 @@ struct settings {
 	char *user;         /* drop privileges to this user; NULL = stay */
 	char *pidfile;
 	int syslog_facility;
-	char *metrics;       /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
+	char *metrics; /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
 };
 
 /* One loaded configuration: the compiled policy plus daemon settings. */

@@ -43,8 +43,9 @@ static void load_file(struct loader *ld, const config_setting_t *e, const char *
 	int rc = linefile_read(path, LIST_LINE_MAX, list_line, &r);
 
 	if (rc != 0)
-		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e), "%s: %s: %s",
-		    path, rc == LINEFILE_OPEN ? "cannot open" : "read error", strerror(errno));
+		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e),
+		    "%s: %s: %s", path, rc == LINEFILE_OPEN ? "cannot open" : "read error",
+		    strerror(errno));
 }
 
 /* load_list - feed every element (and every line of every named file) to add */
@@ -99,4 +100,3 @@ void load_own_addresses(struct loader *ld, const config_setting_t *s)
 {
 	load_list(ld, s, add_network, ld->cfg->policy->own_addresses);
 }
-

@@ -26,7 +26,7 @@ static int parse_action(const char *v, enum action *out)
 static void load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule)
 {
 	const char *key = config_setting_name(s), **items = NULL;
-	char (*nums)[24] = NULL;
+	char(*nums)[24] = NULL;
 	const struct cond_type *type;
 	struct cond_value v = {0};
 	struct cond *c;
@@ -62,10 +62,12 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 			if (t == CONFIG_TYPE_STRING)
 				items[i] = config_setting_get_string(e);
 			else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
-				snprintf(nums[i], sizeof(nums[i]), "%lld", config_setting_get_int64(e));
+				snprintf(nums[i], sizeof(nums[i]), "%lld",
+				    config_setting_get_int64(e));
 				items[i] = nums[i];
 			} else {
-				ld_bad(ld, e, "rule \"%s\": %s: each element must be a string", rule->name, key);
+				ld_bad(ld, e, "rule \"%s\": %s: each element must be a string",
+				    rule->name, key);
 				goto out;
 			}
 		}
@@ -77,16 +79,18 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 	c->type = type;
 	c->negate = negate;
 	if (type->compile(c, &v, &why, &bad_item) < 0) {
-		const config_setting_t *at = v.is_list ? config_setting_get_elem(s, (unsigned)bad_item) : s;
+		const config_setting_t *at =
+		    v.is_list ? config_setting_get_elem(s, (unsigned)bad_item) : s;
 
 		ld_bad(ld, at ? at : s, "rule \"%s\": %s: %s%s%s%s", rule->name, key,
-		    v.is_list ? "\"" : "", v.is_list ? items[bad_item] : "", v.is_list ? "\": " : "", why);
+		    v.is_list ? "\"" : "", v.is_list ? items[bad_item] : "",
+		    v.is_list ? "\": " : "", why);
 		type->free(c);
 	} else {
 		rule->nconds++;
 		if (type->lookup)
-			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s", rule->name,
-			    key);
+			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s",
+			    rule->name, key);
 	}
 out:
 	free(items);
@@ -136,14 +140,15 @@ static void load_rule_reply(struct loader *ld, const config_setting_t *s, struct
 	const char *why;
 
 	if (rule->action != ACTION_REJECT && rule->action != ACTION_TEMPFAIL) {
-		ld_bad(ld, s, "rule \"%s\": a reply needs action \"reject\" or \"tempfail\"", rule->name);
+		ld_bad(ld, s, "rule \"%s\": a reply needs action \"reject\" or \"tempfail\"",
+		    rule->name);
 		return;
 	}
 	if (reply_parse(config_setting_get_string(s), &rule->reply, &why) < 0)
 		ld_bad(ld, s, "rule \"%s\": reply: %s", rule->name, why);
 	else if (rule->reply.code / 100 != (rule->action == ACTION_REJECT ? 5 : 4))
-		ld_bad(ld, s, "rule \"%s\": reply code %d does not fit action \"%s\" (%s)", rule->name,
-		    rule->reply.code, action_name(rule->action),
+		ld_bad(ld, s, "rule \"%s\": reply code %d does not fit action \"%s\" (%s)",
+		    rule->name, rule->reply.code, action_name(rule->action),
 		    rule->action == ACTION_REJECT ? "5xx" : "4xx");
 }
 
@@ -172,7 +177,8 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 	    config_setting_get_string(name)[0] != 0) {
 		rule->name = strdup(config_setting_get_string(name));
 		if (name_taken(ld->cfg->policy, rule->name))
-			ld_bad(ld, name, "rule \"%s\": name used twice (or by a built-in rule)", rule->name);
+			ld_bad(ld, name, "rule \"%s\": name used twice (or by a built-in rule)",
+			    rule->name);
 	} else {
 		rule->name = strdup(fallback);
 		ld_bad(ld, g, "rule %s: needs a name", fallback);
@@ -181,7 +187,8 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 		ld_bad(ld, g, "rule \"%s\": needs an action", rule->name);
 	else if (config_setting_type(action) == CONFIG_TYPE_STRING &&
 	    parse_action(config_setting_get_string(action), &rule->action) < 0)
-		ld_bad(ld, action, "rule \"%s\": action \"%s\": expected accept, reject, tempfail or continue",
+		ld_bad(ld, action,
+		    "rule \"%s\": action \"%s\": expected accept, reject, tempfail or continue",
 		    rule->name, config_setting_get_string(action));
 	if ((rule->conds = calloc((size_t)n + 1, sizeof(*rule->conds))) == NULL)
 		return;
@@ -201,8 +208,10 @@ void load_rules(struct loader *ld, const config_setting_t *s)
 	int n = config_setting_length(s);
 
 	if (n > POLICY_RULES_MAX) {
-		ld_bad(ld, s, "rules: %d rules, at most %d (the rules are tried in order for every "
-		    "recipient: put long lists in the tables they name)", n, POLICY_RULES_MAX);
+		ld_bad(ld, s,
+		    "rules: %d rules, at most %d (the rules are tried in order for every "
+		    "recipient: put long lists in the tables they name)",
+		    n, POLICY_RULES_MAX);
 		return;
 	}
 	if ((p->rules = calloc((size_t)n + 1, sizeof(*p->rules))) == NULL) {
@@ -220,4 +229,3 @@ void load_rules(struct loader *ld, const config_setting_t *s)
 		p->nrules++;
 	}
 }
-

@@ -11,8 +11,7 @@
 #include "users.h"
 
 /* need_geo - remember a setting that needs a GeoIP database, checked at the end */
-void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country,
-    const char *fmt, ...)
+void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country, const char *fmt, ...)
 {
 	struct geo_need *grown, *n;
 	va_list ap;
@@ -80,8 +79,8 @@ void load_geoip(struct loader *ld, const config_setting_t *g)
 		*(country ? &ld->country_db : &ld->asn_db) = true;
 		if ((h = geoip_handle(ld, s)) == NULL)
 			continue;
-		if ((country ? geoip_open_country : geoip_open_asn)(h, config_setting_get_string(s), err,
-			sizeof(err)) < 0)
+		if ((country ? geoip_open_country : geoip_open_asn)(h, config_setting_get_string(s),
+			err, sizeof(err)) < 0)
 			ld_bad(ld, s, "geoip: %s: %s", key, err);
 		else
 			ld->cfg->policy->geo = geoip_provider(h);
@@ -116,8 +115,8 @@ static void load_user_strings(struct loader *ld, const config_setting_t *s, stru
 		rc = senders ? users_add_sender(ld->cfg->policy->users, u, v, &why) :
 			       users_add_country(u, v, &why);
 		if (rc < 0)
-			ld_bad(ld, e, "user \"%s\": %s: \"%s\": %s", u->login, config_setting_name(s), v,
-			    why);
+			ld_bad(ld, e, "user \"%s\": %s: \"%s\": %s", u->login,
+			    config_setting_name(s), v, why);
 	}
 }
 
@@ -132,7 +131,8 @@ static void load_user_entry(struct loader *ld, const config_setting_t *g)
 		ld_bad(ld, login ? login : g, "users: each user needs a login string");
 		return;
 	}
-	if ((u = users_add(ld->cfg->policy->users, config_setting_get_string(login), &why)) == NULL) {
+	if ((u = users_add(ld->cfg->policy->users, config_setting_get_string(login), &why)) ==
+	    NULL) {
 		ld_bad(ld, login, "users: login \"%s\": %s", config_setting_get_string(login), why);
 		return;
 	}
@@ -154,7 +154,8 @@ static void load_user_entry(struct loader *ld, const config_setting_t *g)
 				continue;
 			}
 			if (!is_senders && config_setting_length(s) == 0) {
-				ld_bad(ld, s, "user \"%s\": countries: empty list (leave it out for no limit)",
+				ld_bad(ld, s,
+				    "user \"%s\": countries: empty list (leave it out for no limit)",
 				    u->login);
 				continue;
 			}
@@ -237,9 +238,9 @@ static void read_users_file(struct loader *ld)
 	if (ld->users_file == NULL)
 		return;
 	if ((rc = linefile_read(ld->users_file, USERS_LINE_MAX, users_file_line, ld)) != 0)
-		conf_error(ld->errs, ld->users_file_src, ld->users_file_line, "users_file: %s: %s: %s",
-		    ld->users_file, rc == LINEFILE_OPEN ? "cannot open" : "read error",
-		    strerror(errno));
+		conf_error(ld->errs, ld->users_file_src, ld->users_file_line,
+		    "users_file: %s: %s: %s", ld->users_file,
+		    rc == LINEFILE_OPEN ? "cannot open" : "read error", strerror(errno));
 }
 
 /* load_sender_ownership - "off", "authenticated" or "everyone" */
@@ -281,4 +282,3 @@ void finish_users_geo(struct loader *ld)
 		users_finish(p->users);
 	free(ld->needs);
 }
-

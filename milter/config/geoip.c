@@ -37,8 +37,8 @@ struct geoip *geoip_new(void)
  * country_db and the reverse): GeoIP2 has many database types that carry
  * the country fields (Country, City, Enterprise, DB-IP's lite files).
  */
-static int open_db(MMDB_s *db, const char *path, const char *refuse, const char *refuse2,
-    char *err, size_t errlen)
+static int open_db(MMDB_s *db, const char *path, const char *refuse, const char *refuse2, char *err,
+    size_t errlen)
 {
 	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
 	int saved = errno;
@@ -49,7 +49,8 @@ static int open_db(MMDB_s *db, const char *path, const char *refuse, const char 
 		return -1;
 	}
 	if (rc != MMDB_SUCCESS) {
-		snprintf(err, errlen, "%s: not a usable MaxMind DB file: %s", path, MMDB_strerror(rc));
+		snprintf(err, errlen, "%s: not a usable MaxMind DB file: %s", path,
+		    MMDB_strerror(rc));
 		return -1;
 	}
 	type = db->metadata.database_type ? db->metadata.database_type : "";
@@ -141,7 +142,8 @@ static int get(MMDB_entry_s *entry, MMDB_entry_data_s *data, const char *k1, con
 {
 	int rc = MMDB_get_value(entry, data, k1, k2, NULL);
 
-	if (rc == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR || rc == MMDB_INVALID_LOOKUP_PATH_ERROR)
+	if (rc == MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR ||
+	    rc == MMDB_INVALID_LOOKUP_PATH_ERROR)
 		return 0;
 	if (rc != MMDB_SUCCESS)
 		return -1;
@@ -218,18 +220,19 @@ int geoip_lookup(void *ctx, const struct ipaddr *addr, struct geo_info *out)
 	out->asn = 0;
 	out->country_status = out->asn_status = 1;
 	to_sockaddr(addr, &ss);
-	if (g->has_country && (out->country_status = lookup_country(g, (struct sockaddr *)&ss,
-				   out->country)) != 0)
+	if (g->has_country &&
+	    (out->country_status = lookup_country(g, (struct sockaddr *)&ss, out->country)) != 0)
 		strcpy(out->country, GEO_COUNTRY_UNKNOWN);
-	if (g->has_asn &&
-	    (out->asn_status = lookup_asn(g, (struct sockaddr *)&ss, &out->asn)) != 0)
+	if (g->has_asn && (out->asn_status = lookup_asn(g, (struct sockaddr *)&ss, &out->asn)) != 0)
 		out->asn = 0;
 	if (out->country_status < 0 || out->asn_status < 0)
 		out->status = -1;
 	else
 		out->status = out->country_status == 0 || out->asn_status == 0 ? 0 : 1;
-	return (!g->has_country || out->country_status < 0) && (!g->has_asn || out->asn_status < 0) ?
-	    -1 : 0;
+	return (!g->has_country || out->country_status < 0) &&
+		(!g->has_asn || out->asn_status < 0) ?
+	    -1 :
+	    0;
 }
 
 /* geoip_free - close the databases */

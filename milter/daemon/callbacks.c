@@ -15,13 +15,13 @@
 #include "snapshot.h"
 #include "verdict_log.h"
 
-#define FIELD_MAX 512  /* longer macro values and HELO names are cut here */
-#define MTA_ADDRS_MAX 2 /* {daemon_addr} and {if_addr} */
+#define FIELD_MAX     512 /* longer macro values and HELO names are cut here */
+#define MTA_ADDRS_MAX 2   /* {daemon_addr} and {if_addr} */
 
 /* Per-connection state; the message part is reset by message_reset(). */
 struct conn {
 	struct snapshot *snap; /* pinned for the whole connection */
-	unsigned long noreply;  /* SMFIP_NR_* steps agreed in negotiation */
+	unsigned long noreply; /* SMFIP_NR_* steps agreed in negotiation */
 	struct ipaddr client;
 	bool has_client;
 	char client_name[FIELD_MAX];
@@ -131,18 +131,18 @@ static const struct {
 	int stage;
 	const char *macros;
 } wanted_macros[] = {
-	{SMFIM_CONNECT, "{daemon_addr} {if_addr}"},
-	{SMFIM_ENVFROM, "i {auth_authen}"},
-	{SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer}"},
+    {SMFIM_CONNECT, "{daemon_addr} {if_addr}"},
+    {SMFIM_ENVFROM, "i {auth_authen}"},
+    {SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer}"},
 };
 
 /* rm_negotiate - ask for the steps and macros we use, and nothing else */
-static sfsistat rm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
-    unsigned long f2, unsigned long f3, unsigned long *pf0, unsigned long *pf1,
-    unsigned long *pf2, unsigned long *pf3)
+static sfsistat rm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
 {
-	const unsigned long skip = SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN |
-	    SMFIP_NODATA;
+	const unsigned long skip =
+	    SMFIP_NOBODY | SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOUNKNOWN | SMFIP_NODATA;
 	const unsigned long noreply = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
 	struct conn *c = conn_get(ctx);
 
@@ -157,7 +157,8 @@ static sfsistat rm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	nr_remember(ctx, *pf1 & noreply);
 	if (*pf0 & SMFIF_SETSYMLIST) {
 		for (size_t i = 0; i < sizeof(wanted_macros) / sizeof(wanted_macros[0]); i++)
-			smfi_setsymlist(ctx, wanted_macros[i].stage, (char *)wanted_macros[i].macros);
+			smfi_setsymlist(ctx, wanted_macros[i].stage,
+			    (char *)wanted_macros[i].macros);
 	}
 	return SMFIS_CONTINUE;
 }
@@ -308,17 +309,17 @@ static sfsistat rm_close(SMFICTX *ctx)
 int callbacks_register(void)
 {
 	struct smfiDesc desc = {
-		.xxfi_name = "relay-milter",
-		.xxfi_version = SMFI_VERSION,
-		.xxfi_flags = SMFIF_NONE,
-		.xxfi_connect = rm_connect,
-		.xxfi_helo = rm_helo,
-		.xxfi_envfrom = rm_envfrom,
-		.xxfi_envrcpt = rm_envrcpt,
-		.xxfi_eom = rm_eom,
-		.xxfi_abort = rm_abort,
-		.xxfi_close = rm_close,
-		.xxfi_negotiate = rm_negotiate,
+	    .xxfi_name = "relay-milter",
+	    .xxfi_version = SMFI_VERSION,
+	    .xxfi_flags = SMFIF_NONE,
+	    .xxfi_connect = rm_connect,
+	    .xxfi_helo = rm_helo,
+	    .xxfi_envfrom = rm_envfrom,
+	    .xxfi_envrcpt = rm_envrcpt,
+	    .xxfi_eom = rm_eom,
+	    .xxfi_abort = rm_abort,
+	    .xxfi_close = rm_close,
+	    .xxfi_negotiate = rm_negotiate,
 	};
 
 	return smfi_register(desc) == MI_SUCCESS ? 0 : -1;

@@ -37,7 +37,8 @@ int daemon_socket_perms(const char *spec, mode_t mode, const char *user)
 		return -1;
 	}
 	/* Owned by the unprivileged user, so that it can remove it at exit. */
-	if (user != NULL && (pw = getpwnam(user)) != NULL && chown(path, pw->pw_uid, pw->pw_gid) < 0) {
+	if (user != NULL && (pw = getpwnam(user)) != NULL &&
+	    chown(path, pw->pw_uid, pw->pw_gid) < 0) {
 		log_err("chown %s: %s", path, strerror(errno));
 		return -1;
 	}

@@ -15,7 +15,7 @@
 #include "verdict_log.h"
 
 #define EXPLAIN_RCPT_MAX 100
-#define EXPLAIN_MTA_MAX 2
+#define EXPLAIN_MTA_MAX  2
 
 struct explain_rcpt {
 	const char *rcpt;
@@ -62,8 +62,7 @@ static int set_once(const char **slot, const char *key, const char *value, FILE 
 }
 
 /* last_rcpt_field - rcpt_addr= and mailer= belong to the rcpt= before them */
-static int last_rcpt_field(struct explain_input *in, const char *key, const char *value,
-    FILE *err)
+static int last_rcpt_field(struct explain_input *in, const char *key, const char *value, FILE *err)
 {
 	struct explain_rcpt *r;
 
@@ -91,7 +90,8 @@ static int add_fact(struct explain_input *in, const char *arg, FILE *err)
 	value = eq + 1;
 	if (strcmp(key, "client") == 0) {
 		if (ipaddr_parse(value, &in->client) < 0) {
-			fprintf(err, "relay-milter: --explain: client=%s: not an IP address\n", value);
+			fprintf(err, "relay-milter: --explain: client=%s: not an IP address\n",
+			    value);
 			return -1;
 		}
 		return set_once(&in->client_text, key, value, err);
@@ -117,8 +117,10 @@ static int add_fact(struct explain_input *in, const char *arg, FILE *err)
 		return last_rcpt_field(in, key, value, err);
 	if (strcmp(key, "mta_addr") == 0) {
 		if (in->nmta == EXPLAIN_MTA_MAX || ipaddr_parse(value, &in->mta[in->nmta]) < 0) {
-			fprintf(err, "relay-milter: --explain: mta_addr=%s: not an IP address "
-			    "(at most %d)\n", value, EXPLAIN_MTA_MAX);
+			fprintf(err,
+			    "relay-milter: --explain: mta_addr=%s: not an IP address "
+			    "(at most %d)\n",
+			    value, EXPLAIN_MTA_MAX);
 			return -1;
 		}
 		in->nmta++;
@@ -243,8 +245,7 @@ static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	fprintf(out, "  tried\n");
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(out, "    %2zu. %-24s %s%s\n", i + 1, t->steps[i].rule,
-		    result_name(t->steps[i].result),
-		    step_note(p, &t->steps[i]));
+		    result_name(t->steps[i].result), step_note(p, &t->steps[i]));
 	verdict_format(&line, NULL, f, v, p);
 	fprintf(out, "  log       %s\n", line.buf);
 }
@@ -281,7 +282,9 @@ static void json_header(FILE *out, const struct explain_input *in, const struct 
 
 		json_opt(out, "country", g->status < 0 ? NULL : g->country);
 		fprintf(out, ", \"asn\": %u, \"status\": \"%s\"}", g->asn,
-		    g->status < 0 ? "failed" : g->status == 1 ? "not-found" : "found");
+		    g->status < 0      ? "failed" :
+			g->status == 1 ? "not-found" :
+					 "found");
 	}
 	fputs(",\n  \"recipients\": [", out);
 }
@@ -311,7 +314,9 @@ static void json_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 		fputs(i ? ", {" : "{", out);
 		json_opt(out, "rule", t->steps[i].rule);
 		fprintf(out, ", \"result\": \"%s\"%s}",
-		    t->steps[i].result > 0 ? "match" : t->steps[i].result == 0 ? "no-match" : "failed",
+		    t->steps[i].result > 0      ? "match" :
+			t->steps[i].result == 0 ? "no-match" :
+						  "failed",
 		    step_json_note(p, &t->steps[i]));
 	}
 	fputs("]}", out);
@@ -336,8 +341,7 @@ static void base_facts(const struct explain_input *in, struct facts *f, struct g
 }
 
 /* judge_all - every recipient in order, as the callbacks would; returns the status */
-static int judge_all(const struct explain_input *in, const struct policy *p, bool json,
-    FILE *out)
+static int judge_all(const struct explain_input *in, const struct policy *p, bool json, FILE *out)
 {
 	struct facts f;
 	struct geo_cache geo;
@@ -354,7 +358,8 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 	}
 	base_facts(in, &f, &geo);
 	if (p->geo != NULL)
-		geo_fill(&geo, p->geo, f.client); /* show the country and ASN even when no rule needs them */
+		geo_fill(&geo, p->geo,
+		    f.client); /* show the country and ASN even when no rule needs them */
 	if (json)
 		json_header(out, in, p, &f);
 	else
@@ -385,8 +390,8 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 }
 
 /* explain_policy - judge the facts in argv against a loaded policy, and print */
-int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json,
-    FILE *out, FILE *err)
+int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json, FILE *out,
+    FILE *err)
 {
 	struct explain_input *in = calloc(1, sizeof(*in));
 	int status;
@@ -404,8 +409,7 @@ int explain_policy(const struct policy *policy, int argc, char *const *argv, boo
 }
 
 /* explain_run - load with the daemon's loader, then judge and print */
-int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out,
-    FILE *err)
+int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out, FILE *err)
 {
 	struct conf_errors errs = {0};
 	struct config *cfg;

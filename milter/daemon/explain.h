@@ -9,8 +9,8 @@
 
 /* Exit statuses of relay-milter --explain. */
 #define EXPLAIN_ACCEPTED 0 /* every recipient would be accepted (dry-run refusals too) */
-#define EXPLAIN_REFUSED 1  /* at least one would be rejected or tempfailed */
-#define EXPLAIN_USAGE 2    /* bad arguments or a configuration with errors */
+#define EXPLAIN_REFUSED  1 /* at least one would be rejected or tempfailed */
+#define EXPLAIN_USAGE    2 /* bad arguments or a configuration with errors */
 
 /*
  * explain_run - load conf_path with the daemon's own loader, judge each
@@ -25,8 +25,8 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
  * explain_policy - the same with a policy already built (tests plug in a
  * GeoIP fixture this way); facts are checked first, usage errors give 2.
  */
-int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json,
-    FILE *out, FILE *err);
+int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json, FILE *out,
+    FILE *err);
 
 /* explain_usage - the fact keys --explain understands */
 void explain_usage(FILE *fp);

@@ -56,13 +56,13 @@ static void usage(FILE *fp)
 static void parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"explain", no_argument, NULL, 'E'},
-		{"json", no_argument, NULL, 'J'},
-		{"list-keys", no_argument, NULL, 'K'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"explain", no_argument, NULL, 'E'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"list-keys", no_argument, NULL, 'K'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 

@@ -21,7 +21,7 @@ enum {
 	SLOT_N
 };
 
-#define LABELS_MAX 256 /* distinct rule names ever seen; more share "other" */
+#define LABELS_MAX  256 /* distinct rule names ever seen; more share "other" */
 #define LABEL_OTHER LABELS_MAX
 
 struct label_slot {
@@ -236,7 +236,8 @@ static void label_escape(FILE *fp, const char *s)
 /* head - the HELP and TYPE lines of one metric */
 static void head(FILE *fp, const char *name, const char *type, const char *help)
 {
-	fprintf(fp, "# HELP relay_milter_%s %s\n# TYPE relay_milter_%s %s\n", name, help, name, type);
+	fprintf(fp, "# HELP relay_milter_%s %s\n# TYPE relay_milter_%s %s\n", name, help, name,
+	    type);
 }
 
 /* simple - one unlabelled counter or gauge */
@@ -247,14 +248,15 @@ static void simple(FILE *fp, const char *name, const char *type, const char *hel
 	fprintf(fp, "relay_milter_%s %lu\n", name, value);
 }
 
-static const char *const slot_verdict[SLOT_N] = {"accept", "reject", "tempfail", "accept",
-    "reject", "tempfail"};
+static const char *const slot_verdict[SLOT_N] = {"accept", "reject", "tempfail", "accept", "reject",
+    "tempfail"};
 
 /* sample_row - the enforced or the dry-run samples of one label value */
 static void sample_row(FILE *fp, const char *metric, const char *label, const char *name,
     const unsigned long *n, bool dry)
 {
-	for (int i = dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT; i < (dry ? SLOT_N : SLOT_DRY_ACCEPT); i++) {
+	for (int i = dry ? SLOT_DRY_ACCEPT : SLOT_ACCEPT; i < (dry ? SLOT_N : SLOT_DRY_ACCEPT);
+	     i++) {
 		fprintf(fp, "relay_milter_%s{%s=\"", metric, label);
 		label_escape(fp, name);
 		fprintf(fp, "\",verdict=\"%s\"} %lu\n", slot_verdict[i], get(&n[i]));
@@ -301,7 +303,8 @@ static void format_config(FILE *fp, const struct snapshot *snap)
 	    "Configurations loaded since start; 1 is the first.", snap ? snap->generation : 0);
 	simple(fp, "config_loaded_timestamp_seconds", "gauge",
 	    "When the running configuration was loaded (Unix time).", (unsigned long)loaded);
-	simple(fp, "config_age_seconds", "gauge", "Seconds since the running configuration was loaded.",
+	simple(fp, "config_age_seconds", "gauge",
+	    "Seconds since the running configuration was loaded.",
 	    snap && now > loaded ? (unsigned long)(now - loaded) : 0);
 }
 

@@ -17,8 +17,8 @@ struct metrics_http {
 };
 
 /* reply - one small response with a content type */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body,
-    size_t len, enum MHD_ResponseMemoryMode mode, const char *type)
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, char *body, size_t len,
+    enum MHD_ResponseMemoryMode mode, const char *type)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, mode);
 	enum MHD_Result rc;
@@ -105,10 +105,8 @@ struct metrics_http *metrics_http_start(int fd)
 		return NULL;
 	}
 	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, serve, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-	    MHD_OPTION_END);
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		log_err("metrics: cannot start the HTTP listener");
 		close(fd);

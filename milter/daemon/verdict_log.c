@@ -32,8 +32,8 @@ void verdict_format(struct kvline *line, const char *qid, const struct facts *f,
 	line->len = 0;
 	line->buf[0] = 0;
 	kv_add(line, "qid", qid && *qid ? qid : "NOQUEUE");
-	kv_add(line, "client", f->client ? ipaddr_format(f->client, client, sizeof(client)) :
-	    "unknown");
+	kv_add(line, "client",
+	    f->client ? ipaddr_format(f->client, client, sizeof(client)) : "unknown");
 	if (f->client_name && *f->client_name)
 		kv_add(line, "client_name", f->client_name);
 	if (f->helo && *f->helo)

@@ -16,7 +16,7 @@
 #include "domain.h"
 #include "idn.h"
 
-#define ADDR_LITERAL_MAX 64  /* "IPv6:" + the longest IPv6 text, with room */
+#define ADDR_LITERAL_MAX 64 /* "IPv6:" + the longest IPv6 text, with room */
 
 /* addr_fail - mark out invalid with a static reason; returns ADDR_INVALID */
 static enum addr_kind addr_fail(struct addr *out, const char *why)
@@ -166,7 +166,7 @@ static const char *addr_parse_literal(const char *s, const char *e, char *dom, s
 
 /* addr_parse_domain - a name or a literal between s and e into dom */
 static const char *addr_parse_domain(const char *s, const char *e, char *dom, bool *literal,
-                                     struct ipaddr *ip)
+    struct ipaddr *ip)
 {
 	const char *why = NULL;
 
@@ -262,7 +262,11 @@ static const char *addr_append(struct addr *out, size_t *n, char c)
  */
 static const char *addr_parse_local(const char *s, const char *e, struct addr *out)
 {
-	enum { WANT_WORD, IN_ATOM, AFTER_QUOTE } state = WANT_WORD;
+	enum {
+		WANT_WORD,
+		IN_ATOM,
+		AFTER_QUOTE
+	} state = WANT_WORD;
 	const char *why;
 	size_t n = 0;
 	unsigned char c;
@@ -295,7 +299,8 @@ static const char *addr_parse_local(const char *s, const char *e, struct addr *o
 			state = AFTER_QUOTE;
 		} else if (c == '.' || c == '@') {
 			if (state == WANT_WORD)
-				return c == '.' ? "empty word in local part" : "empty word before '@'";
+				return c == '.' ? "empty word in local part" :
+						  "empty word before '@'";
 			addr_note_trick(c, 0, &out->tricks);
 			if ((why = addr_append(out, &n, (char)c)) != NULL)
 				return why;
@@ -383,7 +388,8 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 	}
 	if ((why = addr_parse_local(s, at, out)) != NULL)
 		return addr_fail(out, why);
-	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip)) != NULL)
+	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip)) !=
+	    NULL)
 		return addr_fail(out, why);
 	out->kind = ADDR_MAILBOX;
 	return ADDR_MAILBOX;

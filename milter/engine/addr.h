@@ -7,23 +7,23 @@
 
 #include "ipaddr.h"
 
-#define ADDR_LOCAL_MAX 256   /* decoded local part; RFC 5321 allows 64 */
+#define ADDR_LOCAL_MAX  256  /* decoded local part; RFC 5321 allows 64 */
 #define ADDR_DOMAIN_MAX 255  /* A-label form, no trailing dot */
-#define ADDR_INPUT_MAX 4096  /* longer input is refused as malformed */
+#define ADDR_INPUT_MAX  4096 /* longer input is refused as malformed */
 
 enum addr_kind {
-	ADDR_MAILBOX,   /* local@domain (or local@[literal]) */
-	ADDR_NULL,      /* <> */
-	ADDR_NODOMAIN,  /* <postmaster>, <user>: no domain at all */
-	ADDR_INVALID,   /* cannot be parsed: never local */
+	ADDR_MAILBOX,  /* local@domain (or local@[literal]) */
+	ADDR_NULL,     /* <> */
+	ADDR_NODOMAIN, /* <postmaster>, <user>: no domain at all */
+	ADDR_INVALID,  /* cannot be parsed: never local */
 };
 
 /* Routing tricks: the local part still routes somewhere else. */
-#define ADDR_TRICK_PERCENT 0x01     /* user%remote@local */
-#define ADDR_TRICK_BANG 0x02        /* remote!user@local, remote!user */
-#define ADDR_TRICK_QUOTED_AT 0x04   /* "user@remote"@local */
+#define ADDR_TRICK_PERCENT      0x01 /* user%remote@local */
+#define ADDR_TRICK_BANG         0x02 /* remote!user@local, remote!user */
+#define ADDR_TRICK_QUOTED_AT    0x04 /* "user@remote"@local */
 #define ADDR_TRICK_SOURCE_ROUTE 0x08 /* @local:user@remote */
-#define ADDR_TRICK_MULTI_AT 0x10    /* user@remote@local */
+#define ADDR_TRICK_MULTI_AT     0x10 /* user@remote@local */
 
 struct addr {
 	enum addr_kind kind;

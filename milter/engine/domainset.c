@@ -8,7 +8,7 @@
 
 #define DOMAIN_MAX DOMAIN_NAME_MAX
 
-#define MATCH_EXACT 0x1   /* "example.com" */
+#define MATCH_EXACT     0x1 /* "example.com" */
 #define MATCH_SUBDOMAIN 0x2 /* ".example.com" */
 
 /* One slot: names live in one arena, so a million entries are two allocations. */
@@ -21,7 +21,7 @@ struct slot {
 
 struct domainset {
 	struct slot *slots;
-	size_t mask;  /* slot count - 1 (a power of two) */
+	size_t mask; /* slot count - 1 (a power of two) */
 	size_t used;
 	size_t added;
 	char *arena;
@@ -88,8 +88,7 @@ struct domainset *domainset_new(void)
 }
 
 /* find_slot - the slot holding name, or the empty slot where it belongs */
-static struct slot *find_slot(const struct domainset *set, const char *name, size_t len,
-    uint32_t h)
+static struct slot *find_slot(const struct domainset *set, const char *name, size_t len, uint32_t h)
 {
 	size_t i = h & set->mask;
 

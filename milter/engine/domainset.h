@@ -36,5 +36,4 @@ size_t domainset_count(const struct domainset *set);
 size_t domainset_memory(const struct domainset *set);
 void domainset_free(struct domainset *set);
 
-
 #endif

@@ -61,8 +61,8 @@ struct geo_cache {
 
 /* Everything the MTA told us about one recipient of one transaction. */
 struct facts {
-	const struct ipaddr *client;    /* NULL: no client address */
-	const char *client_name;        /* reverse DNS name, or NULL */
+	const struct ipaddr *client; /* NULL: no client address */
+	const char *client_name;     /* reverse DNS name, or NULL */
 	const char *helo;
 	const char *login;              /* SMTP AUTH identity; NULL or "" if none */
 	const char *sender;             /* MAIL FROM path as sent */
@@ -72,7 +72,7 @@ struct facts {
 	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
 	size_t nmta_addrs;
 	time_t now;
-	struct geo_cache *geo;          /* the connection's; NULL: one lookup per decision */
+	struct geo_cache *geo; /* the connection's; NULL: one lookup per decision */
 };
 
 /* The outcome for one recipient. */
@@ -80,10 +80,10 @@ struct verdict {
 	enum action action; /* ACCEPT, REJECT or TEMPFAIL */
 	int code;           /* SMTP code (250 when accepted) */
 	char ecode[12];
-	char text[512];     /* expanded reply text, printable ASCII only */
-	enum step step;     /* the built-in step that decided, or STEP_RULE */
-	int rule_index;     /* the configured rule that decided; -1 for a built-in step */
-	const char *rule;   /* the decider's name: the rule's, or the step's */
+	char text[512];   /* expanded reply text, printable ASCII only */
+	enum step step;   /* the built-in step that decided, or STEP_RULE */
+	int rule_index;   /* the configured rule that decided; -1 for a built-in step */
+	const char *rule; /* the decider's name: the rule's, or the step's */
 	enum reason why;
 	const char *reason; /* reason_name(why) */
 	bool dry_run;       /* would have refused; let through */

@@ -12,7 +12,7 @@
  * input has no natural bound: cap it well above any real name.
  */
 #define IDN_INPUT_MAX 1024
-#define IDN_NAME_MAX 253 /* RFC 1035, without the trailing dot */
+#define IDN_NAME_MAX  253 /* RFC 1035, without the trailing dot */
 
 /* idn_lower - ASCII lower-case in place; other bytes are left alone */
 static void idn_lower(char *s)
@@ -44,7 +44,7 @@ static bool idn_is_ascii(const char *s, size_t len)
 static bool idn_has_deviation(const char *s)
 {
 	return strstr(s, "\xe2\x80\x8c") != NULL || strstr(s, "\xe2\x80\x8d") != NULL ||
-	       strstr(s, "\xc3\x9f") != NULL || strstr(s, "\xcf\x82") != NULL;
+	    strstr(s, "\xc3\x9f") != NULL || strstr(s, "\xcf\x82") != NULL;
 }
 
 /* idn_store - copy a converted name out, lower-cased */

@@ -18,8 +18,8 @@ struct ipaddr {
 	uint8_t bytes[16];
 };
 
-#define IPADDR_V4 4
-#define IPADDR_V6 6
+#define IPADDR_V4     4
+#define IPADDR_V6     6
 #define IPADDR_STRLEN 46 /* INET6_ADDRSTRLEN */
 
 /* ipaddr_parse - parse a bare IPv4 or IPv6 address; 0 on success, -1 otherwise */

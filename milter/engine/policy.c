@@ -206,8 +206,7 @@ static void set_verdict(struct verdict *v, enum action action, const struct repl
 }
 
 /* trace_add - remember a tried step for --explain (every one fits: see facts.h) */
-static void trace_add(struct trace *t, const struct policy *p, enum step step, int rule,
-    int result)
+static void trace_add(struct trace *t, const struct policy *p, enum step step, int rule, int result)
 {
 	struct trace_step *s;
 
@@ -255,8 +254,8 @@ static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdic
 				note_dry(v, p, i, ACTION_TEMPFAIL);
 				continue;
 			}
-			set_verdict(v, ACTION_TEMPFAIL, &lookup_failed, ctx->facts, p, STEP_RULE, (int)i,
-			    REASON_LOOKUP_FAILURE);
+			set_verdict(v, ACTION_TEMPFAIL, &lookup_failed, ctx->facts, p, STEP_RULE,
+			    (int)i, REASON_LOOKUP_FAILURE);
 			v->dry_run = p->dry_run;
 			return 1;
 		}
@@ -271,8 +270,9 @@ static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdic
 			continue;
 		}
 		set_verdict(v, r->action,
-		    r->reply.code ? &r->reply :
-		    r->action == ACTION_REJECT ? &default_reject : &default_tempfail,
+		    r->reply.code                  ? &r->reply :
+			r->action == ACTION_REJECT ? &default_reject :
+						     &default_tempfail,
 		    ctx->facts, p, STEP_RULE, (int)i, REASON_RULE);
 		v->dry_run = r->action != ACTION_ACCEPT && p->dry_run;
 		return 1;
@@ -358,8 +358,8 @@ static void refuse(struct login_refusal *r, enum action action, int code, const 
  * would tell failed. A refused login still relays from a trusted network:
  * the network is trusted whoever logs in there.
  */
-static int login_may_relay(const struct policy *p, struct rule_ctx *ctx, struct login_refusal *r, char *tmpl,
-    size_t len)
+static int login_may_relay(const struct policy *p, struct rule_ctx *ctx, struct login_refusal *r,
+    char *tmpl, size_t len)
 {
 	const struct user *u = users_find(p->users, ctx->facts->login);
 	const struct geo_info *g;
@@ -403,10 +403,12 @@ static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdic
 		return;
 	}
 	m = p->authenticated_relay && authenticated(f) ?
-	    login_may_relay(p, ctx, &login_refused, tmpl, sizeof(tmpl)) : 0;
+	    login_may_relay(p, ctx, &login_refused, tmpl, sizeof(tmpl)) :
+	    0;
 	trace_add(trace, p, STEP_AUTHENTICATED, -1, m);
 	if (m == 1) {
-		set_verdict(v, ACTION_ACCEPT, NULL, f, p, STEP_AUTHENTICATED, -1, REASON_AUTHENTICATED);
+		set_verdict(v, ACTION_ACCEPT, NULL, f, p, STEP_AUTHENTICATED, -1,
+		    REASON_AUTHENTICATED);
 		return;
 	}
 	m = client_trusted(p, f);
@@ -421,8 +423,8 @@ static void run_core(const struct policy *p, struct rule_ctx *ctx, struct verdic
 		set_verdict(v, ACTION_REJECT, &p->invalid_rcpt, f, p, STEP_DEFAULT_DENY, -1,
 		    REASON_INVALID_ADDRESS);
 	else if (login_refused.refused)
-		set_verdict(v, login_refused.action, &login_refused.reply, f, p, STEP_AUTHENTICATED, -1,
-		    login_refused.why);
+		set_verdict(v, login_refused.action, &login_refused.reply, f, p, STEP_AUTHENTICATED,
+		    -1, login_refused.why);
 	else if (rcpt->tricks != 0 && !p->allow_routing_tricks)
 		set_verdict(v, ACTION_REJECT, &p->routing_denied, f, p, STEP_DEFAULT_DENY, -1,
 		    REASON_ROUTING_TRICK);

@@ -35,20 +35,20 @@ struct users;
 struct policy {
 	struct domainset *local_domains;
 	struct netset *trusted_networks;
-	struct netset *own_addresses;   /* what user@[literal] may name */
+	struct netset *own_addresses; /* what user@[literal] may name */
 	bool authenticated_relay;
 	bool allow_routing_tricks;
 	enum no_client no_client;
-	struct reply relay_denied;      /* default 550 5.7.1 <%r>: Relay access denied */
-	struct reply routing_denied;    /* ... Relay access denied: sender-routed address */
-	struct reply invalid_rcpt;      /* malformed recipient address */
-	struct rule *rules;             /* ordered rules, before the built-in core */
+	struct reply relay_denied;   /* default 550 5.7.1 <%r>: Relay access denied */
+	struct reply routing_denied; /* ... Relay access denied: sender-routed address */
+	struct reply invalid_rcpt;   /* malformed recipient address */
+	struct rule *rules;          /* ordered rules, before the built-in core */
 	size_t nrules;
 	const struct geo_provider *geo; /* NULL when no GeoIP database */
 	struct users *users;            /* per-login settings; NULL when none */
 	enum sender_ownership sender_ownership;
-	bool null_sender_reject;        /* an authenticated client may not send from <> */
-	bool dry_run;                   /* mode = "dry-run": refusals are logged only */
+	bool null_sender_reject; /* an authenticated client may not send from <> */
+	bool dry_run;            /* mode = "dry-run": refusals are logged only */
 };
 
 /* policy_new - an empty policy with the default replies (NULL on ENOMEM) */

@@ -84,7 +84,8 @@ int reply_parse(const char *text, struct reply *r, const char **why)
 			p++;
 		eclen = (size_t)(p - ec);
 		if (!ecode_valid(ec, eclen, code)) {
-			*why = "malformed enhanced status code, or its class differs from the reply code";
+			*why =
+			    "malformed enhanced status code, or its class differs from the reply code";
 			return -1;
 		}
 		while (*p == ' ')

@@ -20,8 +20,7 @@ static void free_cond(struct cond *c)
 }
 
 /* compile_flag - a boolean condition */
-static int compile_flag(struct cond *c, const struct cond_value *v, const char **why,
-    size_t *item)
+static int compile_flag(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
 {
 	(void)why;
 	(void)item;
@@ -30,8 +29,7 @@ static int compile_flag(struct cond *c, const struct cond_value *v, const char *
 }
 
 /* compile_nets - a list of networks */
-static int compile_nets(struct cond *c, const struct cond_value *v, const char **why,
-    size_t *item)
+static int compile_nets(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
 {
 	if ((c->nets = netset_new()) == NULL) {
 		*why = "out of memory";
@@ -127,8 +125,7 @@ static int compile_countries(struct cond *c, const struct cond_value *v, const c
 }
 
 /* compile_asns - AS numbers, written 64500 or "AS64500" */
-static int compile_asns(struct cond *c, const struct cond_value *v, const char **why,
-    size_t *item)
+static int compile_asns(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
 {
 	if ((c->numbers = calloc(v->n ? v->n : 1, sizeof(*c->numbers))) == NULL) {
 		*why = "out of memory";
@@ -228,8 +225,8 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 		const char *p = c->strings[i];
 		size_t pl = strlen(p);
 
-		if (p[0] == '.' ? hl > pl && strcasecmp(helo + hl - pl, p) == 0
-				: strcasecmp(helo, p) == 0)
+		if (p[0] == '.' ? hl > pl && strcasecmp(helo + hl - pl, p) == 0 :
+				  strcasecmp(helo, p) == 0)
 			return 1;
 	}
 	return 0;
@@ -279,15 +276,15 @@ static int match_asn(const struct cond *c, struct rule_ctx *ctx)
 
 /* The condition table: one row per condition a rule may name. */
 static const struct cond_type cond_types[] = {
-	{"network", STAGE_CONNECT, true, false, compile_nets, match_network, free_cond},
-	{"country", STAGE_CONNECT, true, true, compile_countries, match_country, free_cond},
-	{"asn", STAGE_CONNECT, true, true, compile_asns, match_asn, free_cond},
-	{"helo", STAGE_HELO, true, false, compile_strings, match_helo, free_cond},
-	{"authenticated", STAGE_MAIL, false, false, compile_flag, match_authenticated, free_cond},
-	{"login", STAGE_MAIL, true, false, compile_strings, match_login, free_cond},
-	{"sender", STAGE_MAIL, true, false, compile_senders, match_sender, free_cond},
-	{"recipient_domain", STAGE_RCPT, true, false, compile_domains, match_rcpt_domain, free_cond},
-	{"recipient_local", STAGE_RCPT, false, false, compile_flag, match_rcpt_local, free_cond},
+    {"network", STAGE_CONNECT, true, false, compile_nets, match_network, free_cond},
+    {"country", STAGE_CONNECT, true, true, compile_countries, match_country, free_cond},
+    {"asn", STAGE_CONNECT, true, true, compile_asns, match_asn, free_cond},
+    {"helo", STAGE_HELO, true, false, compile_strings, match_helo, free_cond},
+    {"authenticated", STAGE_MAIL, false, false, compile_flag, match_authenticated, free_cond},
+    {"login", STAGE_MAIL, true, false, compile_strings, match_login, free_cond},
+    {"sender", STAGE_MAIL, true, false, compile_senders, match_sender, free_cond},
+    {"recipient_domain", STAGE_RCPT, true, false, compile_domains, match_rcpt_domain, free_cond},
+    {"recipient_local", STAGE_RCPT, false, false, compile_flag, match_rcpt_local, free_cond},
 };
 
 #define NCOND_TYPES (sizeof(cond_types) / sizeof(cond_types[0]))

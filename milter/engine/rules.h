@@ -26,7 +26,7 @@ struct rule_ctx {
 	const struct geo_provider *geo; /* NULL: no GeoIP database */
 	struct geo_cache *geo_cache;    /* facts->geo, or local_geo */
 	struct geo_cache local_geo;
-	bool geo_lookup;                /* this decision looked the client up */
+	bool geo_lookup; /* this decision looked the client up */
 	/* MAIL FROM, parsed on first need (rule_sender): most decisions never look */
 	struct addr sender;
 	bool sender_parsed;
@@ -51,10 +51,10 @@ struct cond;
  * failure: a lookup broke, so the rule cannot be judged).
  */
 struct cond_type {
-	const char *name;  /* configuration key */
+	const char *name; /* configuration key */
 	enum stage stage;
-	bool wants_list;   /* list of strings, else a boolean */
-	bool lookup;       /* needs a lookup that may fail (GeoIP): judged last */
+	bool wants_list; /* list of strings, else a boolean */
+	bool lookup;     /* needs a lookup that may fail (GeoIP): judged last */
 	/* compile value into c; on error -1, *why, and *item = the bad element */
 	int (*compile)(struct cond *c, const struct cond_value *v, const char **why, size_t *item);
 	int (*match)(const struct cond *c, struct rule_ctx *ctx);

@@ -5,29 +5,29 @@
 #include "steps.h"
 
 static const char *const step_names[STEP_N] = {
-	[STEP_RULE] = NULL,
-	[STEP_SENDER_OWNERSHIP] = "sender-ownership",
-	[STEP_LOCAL_DOMAIN] = "local-domain",
-	[STEP_AUTHENTICATED] = "authenticated",
-	[STEP_TRUSTED_NETWORK] = "trusted-network",
-	[STEP_DEFAULT_DENY] = "default-deny",
+    [STEP_RULE] = NULL,
+    [STEP_SENDER_OWNERSHIP] = "sender-ownership",
+    [STEP_LOCAL_DOMAIN] = "local-domain",
+    [STEP_AUTHENTICATED] = "authenticated",
+    [STEP_TRUSTED_NETWORK] = "trusted-network",
+    [STEP_DEFAULT_DENY] = "default-deny",
 };
 
 static const char *const reason_names[REASON_N] = {
-	[REASON_LOCAL] = "local",
-	[REASON_AUTHENTICATED] = "authenticated",
-	[REASON_TRUSTED] = "trusted",
-	[REASON_NO_CLIENT] = "no-client",
-	[REASON_DENIED] = "denied",
-	[REASON_ROUTING_TRICK] = "routing-trick",
-	[REASON_INVALID_ADDRESS] = "invalid-address",
-	[REASON_LOOKUP_FAILURE] = "lookup-failure",
-	[REASON_RULE] = "rule",
-	[REASON_SENDER_NOT_OWNED] = "sender-not-owned",
-	[REASON_NULL_SENDER] = "null-sender",
-	[REASON_SENDER_UNVERIFIABLE] = "sender-unverifiable",
-	[REASON_LOGIN_NO_RELAY] = "login-no-relay",
-	[REASON_LOGIN_COUNTRY] = "login-country",
+    [REASON_LOCAL] = "local",
+    [REASON_AUTHENTICATED] = "authenticated",
+    [REASON_TRUSTED] = "trusted",
+    [REASON_NO_CLIENT] = "no-client",
+    [REASON_DENIED] = "denied",
+    [REASON_ROUTING_TRICK] = "routing-trick",
+    [REASON_INVALID_ADDRESS] = "invalid-address",
+    [REASON_LOOKUP_FAILURE] = "lookup-failure",
+    [REASON_RULE] = "rule",
+    [REASON_SENDER_NOT_OWNED] = "sender-not-owned",
+    [REASON_NULL_SENDER] = "null-sender",
+    [REASON_SENDER_UNVERIFIABLE] = "sender-unverifiable",
+    [REASON_LOGIN_NO_RELAY] = "login-no-relay",
+    [REASON_LOGIN_COUNTRY] = "login-country",
 };
 
 /* step_name - the name of a built-in step */

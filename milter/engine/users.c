@@ -177,10 +177,11 @@ struct user *users_get(struct users *set, const char *login, const char **why)
 /* users_add_country - one more country the login may relay from */
 int users_add_country(struct user *u, const char *code, const char **why)
 {
-	char (*grown)[3];
+	char(*grown)[3];
 
-	if (!(strcmp(code, "--") == 0 || (strlen(code) == 2 && code[0] >= 'A' && code[0] <= 'Z' &&
-					      code[1] >= 'A' && code[1] <= 'Z'))) {
+	if (!(strcmp(code, "--") == 0 ||
+		(strlen(code) == 2 && code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' &&
+		    code[1] <= 'Z'))) {
 		*why = "expected a two-letter upper-case country code or \"--\"";
 		return -1;
 	}

@@ -19,10 +19,10 @@ struct users;
 
 struct user {
 	char *login;
-	bool relay;               /* false: this login never relays */
-	char (*countries)[3];     /* ISO codes or "--"; none: from anywhere */
+	bool relay;           /* false: this login never relays */
+	char (*countries)[3]; /* ISO codes or "--"; none: from anywhere */
 	size_t ncountries;
-	unsigned id;              /* index, used by the sender index */
+	unsigned id; /* index, used by the sender index */
 };
 
 struct users *users_new(void);

@@ -38,7 +38,7 @@
 #define PROBE_EXIT_RELAY 1
 #define PROBE_EXIT_ERROR 2
 
-#define PROBE_USER "relay-probe"
+#define PROBE_USER           "relay-probe"
 #define PROBE_REMOTE_LITERAL "[192.0.2.1]" /* RFC 5737 TEST-NET-1 */
 
 /* Command-line options. */
@@ -49,7 +49,7 @@ struct probe_opts {
 	const char *helo;
 	const char *xclient;
 	int timeout;
-	int batch;          /* tests per connection */
+	int batch; /* tests per connection */
 	bool json;
 	bool starttls;
 	bool require_tls;
@@ -69,12 +69,12 @@ struct probe_run {
 	bool esmtp;
 	bool starttls_offered;
 	bool xclient_done;
-	char tls[32];        /* negotiated TLS version, or "" */
+	char tls[32]; /* negotiated TLS version, or "" */
 	struct probe_case cases[PROBE_MAX_TESTS];
 	struct probe_result results[PROBE_MAX_TESTS];
 	size_t ncases;
 	size_t nrun;
-	unsigned sessions;   /* connections opened */
+	unsigned sessions;         /* connections opened */
 	char error[PROBE_ERR_MAX]; /* why the audit failed, or "" */
 };
 
@@ -110,8 +110,7 @@ static void usage(FILE *fp, int status)
 }
 
 /* die_usage - complain about the command line and exit 2 */
-__attribute__((format(printf, 1, 2), noreturn))
-static void die_usage(const char *fmt, ...)
+__attribute__((format(printf, 1, 2), noreturn)) static void die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -175,23 +174,21 @@ static int parse_number(const char *s, long max, const char *what)
 /* parse_opts - command line into o; exits on errors */
 static void parse_opts(int argc, char **argv, struct probe_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_STARTTLS, OPT_REQUIRE_TLS, OPT_XCLIENT };
-	static const struct option longopts[] = {
-		{"remote-domain", required_argument, NULL, 'r'},
-		{"local-domain", required_argument, NULL, 'l'},
-		{"from", required_argument, NULL, 'f'},
-		{"helo", required_argument, NULL, 'H'},
-		{"timeout", required_argument, NULL, 't'},
-		{"batch", required_argument, NULL, 'b'},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"starttls", no_argument, NULL, OPT_STARTTLS},
-		{"require-tls", no_argument, NULL, OPT_REQUIRE_TLS},
-		{"xclient", required_argument, NULL, OPT_XCLIENT},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0}
+	enum {
+		OPT_JSON = 256,
+		OPT_STARTTLS,
+		OPT_REQUIRE_TLS,
+		OPT_XCLIENT
 	};
+	static const struct option longopts[] = {{"remote-domain", required_argument, NULL, 'r'},
+	    {"local-domain", required_argument, NULL, 'l'}, {"from", required_argument, NULL, 'f'},
+	    {"helo", required_argument, NULL, 'H'}, {"timeout", required_argument, NULL, 't'},
+	    {"batch", required_argument, NULL, 'b'}, {"json", no_argument, NULL, OPT_JSON},
+	    {"starttls", no_argument, NULL, OPT_STARTTLS},
+	    {"require-tls", no_argument, NULL, OPT_REQUIRE_TLS},
+	    {"xclient", required_argument, NULL, OPT_XCLIENT}, {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0}};
 	char why[PROBE_ERR_MAX];
 	int c;
 
@@ -200,25 +197,44 @@ static void parse_opts(int argc, char **argv, struct probe_opts *o)
 	o->helo = "relay-probe.invalid";
 	o->timeout = 30;
 	o->batch = 8;
-	while ((c = getopt_long(argc, argv, "r:l:f:H:t:b:vhV", longopts,
-	    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:l:f:H:t:b:vhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'r': o->remote = optarg; break;
-		case 'l': o->local = optarg; break;
-		case 'f': o->from = optarg; break;
-		case 'H': o->helo = optarg; break;
-		case 't': o->timeout = parse_number(optarg, 3600, "timeout");
+		case 'r':
+			o->remote = optarg;
 			break;
-		case 'b': o->batch = parse_number(optarg, PROBE_MAX_TESTS,
-			    "batch size");
+		case 'l':
+			o->local = optarg;
 			break;
-		case 'v': o->verbose = true; break;
-		case OPT_JSON: o->json = true; break;
-		case OPT_STARTTLS: o->starttls = true; break;
-		case OPT_REQUIRE_TLS: o->starttls = o->require_tls = true;
+		case 'f':
+			o->from = optarg;
 			break;
-		case OPT_XCLIENT: o->xclient = optarg; break;
-		case 'h': usage(stdout, PROBE_EXIT_CLEAN); break;
+		case 'H':
+			o->helo = optarg;
+			break;
+		case 't':
+			o->timeout = parse_number(optarg, 3600, "timeout");
+			break;
+		case 'b':
+			o->batch = parse_number(optarg, PROBE_MAX_TESTS, "batch size");
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_STARTTLS:
+			o->starttls = true;
+			break;
+		case OPT_REQUIRE_TLS:
+			o->starttls = o->require_tls = true;
+			break;
+		case OPT_XCLIENT:
+			o->xclient = optarg;
+			break;
+		case 'h':
+			usage(stdout, PROBE_EXIT_CLEAN);
+			break;
 		case 'V':
 			printf("relay-probe %s\n", PACKAGE_VERSION);
 			exit(PROBE_EXIT_CLEAN);
@@ -229,19 +245,18 @@ static void parse_opts(int argc, char **argv, struct probe_opts *o)
 	if (optind != argc - 1)
 		die_usage("expected exactly one HOST[:PORT] argument");
 	if (!parse_target(argv[optind], o))
-		die_usage("bad target \"%s\" (HOST, HOST:PORT or [IPv6]:PORT)",
-		    argv[optind]);
+		die_usage("bad target \"%s\" (HOST, HOST:PORT or [IPv6]:PORT)", argv[optind]);
 	if (!valid_domain(o->remote))
 		die_usage("bad remote domain \"%s\"", o->remote);
 	if (o->local != NULL && !valid_domain(o->local))
 		die_usage("bad local domain \"%s\"", o->local);
 	if (o->from != NULL && !valid_token(o->from, 256))
 		die_usage("bad sender \"%s\" (no spaces or angle brackets; "
-		    "\"\" is the null sender)", o->from);
+			  "\"\" is the null sender)",
+		    o->from);
 	if (*o->helo == '\0' || !valid_token(o->helo, 255))
 		die_usage("bad HELO name \"%s\"", o->helo);
-	if (o->xclient != NULL &&
-	    probe_smtp_xclient_check(o->xclient, why, sizeof(why)) != 0)
+	if (o->xclient != NULL && probe_smtp_xclient_check(o->xclient, why, sizeof(why)) != 0)
 		die_usage("%s", why);
 }
 
@@ -295,8 +310,8 @@ static void make_literal(const struct probe_smtp *s, char *out, size_t len)
 }
 
 /* fail_run - record why the audit failed; always -1 */
-__attribute__((format(printf, 2, 3)))
-static int fail_run(struct probe_run *run, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail_run(struct probe_run *run, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -307,14 +322,13 @@ static int fail_run(struct probe_run *run, const char *fmt, ...)
 }
 
 /* expect - check a step's status and reply code class */
-static int expect(struct probe_run *run, enum probe_status st,
-    const struct probe_reply *r, int code, const char *what)
+static int expect(struct probe_run *run, enum probe_status st, const struct probe_reply *r,
+    int code, const char *what)
 {
 	char one[PROBE_TEXT_MAX];
 
 	if (st != PROBE_SMTP_OK)
-		return fail_run(run, "%s: %s: %s", what,
-		    probe_smtp_strerror(st), run->smtp.err);
+		return fail_run(run, "%s: %s: %s", what, probe_smtp_strerror(st), run->smtp.err);
 	if (r->code / 100 != code / 100)
 		return fail_run(run, "%s refused: %d %s", what, r->code,
 		    probe_smtp_oneline(r, one, sizeof(one)));
@@ -342,8 +356,7 @@ static int session_open(struct probe_run *run)
 
 	st = probe_smtp_connect(s, o->host, o->port);
 	if (st != PROBE_SMTP_OK)
-		return fail_run(run, "%s port %s: %s", o->host, o->port,
-		    s->err);
+		return fail_run(run, "%s port %s: %s", o->host, o->port, s->err);
 	make_literal(s, run->literal, sizeof(run->literal));
 	st = probe_smtp_read_reply(s, &r);
 	if (expect(run, st, &r, 220, "greeting") != 0)
@@ -351,21 +364,18 @@ static int session_open(struct probe_run *run)
 	/* Later batches reconnect; what we learn comes from the first. */
 	if (run->sessions++ == 0) {
 		probe_smtp_oneline(&r, run->banner, sizeof(run->banner));
-		(void)learn_hostname(r.text, run->hostname,
-		    sizeof(run->hostname));
+		(void)learn_hostname(r.text, run->hostname, sizeof(run->hostname));
 	}
 	if (greet(run, &r) != 0)
 		return -1;
 	if (run->hostname[0] == '\0')
-		(void)learn_hostname(r.text, run->hostname,
-		    sizeof(run->hostname));
+		(void)learn_hostname(r.text, run->hostname, sizeof(run->hostname));
 	run->starttls_offered = (s->caps & PROBE_CAP_STARTTLS) != 0;
 	if (o->starttls && run->starttls_offered) {
 		st = probe_smtp_starttls(s, o->host, &r);
 		if (expect(run, st, &r, 220, "STARTTLS") != 0)
 			return -1;
-		snprintf(run->tls, sizeof(run->tls), "%s",
-		    probe_smtp_tls_version(s));
+		snprintf(run->tls, sizeof(run->tls), "%s", probe_smtp_tls_version(s));
 		if (greet(run, &r) != 0)
 			return -1;
 	} else if (o->require_tls)
@@ -389,17 +399,16 @@ static int choose_domains(struct probe_run *run)
 	else if (run->hostname[0] != '\0')
 		derive_local(run->hostname, run->local, sizeof(run->local));
 	else
-		return fail_run(run, "cannot learn the server's domain from "
+		return fail_run(run,
+		    "cannot learn the server's domain from "
 		    "its greeting; give it with -l");
 	if (run->hostname[0] == '\0')
-		snprintf(run->hostname, sizeof(run->hostname), "%s",
-		    run->local);
+		snprintf(run->hostname, sizeof(run->hostname), "%s", run->local);
 	return 0;
 }
 
 /* print_result_text - one line for one test */
-static void print_result_text(const struct probe_case *tc,
-    const struct probe_result *res)
+static void print_result_text(const struct probe_case *tc, const struct probe_result *res)
 {
 	char one[PROBE_TEXT_MAX];
 
@@ -443,8 +452,7 @@ static int reconnect(struct probe_run *run)
 {
 	quit(run);
 	probe_smtp_close(&run->smtp);
-	probe_smtp_init(&run->smtp, run->opt.timeout,
-	    run->opt.verbose ? stderr : NULL);
+	probe_smtp_init(&run->smtp, run->opt.timeout, run->opt.verbose ? stderr : NULL);
 	return session_open(run);
 }
 
@@ -460,22 +468,19 @@ static void run_battery(struct probe_run *run)
 	size_t i;
 
 	for (i = 0; i < run->ncases; i++) {
-		if (i > 0 && i % (size_t)run->opt.batch == 0 &&
-		    reconnect(run) != 0) {
+		if (i > 0 && i % (size_t)run->opt.batch == 0 && reconnect(run) != 0) {
 			snprintf(why, sizeof(why), "%s", run->error);
-			fail_run(run, "reconnecting before test %s: %s",
-			    run->cases[i].name, why);
+			fail_run(run, "reconnecting before test %s: %s", run->cases[i].name, why);
 			break;
 		}
-		int rc = probe_tests_run(&run->smtp, &run->cases[i],
-		    &run->results[i]);
+		int rc = probe_tests_run(&run->smtp, &run->cases[i], &run->results[i]);
 
 		run->nrun = i + 1;
 		if (!run->opt.json)
 			print_result_text(&run->cases[i], &run->results[i]);
 		if (rc != 0) {
-			fail_run(run, "stopped after test %s: %s",
-			    run->cases[i].name, run->smtp.err);
+			fail_run(run, "stopped after test %s: %s", run->cases[i].name,
+			    run->smtp.err);
 			break;
 		}
 	}
@@ -501,18 +506,26 @@ static void count(const struct probe_run *run, struct probe_counts *c)
 			continue;
 		}
 		switch (res->verdict) {
-		case PROBE_V_ACCEPTED: c->accepted++; break;
-		case PROBE_V_REFUSED: c->refused++; break;
-		case PROBE_V_TEMPFAIL: c->tempfail++; break;
-		case PROBE_V_ERROR: c->error++; break;
-		case PROBE_V_NOTRUN: break;
+		case PROBE_V_ACCEPTED:
+			c->accepted++;
+			break;
+		case PROBE_V_REFUSED:
+			c->refused++;
+			break;
+		case PROBE_V_TEMPFAIL:
+			c->tempfail++;
+			break;
+		case PROBE_V_ERROR:
+			c->error++;
+			break;
+		case PROBE_V_NOTRUN:
+			break;
 		}
 	}
 }
 
 /* exit_status - 1 if anything relayed, else 2 on any error, else 0 */
-static int exit_status(const struct probe_run *run,
-    const struct probe_counts *c)
+static int exit_status(const struct probe_run *run, const struct probe_counts *c)
 {
 	if (c->accepted > 0)
 		return PROBE_EXIT_RELAY;
@@ -522,8 +535,8 @@ static int exit_status(const struct probe_run *run,
 }
 
 /* print_summary_text - the closing line of text output */
-static void print_summary_text(const struct probe_run *run,
-    const struct probe_counts *c, int status)
+static void print_summary_text(const struct probe_run *run, const struct probe_counts *c,
+    int status)
 {
 	size_t relay_tests = 0, i;
 
@@ -532,19 +545,20 @@ static void print_summary_text(const struct probe_run *run,
 	if (run->error[0] != '\0')
 		fprintf(stderr, "relay-probe: error: %s\n", run->error);
 	printf("summary: %s %s port %s: %zu relay tests, %zu accepted, "
-	    "%zu refused, %zu tempfail, %zu error; controls %zu/%zu "
-	    "accepted; %s\n", run->opt.host,
-	    run->literal[0] ? run->literal : "-", run->opt.port, relay_tests,
-	    c->accepted, c->refused, c->tempfail, c->error, c->ctl_ok,
-	    c->ctl_total,
-	    status == PROBE_EXIT_RELAY ? "OPEN RELAY" :
-	    status == PROBE_EXIT_CLEAN ? "no relaying" : "audit incomplete");
+	       "%zu refused, %zu tempfail, %zu error; controls %zu/%zu "
+	       "accepted; %s\n",
+	    run->opt.host, run->literal[0] ? run->literal : "-", run->opt.port, relay_tests,
+	    c->accepted, c->refused, c->tempfail, c->error, c->ctl_ok, c->ctl_total,
+	    status == PROBE_EXIT_RELAY     ? "OPEN RELAY" :
+		status == PROBE_EXIT_CLEAN ? "no relaying" :
+					     "audit incomplete");
 	if (status == PROBE_EXIT_CLEAN && c->ctl_ok < c->ctl_total)
 		printf("warning: a local recipient was not accepted either; "
-		    "the server may refuse this client altogether\n");
+		       "the server may refuse this client altogether\n");
 	if (status == PROBE_EXIT_CLEAN && c->tempfail > 0)
 		printf("warning: %zu tests were tempfailed; they prove "
-		    "nothing\n", c->tempfail);
+		       "nothing\n",
+		    c->tempfail);
 }
 
 /* json_kv - "key": "string" with a trailing comma unless last */
@@ -556,31 +570,27 @@ static void json_kv(FILE *fp, const char *key, const char *val, bool last)
 }
 
 /* print_json_test - one element of the "tests" array */
-static void print_json_test(FILE *fp, const struct probe_case *tc,
-    const struct probe_result *res, bool last)
+static void print_json_test(FILE *fp, const struct probe_case *tc, const struct probe_result *res,
+    bool last)
 {
 	fputs("    {", fp);
 	json_kv(fp, "name", tc->name, false);
-	json_kv(fp, "kind", tc->kind == PROBE_KIND_RELAY ? "relay" :
-	    "control", false);
+	json_kv(fp, "kind", tc->kind == PROBE_KIND_RELAY ? "relay" : "control", false);
 	json_kv(fp, "mail_from", tc->from, false);
 	json_kv(fp, "rcpt_to", tc->rcpt, false);
-	json_kv(fp, "verdict", probe_verdict_name(res->verdict, tc->kind),
-	    false);
+	json_kv(fp, "verdict", probe_verdict_name(res->verdict, tc->kind), false);
 	json_kv(fp, "stage", res->stage, false);
 	if (res->reply.code != 0)
 		fprintf(fp, "\"code\": %d, ", res->reply.code);
 	else
 		fputs("\"code\": null, ", fp);
-	json_kv(fp, "text", res->reply.code != 0 ? res->reply.text : NULL,
-	    false);
+	json_kv(fp, "text", res->reply.code != 0 ? res->reply.text : NULL, false);
 	json_kv(fp, "error", res->error[0] ? res->error : NULL, true);
 	fprintf(fp, "}%s\n", last ? "" : ",");
 }
 
 /* print_json - the whole run as one JSON document */
-static void print_json(const struct probe_run *run,
-    const struct probe_counts *c, int status)
+static void print_json(const struct probe_run *run, const struct probe_counts *c, int status)
 {
 	FILE *fp = stdout;
 	size_t i;
@@ -590,32 +600,27 @@ static void print_json(const struct probe_run *run,
 	fputs("\n  \"server\": {", fp);
 	json_kv(fp, "host", run->opt.host, false);
 	fprintf(fp, "\"port\": %s, ", run->opt.port);
-	json_kv(fp, "address", run->smtp.peer_addr[0] ?
-	    run->smtp.peer_addr : NULL, false);
+	json_kv(fp, "address", run->smtp.peer_addr[0] ? run->smtp.peer_addr : NULL, false);
 	json_kv(fp, "banner", run->banner[0] ? run->banner : NULL, false);
-	json_kv(fp, "hostname", run->hostname[0] ? run->hostname : NULL,
-	    false);
-	fprintf(fp, "\"esmtp\": %s, \"starttls_offered\": %s, ",
-	    run->esmtp ? "true" : "false",
+	json_kv(fp, "hostname", run->hostname[0] ? run->hostname : NULL, false);
+	fprintf(fp, "\"esmtp\": %s, \"starttls_offered\": %s, ", run->esmtp ? "true" : "false",
 	    run->starttls_offered ? "true" : "false");
 	json_kv(fp, "tls", run->tls[0] ? run->tls : NULL, false);
-	json_kv(fp, "xclient", run->xclient_done ? run->opt.xclient : NULL,
-	    true);
+	json_kv(fp, "xclient", run->xclient_done ? run->opt.xclient : NULL, true);
 	fputs("},\n  ", fp);
 	json_kv(fp, "helo", run->opt.helo, false);
 	json_kv(fp, "local_domain", run->local[0] ? run->local : NULL, false);
 	json_kv(fp, "remote_domain", run->opt.remote, false);
 	fputs("\n  \"tests\": [\n", fp);
 	for (i = 0; i < run->nrun; i++)
-		print_json_test(fp, &run->cases[i], &run->results[i],
-		    i + 1 == run->nrun);
-	fprintf(fp, "  ],\n  \"summary\": {\"tests\": %zu, \"run\": %zu, "
+		print_json_test(fp, &run->cases[i], &run->results[i], i + 1 == run->nrun);
+	fprintf(fp,
+	    "  ],\n  \"summary\": {\"tests\": %zu, \"run\": %zu, "
 	    "\"accepted\": %zu, \"refused\": %zu, \"tempfail\": %zu, "
 	    "\"error\": %zu, \"controls\": %zu, \"controls_accepted\": %zu, "
-	    "\"sessions\": %u, \"relay\": %s, ", run->ncases, run->nrun,
-	    c->accepted,
-	    c->refused, c->tempfail, c->error, c->ctl_total, c->ctl_ok,
-	    run->sessions, status == PROBE_EXIT_RELAY ? "true" : "false");
+	    "\"sessions\": %u, \"relay\": %s, ",
+	    run->ncases, run->nrun, c->accepted, c->refused, c->tempfail, c->error, c->ctl_total,
+	    c->ctl_ok, run->sessions, status == PROBE_EXIT_RELAY ? "true" : "false");
 	json_kv(fp, "failure", run->error[0] ? run->error : NULL, false);
 	fprintf(fp, "\"exit\": %d}\n}\n", status);
 }
@@ -630,16 +635,13 @@ int main(int argc, char **argv)
 	/* A server that vanishes mid-write must not kill us silently. */
 	signal(SIGPIPE, SIG_IGN);
 	parse_opts(argc, argv, &run.opt);
-	probe_smtp_init(&run.smtp, run.opt.timeout,
-	    run.opt.verbose ? stderr : NULL);
+	probe_smtp_init(&run.smtp, run.opt.timeout, run.opt.verbose ? stderr : NULL);
 	if (session_open(&run) == 0 && choose_domains(&run) == 0) {
 		if (!run.opt.json)
 			printf("# %s %s port %s: %s\n# local domain %s, "
-			    "host name %s, remote domain %s%s%s\n",
-			    run.opt.host, run.literal, run.opt.port,
-			    run.banner, run.local, run.hostname,
-			    run.opt.remote,
-			    run.tls[0] ? ", TLS " : "", run.tls);
+			       "host name %s, remote domain %s%s%s\n",
+			    run.opt.host, run.literal, run.opt.port, run.banner, run.local,
+			    run.hostname, run.opt.remote, run.tls[0] ? ", TLS " : "", run.tls);
 		build_battery(&run);
 		run_battery(&run);
 		if (run.error[0] == '\0')

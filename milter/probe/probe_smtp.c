@@ -30,10 +30,8 @@
 #include "probe_smtp.h"
 
 /* XCLIENT attributes Postfix knows; anything else is a typo. */
-static const char *const xclient_names[] = {
-	"NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN", "REVERSE_NAME",
-	"DESTADDR", "DESTPORT", NULL
-};
+static const char *const xclient_names[] = {"NAME", "ADDR", "PORT", "PROTO", "HELO", "LOGIN",
+    "REVERSE_NAME", "DESTADDR", "DESTPORT", NULL};
 
 /* now_ms - monotonic clock in milliseconds */
 static long long now_ms(void)
@@ -45,8 +43,8 @@ static long long now_ms(void)
 }
 
 /* set_err - record why the last operation failed */
-__attribute__((format(printf, 2, 3)))
-static void set_err(struct probe_smtp *s, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void set_err(struct probe_smtp *s, const char *fmt,
+    ...)
 {
 	va_list ap;
 
@@ -73,8 +71,7 @@ static size_t sanitise(char *dst, size_t dstlen, const char *src, size_t n)
 }
 
 /* trace_line - dump one line of dialogue to the trace stream */
-static void trace_line(struct probe_smtp *s, const char *dir, const char *line,
-    size_t n)
+static void trace_line(struct probe_smtp *s, const char *dir, const char *line, size_t n)
 {
 	char clean[PROBE_LINE_MAX + 1];
 
@@ -151,27 +148,24 @@ static void record_peer(struct probe_smtp *s)
 	if (ss.ss_family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 
-		inet_ntop(AF_INET, &sin->sin_addr, s->peer_addr,
-		    sizeof(s->peer_addr));
+		inet_ntop(AF_INET, &sin->sin_addr, s->peer_addr, sizeof(s->peer_addr));
 		s->peer_port = ntohs(sin->sin_port);
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 
-		inet_ntop(AF_INET6, &sin6->sin6_addr, s->peer_addr,
-		    sizeof(s->peer_addr));
+		inet_ntop(AF_INET6, &sin6->sin6_addr, s->peer_addr, sizeof(s->peer_addr));
 		s->peer_port = ntohs(sin6->sin6_port);
 	}
 }
 
 /* connect_one - non-blocking connect to one address, bounded by the deadline */
-static enum probe_status connect_one(struct probe_smtp *s,
-    const struct addrinfo *ai, long long deadline)
+static enum probe_status connect_one(struct probe_smtp *s, const struct addrinfo *ai,
+    long long deadline)
 {
 	int fd, rc, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
-	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-	    ai->ai_protocol);
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 	if (fd < 0) {
 		set_err(s, "socket: %s", strerror(errno));
 		return PROBE_SMTP_ERR_CONNECT;
@@ -194,10 +188,9 @@ static enum probe_status connect_one(struct probe_smtp *s,
 			close(fd);
 			return PROBE_SMTP_ERR_TIMEOUT;
 		}
-		if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &sl) != 0 || soerr != 0) {
-			set_err(s, "connect: %s",
-			    strerror(soerr != 0 ? soerr : errno));
+		if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
+		    soerr != 0) {
+			set_err(s, "connect: %s", strerror(soerr != 0 ? soerr : errno));
 			close(fd);
 			return PROBE_SMTP_ERR_CONNECT;
 		}
@@ -214,8 +207,7 @@ static enum probe_status connect_one(struct probe_smtp *s,
 }
 
 /* probe_smtp_connect - connect to host:port (name or address), bounded by the timeout */
-enum probe_status probe_smtp_connect(struct probe_smtp *s, const char *host,
-    const char *port)
+enum probe_status probe_smtp_connect(struct probe_smtp *s, const char *host, const char *port)
 {
 	struct addrinfo hints, *res, *ai;
 	enum probe_status st = PROBE_SMTP_ERR_CONNECT;
@@ -247,8 +239,7 @@ static void tls_errstr(struct probe_smtp *s, const char *what)
 	unsigned long e = ERR_get_error();
 
 	if (e == 0) {
-		set_err(s, "%s: %s", what, errno ? strerror(errno) :
-		    "connection closed");
+		set_err(s, "%s: %s", what, errno ? strerror(errno) : "connection closed");
 		return;
 	}
 	ERR_error_string_n(e, buf, sizeof(buf));
@@ -264,26 +255,23 @@ static void tls_errstr(struct probe_smtp *s, const char *what)
  */
 
 /* tls_retry - wait for what OpenSSL needs after result r <= 0; OK to retry */
-static enum probe_status tls_retry(struct probe_smtp *s, int r,
-    long long deadline, const char *what)
+static enum probe_status tls_retry(struct probe_smtp *s, int r, long long deadline,
+    const char *what)
 {
 	int e = SSL_get_error(s->ssl, r), w;
 
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-		w = wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
-		    deadline);
+		w = wait_fd(s->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
 		if (w > 0)
 			return PROBE_SMTP_OK;
 		if (w == 0) {
-			set_err(s, "%s: no progress within %d s", what,
-			    s->timeout);
+			set_err(s, "%s: no progress within %d s", what, s->timeout);
 			return PROBE_SMTP_ERR_TIMEOUT;
 		}
 		set_err(s, "poll: %s", strerror(errno));
 		return PROBE_SMTP_ERR_IO;
 	}
-	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL &&
-	    ERR_peek_error() == 0)) {
+	if (e == SSL_ERROR_ZERO_RETURN || (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
 		set_err(s, "%s: server closed the connection", what);
 		ERR_clear_error();
 		return PROBE_SMTP_ERR_IO;
@@ -293,8 +281,8 @@ static enum probe_status tls_retry(struct probe_smtp *s, int r,
 }
 
 /* tls_read - read some bytes through TLS, no later than the deadline */
-static enum probe_status tls_read(struct probe_smtp *s, char *p, size_t n,
-    size_t *got, long long deadline)
+static enum probe_status tls_read(struct probe_smtp *s, char *p, size_t n, size_t *got,
+    long long deadline)
 {
 	enum probe_status st;
 	int r;
@@ -315,8 +303,8 @@ static enum probe_status tls_read(struct probe_smtp *s, char *p, size_t n,
 }
 
 /* tls_write - write everything through TLS, no later than the deadline */
-static enum probe_status tls_write(struct probe_smtp *s, const char *p,
-    size_t n, long long deadline)
+static enum probe_status tls_write(struct probe_smtp *s, const char *p, size_t n,
+    long long deadline)
 {
 	enum probe_status st;
 	int r;
@@ -338,8 +326,8 @@ static enum probe_status tls_write(struct probe_smtp *s, const char *p,
 }
 
 /* raw_read - read some bytes, waiting no later than the deadline */
-static enum probe_status raw_read(struct probe_smtp *s, char *p, size_t n,
-    size_t *got, long long deadline)
+static enum probe_status raw_read(struct probe_smtp *s, char *p, size_t n, size_t *got,
+    long long deadline)
 {
 	ssize_t rc;
 	int w;
@@ -375,8 +363,7 @@ static enum probe_status raw_read(struct probe_smtp *s, char *p, size_t n,
 }
 
 /* raw_write - write everything or fail, bounded by the timeout */
-static enum probe_status raw_write(struct probe_smtp *s, const char *p,
-    size_t n)
+static enum probe_status raw_write(struct probe_smtp *s, const char *p, size_t n)
 {
 	long long deadline = now_ms() + (long long)s->timeout * 1000;
 	ssize_t rc;
@@ -402,8 +389,7 @@ static enum probe_status raw_write(struct probe_smtp *s, const char *p,
 }
 
 /* read_line - one line without CR LF into line (NUL-terminated), n its length */
-static enum probe_status read_line(struct probe_smtp *s, char *line,
-    size_t *n, long long deadline)
+static enum probe_status read_line(struct probe_smtp *s, char *line, size_t *n, long long deadline)
 {
 	char *nl;
 	size_t got, len;
@@ -414,12 +400,10 @@ static enum probe_status read_line(struct probe_smtp *s, char *line,
 		if (nl != NULL)
 			break;
 		if (s->len >= PROBE_LINE_MAX) {
-			set_err(s, "reply line longer than %d bytes",
-			    PROBE_LINE_MAX);
+			set_err(s, "reply line longer than %d bytes", PROBE_LINE_MAX);
 			return PROBE_SMTP_ERR_PROTO;
 		}
-		st = raw_read(s, s->buf + s->len, PROBE_LINE_MAX - s->len,
-		    &got, deadline);
+		st = raw_read(s, s->buf + s->len, PROBE_LINE_MAX - s->len, &got, deadline);
 		if (st != PROBE_SMTP_OK)
 			return st;
 		s->len += got;
@@ -438,8 +422,7 @@ static enum probe_status read_line(struct probe_smtp *s, char *line,
 /* parse_code - the reply code of one line, or -1 when malformed */
 static int parse_code(const char *line, size_t n, bool *last)
 {
-	if (n < 3 || line[0] < '2' || line[0] > '5' ||
-	    !isdigit((unsigned char)line[1]) ||
+	if (n < 3 || line[0] < '2' || line[0] > '5' || !isdigit((unsigned char)line[1]) ||
 	    !isdigit((unsigned char)line[2]))
 		return -1;
 	/* "250" alone is a (sloppy) last line; otherwise ' ' or '-'. */
@@ -463,8 +446,7 @@ static void append_text(struct probe_reply *r, const char *text, size_t n)
 }
 
 /* probe_smtp_read_reply - read one complete (possibly multi-line) reply */
-enum probe_status probe_smtp_read_reply(struct probe_smtp *s,
-    struct probe_reply *r)
+enum probe_status probe_smtp_read_reply(struct probe_smtp *s, struct probe_reply *r)
 {
 	char line[PROBE_LINE_MAX + 1];
 	long long deadline = now_ms() + (long long)s->timeout * 1000;
@@ -492,13 +474,14 @@ enum probe_status probe_smtp_read_reply(struct probe_smtp *s,
 			return PROBE_SMTP_ERR_PROTO;
 		}
 		if (r->nlines > 0 && code != r->code) {
-			set_err(s, "reply code changes from %d to %d "
-			    "within one reply", r->code, code);
+			set_err(s,
+			    "reply code changes from %d to %d "
+			    "within one reply",
+			    r->code, code);
 			return PROBE_SMTP_ERR_PROTO;
 		}
 		if (r->nlines >= PROBE_REPLY_MAX_LINES) {
-			set_err(s, "reply longer than %d lines",
-			    PROBE_REPLY_MAX_LINES);
+			set_err(s, "reply longer than %d lines", PROBE_REPLY_MAX_LINES);
 			return PROBE_SMTP_ERR_PROTO;
 		}
 		r->code = code;
@@ -509,8 +492,7 @@ enum probe_status probe_smtp_read_reply(struct probe_smtp *s,
 }
 
 /* probe_smtp_command - send one command line and read its reply */
-enum probe_status probe_smtp_command(struct probe_smtp *s,
-    struct probe_reply *r, const char *cmd)
+enum probe_status probe_smtp_command(struct probe_smtp *s, struct probe_reply *r, const char *cmd)
 {
 	char out[PROBE_CMD_MAX + 3];
 	size_t n = strlen(cmd);
@@ -519,7 +501,8 @@ enum probe_status probe_smtp_command(struct probe_smtp *s,
 	memset(r, 0, sizeof(*r));
 	/* A CR or LF in an argument would smuggle in a second command. */
 	if (n > PROBE_CMD_MAX || strpbrk(cmd, "\r\n") != NULL) {
-		set_err(s, "refusing to send an overlong or multi-line "
+		set_err(s,
+		    "refusing to send an overlong or multi-line "
 		    "command");
 		return PROBE_SMTP_ERR_USAGE;
 	}
@@ -560,8 +543,7 @@ static void parse_caps(struct probe_smtp *s, const struct probe_reply *r)
 		else if (kw == 7 && strncasecmp(p, "XCLIENT", 7) == 0) {
 			s->caps |= PROBE_CAP_XCLIENT;
 			if (sp != NULL)
-				snprintf(s->xclient_attrs,
-				    sizeof(s->xclient_attrs), "%.*s",
+				snprintf(s->xclient_attrs, sizeof(s->xclient_attrs), "%.*s",
 				    (int)(n - kw - 1), sp + 1);
 		}
 		p = end;
@@ -569,8 +551,7 @@ static void parse_caps(struct probe_smtp *s, const struct probe_reply *r)
 }
 
 /* probe_smtp_ehlo - EHLO (HELO when EHLO is refused), recording capabilities */
-enum probe_status probe_smtp_ehlo(struct probe_smtp *s, const char *helo,
-    struct probe_reply *r)
+enum probe_status probe_smtp_ehlo(struct probe_smtp *s, const char *helo, struct probe_reply *r)
 {
 	char cmd[PROBE_CMD_MAX];
 	enum probe_status st;
@@ -597,13 +578,12 @@ static bool is_ip_literal(const char *name)
 {
 	unsigned char tmp[sizeof(struct in6_addr)];
 
-	return inet_pton(AF_INET, name, tmp) == 1 ||
-	    inet_pton(AF_INET6, name, tmp) == 1;
+	return inet_pton(AF_INET, name, tmp) == 1 || inet_pton(AF_INET6, name, tmp) == 1;
 }
 
 /* probe_smtp_starttls - STARTTLS and a TLS handshake; r gets the STARTTLS reply */
-enum probe_status probe_smtp_starttls(struct probe_smtp *s,
-    const char *servername, struct probe_reply *r)
+enum probe_status probe_smtp_starttls(struct probe_smtp *s, const char *servername,
+    struct probe_reply *r)
 {
 	enum probe_status st;
 	int rc;
@@ -650,8 +630,8 @@ enum probe_status probe_smtp_starttls(struct probe_smtp *s,
 	}
 	s->caps = 0;
 	if (s->trace != NULL) {
-		fprintf(s->trace, "* TLS established: %s, %s\n",
-		    SSL_get_version(s->ssl), SSL_get_cipher_name(s->ssl));
+		fprintf(s->trace, "* TLS established: %s, %s\n", SSL_get_version(s->ssl),
+		    SSL_get_cipher_name(s->ssl));
 		fflush(s->trace);
 	}
 	return PROBE_SMTP_OK;
@@ -669,8 +649,7 @@ static bool xclient_name_known(const char *name, size_t n)
 	int i;
 
 	for (i = 0; xclient_names[i] != NULL; i++)
-		if (strlen(xclient_names[i]) == n &&
-		    strncasecmp(xclient_names[i], name, n) == 0)
+		if (strlen(xclient_names[i]) == n && strncasecmp(xclient_names[i], name, n) == 0)
 			return true;
 	return false;
 }
@@ -691,20 +670,22 @@ int probe_smtp_xclient_check(const char *spec, char *why, size_t len)
 			end = p + strlen(p);
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (eq == NULL || eq == p) {
-			snprintf(why, len, "XCLIENT attribute \"%.*s\" is not "
-			    "NAME=value", (int)(end - p), p);
+			snprintf(why, len,
+			    "XCLIENT attribute \"%.*s\" is not "
+			    "NAME=value",
+			    (int)(end - p), p);
 			return -1;
 		}
 		if (!xclient_name_known(p, (size_t)(eq - p))) {
-			snprintf(why, len, "unknown XCLIENT attribute \"%.*s\"",
-			    (int)(eq - p), p);
+			snprintf(why, len, "unknown XCLIENT attribute \"%.*s\"", (int)(eq - p), p);
 			return -1;
 		}
 		for (i = 1; eq + i < end; i++) {
 			unsigned char c = (unsigned char)eq[i];
 
 			if (c <= 0x20 || c >= 0x7f) {
-				snprintf(why, len, "XCLIENT value for %.*s "
+				snprintf(why, len,
+				    "XCLIENT value for %.*s "
 				    "contains a space or non-ASCII byte",
 				    (int)(eq - p), p);
 				return -1;
@@ -720,8 +701,7 @@ int probe_smtp_xclient_check(const char *spec, char *why, size_t len)
 }
 
 /* server_offers - is the attribute name in the server's XCLIENT list? */
-static bool server_offers(const struct probe_smtp *s, const char *name,
-    size_t n)
+static bool server_offers(const struct probe_smtp *s, const char *name, size_t n)
 {
 	const char *p = s->xclient_attrs;
 
@@ -756,8 +736,7 @@ static bool xtext_append(char *cmd, size_t len, const char *v, size_t n)
 }
 
 /* probe_smtp_xclient - send XCLIENT with "NAME=value,..." attributes */
-enum probe_status probe_smtp_xclient(struct probe_smtp *s, const char *spec,
-    struct probe_reply *r)
+enum probe_status probe_smtp_xclient(struct probe_smtp *s, const char *spec, struct probe_reply *r)
 {
 	char cmd[PROBE_CMD_MAX] = "XCLIENT";
 	const char *p = spec, *eq, *end;
@@ -779,19 +758,19 @@ enum probe_status probe_smtp_xclient(struct probe_smtp *s, const char *spec,
 			end = p + strlen(p);
 		eq = memchr(p, '=', (size_t)(end - p));
 		if (!server_offers(s, p, (size_t)(eq - p))) {
-			set_err(s, "server does not offer XCLIENT attribute "
-			    "%.*s", (int)(eq - p), p);
+			set_err(s,
+			    "server does not offer XCLIENT attribute "
+			    "%.*s",
+			    (int)(eq - p), p);
 			return PROBE_SMTP_ERR_PROTO;
 		}
 		o = strlen(cmd);
 		if (o + (size_t)(eq - p) + 3 >= sizeof(cmd))
 			goto toolong;
 		snprintf(cmd + o, sizeof(cmd) - o, " %.*s=", (int)(eq - p), p);
-		for (o = strlen(cmd) - (size_t)(eq - p) - 1;
-		    cmd[o] != '='; o++)
+		for (o = strlen(cmd) - (size_t)(eq - p) - 1; cmd[o] != '='; o++)
 			cmd[o] = (char)toupper((unsigned char)cmd[o]);
-		if (!xtext_append(cmd, sizeof(cmd), eq + 1,
-		    (size_t)(end - eq - 1)))
+		if (!xtext_append(cmd, sizeof(cmd), eq + 1, (size_t)(end - eq - 1)))
 			goto toolong;
 		p = *end == ',' ? end + 1 : end;
 	}
@@ -844,8 +823,7 @@ const char *probe_smtp_strerror(enum probe_status st)
 }
 
 /* probe_smtp_oneline - a reply's text on one line ("a / b"), for output */
-const char *probe_smtp_oneline(const struct probe_reply *r, char *buf,
-    size_t len)
+const char *probe_smtp_oneline(const struct probe_reply *r, char *buf, size_t len)
 {
 	size_t i, o = 0;
 

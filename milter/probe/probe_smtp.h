@@ -10,12 +10,12 @@
  * one reply line (RFC 5321 allows 512 octets; we accept twice that), the
  * number of lines in one reply, and the text we keep of it.
  */
-#define PROBE_LINE_MAX 1024
+#define PROBE_LINE_MAX        1024
 #define PROBE_REPLY_MAX_LINES 64
-#define PROBE_TEXT_MAX 4096
-#define PROBE_CMD_MAX 1024
-#define PROBE_HOST_MAX 256
-#define PROBE_ERR_MAX 512
+#define PROBE_TEXT_MAX        4096
+#define PROBE_CMD_MAX         1024
+#define PROBE_HOST_MAX        256
+#define PROBE_ERR_MAX         512
 
 /* Status of every client operation. */
 enum probe_status {
@@ -30,15 +30,15 @@ enum probe_status {
 
 /* One SMTP reply: its code and the text of every line, sanitised. */
 struct probe_reply {
-	int code;     /* 200..599 */
-	int nlines;   /* number of lines, at least 1 */
+	int code;                  /* 200..599 */
+	int nlines;                /* number of lines, at least 1 */
 	char text[PROBE_TEXT_MAX]; /* line texts joined with '\n' */
 };
 
 /* EHLO capabilities we care about. */
-#define PROBE_CAP_ESMTP 0x01    /* EHLO was accepted */
-#define PROBE_CAP_STARTTLS 0x02
-#define PROBE_CAP_XCLIENT 0x04
+#define PROBE_CAP_ESMTP      0x01 /* EHLO was accepted */
+#define PROBE_CAP_STARTTLS   0x02
+#define PROBE_CAP_XCLIENT    0x04
 #define PROBE_CAP_PIPELINING 0x08
 
 struct ssl_st;
@@ -49,14 +49,14 @@ struct probe_smtp {
 	int fd;
 	struct ssl_ctx_st *ctx;
 	struct ssl_st *ssl;
-	int timeout;      /* seconds, for connect and for every reply */
-	FILE *trace;      /* dialogue dump (verbose), or NULL */
+	int timeout; /* seconds, for connect and for every reply */
+	FILE *trace; /* dialogue dump (verbose), or NULL */
 	char buf[PROBE_LINE_MAX + 2];
-	size_t len;       /* bytes in buf */
-	unsigned caps;    /* PROBE_CAP_* from the last EHLO */
+	size_t len;                         /* bytes in buf */
+	unsigned caps;                      /* PROBE_CAP_* from the last EHLO */
 	char xclient_attrs[PROBE_TEXT_MAX]; /* attributes after XCLIENT */
-	char peer_addr[64];  /* the server's address as text */
-	int peer_family;     /* AF_INET or AF_INET6 */
+	char peer_addr[64];                 /* the server's address as text */
+	int peer_family;                    /* AF_INET or AF_INET6 */
 	unsigned peer_port;
 	char err[PROBE_ERR_MAX]; /* why the last operation failed */
 };
@@ -65,28 +65,23 @@ struct probe_smtp {
 void probe_smtp_init(struct probe_smtp *s, int timeout, FILE *trace);
 
 /* probe_smtp_connect - connect to host:port (name or address), bounded by the timeout */
-enum probe_status probe_smtp_connect(struct probe_smtp *s, const char *host,
-    const char *port);
+enum probe_status probe_smtp_connect(struct probe_smtp *s, const char *host, const char *port);
 
 /* probe_smtp_read_reply - read one complete (possibly multi-line) reply */
-enum probe_status probe_smtp_read_reply(struct probe_smtp *s,
-    struct probe_reply *r);
+enum probe_status probe_smtp_read_reply(struct probe_smtp *s, struct probe_reply *r);
 
 /* probe_smtp_command - send one command line and read its reply */
-enum probe_status probe_smtp_command(struct probe_smtp *s,
-    struct probe_reply *r, const char *cmd);
+enum probe_status probe_smtp_command(struct probe_smtp *s, struct probe_reply *r, const char *cmd);
 
 /* probe_smtp_ehlo - EHLO (HELO when EHLO is refused), recording capabilities */
-enum probe_status probe_smtp_ehlo(struct probe_smtp *s, const char *helo,
-    struct probe_reply *r);
+enum probe_status probe_smtp_ehlo(struct probe_smtp *s, const char *helo, struct probe_reply *r);
 
 /* probe_smtp_starttls - STARTTLS and a TLS handshake; r gets the STARTTLS reply */
-enum probe_status probe_smtp_starttls(struct probe_smtp *s,
-    const char *servername, struct probe_reply *r);
+enum probe_status probe_smtp_starttls(struct probe_smtp *s, const char *servername,
+    struct probe_reply *r);
 
 /* probe_smtp_xclient - send XCLIENT with "NAME=value,..." attributes */
-enum probe_status probe_smtp_xclient(struct probe_smtp *s, const char *spec,
-    struct probe_reply *r);
+enum probe_status probe_smtp_xclient(struct probe_smtp *s, const char *spec, struct probe_reply *r);
 
 /* probe_smtp_xclient_check - validate an XCLIENT spec before connecting */
 int probe_smtp_xclient_check(const char *spec, char *why, size_t len);
@@ -101,7 +96,6 @@ void probe_smtp_close(struct probe_smtp *s);
 const char *probe_smtp_strerror(enum probe_status st);
 
 /* probe_smtp_oneline - a reply's text on one line ("a / b"), for output */
-const char *probe_smtp_oneline(const struct probe_reply *r, char *buf,
-    size_t len);
+const char *probe_smtp_oneline(const struct probe_reply *r, char *buf, size_t len);
 
 #endif

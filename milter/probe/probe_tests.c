@@ -29,51 +29,50 @@ struct probe_template {
 };
 
 static const struct probe_template battery[] = {
-	/* The plain case, and the trailing dot some checks forget. */
-	{"plain", PROBE_KIND_RELAY, "$f", "$u@$r"},
-	{"plain-dot", PROBE_KIND_RELAY, "$f", "$u@$r."},
-	/* Percent hack: user%remote@local routes onward to remote. */
-	{"percent-local", PROBE_KIND_RELAY, "$f", "$u%$r@$l"},
-	{"percent-host", PROBE_KIND_RELAY, "$f", "$u%$r@$h"},
-	{"percent-literal", PROBE_KIND_RELAY, "$f", "$u%$r@$i"},
-	{"percent-bare", PROBE_KIND_RELAY, "$f", "$u%$r"},
-	/* UUCP bang paths. */
-	{"bang-local", PROBE_KIND_RELAY, "$f", "$r!$u@$l"},
-	{"bang-host", PROBE_KIND_RELAY, "$f", "$r!$u@$h"},
-	{"bang-literal", PROBE_KIND_RELAY, "$f", "$r!$u@$i"},
-	{"bang-bare", PROBE_KIND_RELAY, "$f", "$r!$u"},
-	/* Quoted local parts hiding an @, % or !. */
-	{"quoted", PROBE_KIND_RELAY, "$f", "\"$u@$r\""},
-	{"quoted-local", PROBE_KIND_RELAY, "$f", "\"$u@$r\"@$l"},
-	{"quoted-literal", PROBE_KIND_RELAY, "$f", "\"$u@$r\"@$i"},
-	{"quoted-percent-local", PROBE_KIND_RELAY, "$f", "\"$u%$r\"@$l"},
-	{"quoted-bang-local", PROBE_KIND_RELAY, "$f", "\"$r!$u\"@$l"},
-	/* RFC 821 source routes through us to the remote domain. */
-	{"route-local", PROBE_KIND_RELAY, "$f", "@$l:$u@$r"},
-	{"route-double", PROBE_KIND_RELAY, "$f", "@$h,@$l:$u@$r"},
-	{"route-literal", PROBE_KIND_RELAY, "$f", "@$i:$u@$r"},
-	/* Several @: local to the last parser, remote to the next. */
-	{"double-at-local", PROBE_KIND_RELAY, "$f", "$u@$r@$l"},
-	{"double-at-literal", PROBE_KIND_RELAY, "$f", "$u@$r@$i"},
-	/* A domain literal that is not the server. */
-	{"literal-remote", PROBE_KIND_RELAY, "$f", "$u@$x"},
-	/* Senders some servers wrongly trust, each with a remote recipient. */
-	{"from-null", PROBE_KIND_RELAY, "", "$u@$r"},
-	{"from-remote", PROBE_KIND_RELAY, "$u@$r", "$u@$r"},
-	{"from-local", PROBE_KIND_RELAY, "$u@$l", "$u@$r"},
-	{"from-postmaster", PROBE_KIND_RELAY, "postmaster@$l", "$u@$r"},
-	{"from-host", PROBE_KIND_RELAY, "postmaster@$h", "$u@$r"},
-	{"from-literal", PROBE_KIND_RELAY, "$u@$i", "$u@$r"},
-	/* Controls: local recipients. A refusal here means the server
+    /* The plain case, and the trailing dot some checks forget. */
+    {"plain", PROBE_KIND_RELAY, "$f", "$u@$r"},
+    {"plain-dot", PROBE_KIND_RELAY, "$f", "$u@$r."},
+    /* Percent hack: user%remote@local routes onward to remote. */
+    {"percent-local", PROBE_KIND_RELAY, "$f", "$u%$r@$l"},
+    {"percent-host", PROBE_KIND_RELAY, "$f", "$u%$r@$h"},
+    {"percent-literal", PROBE_KIND_RELAY, "$f", "$u%$r@$i"},
+    {"percent-bare", PROBE_KIND_RELAY, "$f", "$u%$r"},
+    /* UUCP bang paths. */
+    {"bang-local", PROBE_KIND_RELAY, "$f", "$r!$u@$l"},
+    {"bang-host", PROBE_KIND_RELAY, "$f", "$r!$u@$h"},
+    {"bang-literal", PROBE_KIND_RELAY, "$f", "$r!$u@$i"},
+    {"bang-bare", PROBE_KIND_RELAY, "$f", "$r!$u"},
+    /* Quoted local parts hiding an @, % or !. */
+    {"quoted", PROBE_KIND_RELAY, "$f", "\"$u@$r\""},
+    {"quoted-local", PROBE_KIND_RELAY, "$f", "\"$u@$r\"@$l"},
+    {"quoted-literal", PROBE_KIND_RELAY, "$f", "\"$u@$r\"@$i"},
+    {"quoted-percent-local", PROBE_KIND_RELAY, "$f", "\"$u%$r\"@$l"},
+    {"quoted-bang-local", PROBE_KIND_RELAY, "$f", "\"$r!$u\"@$l"},
+    /* RFC 821 source routes through us to the remote domain. */
+    {"route-local", PROBE_KIND_RELAY, "$f", "@$l:$u@$r"},
+    {"route-double", PROBE_KIND_RELAY, "$f", "@$h,@$l:$u@$r"},
+    {"route-literal", PROBE_KIND_RELAY, "$f", "@$i:$u@$r"},
+    /* Several @: local to the last parser, remote to the next. */
+    {"double-at-local", PROBE_KIND_RELAY, "$f", "$u@$r@$l"},
+    {"double-at-literal", PROBE_KIND_RELAY, "$f", "$u@$r@$i"},
+    /* A domain literal that is not the server. */
+    {"literal-remote", PROBE_KIND_RELAY, "$f", "$u@$x"},
+    /* Senders some servers wrongly trust, each with a remote recipient. */
+    {"from-null", PROBE_KIND_RELAY, "", "$u@$r"},
+    {"from-remote", PROBE_KIND_RELAY, "$u@$r", "$u@$r"},
+    {"from-local", PROBE_KIND_RELAY, "$u@$l", "$u@$r"},
+    {"from-postmaster", PROBE_KIND_RELAY, "postmaster@$l", "$u@$r"},
+    {"from-host", PROBE_KIND_RELAY, "postmaster@$h", "$u@$r"},
+    {"from-literal", PROBE_KIND_RELAY, "$u@$i", "$u@$r"},
+    /* Controls: local recipients. A refusal here means the server
 	 * refuses this client altogether, and the refusals above prove
 	 * less than they seem to. */
-	{"control-local", PROBE_KIND_CONTROL, "$f", "postmaster@$l"},
-	{"control-literal", PROBE_KIND_CONTROL, "$f", "postmaster@$i"},
+    {"control-local", PROBE_KIND_CONTROL, "$f", "postmaster@$l"},
+    {"control-literal", PROBE_KIND_CONTROL, "$f", "postmaster@$i"},
 };
 
 /* expand - fill one template; false when the result does not fit */
-static bool expand(const struct probe_params *p, const char *tpl, char *out,
-    size_t len)
+static bool expand(const struct probe_params *p, const char *tpl, char *out, size_t len)
 {
 	char deffrom[PROBE_ADDR_MAX];
 	const char *v;
@@ -87,18 +86,29 @@ static bool expand(const struct probe_params *p, const char *tpl, char *out,
 			continue;
 		}
 		switch (*++tpl) {
-		case 'u': v = p->user; break;
-		case 'r': v = p->remote; break;
-		case 'l': v = p->local; break;
-		case 'h': v = p->host; break;
-		case 'i': v = p->literal; break;
-		case 'x': v = p->remote_literal; break;
+		case 'u':
+			v = p->user;
+			break;
+		case 'r':
+			v = p->remote;
+			break;
+		case 'l':
+			v = p->local;
+			break;
+		case 'h':
+			v = p->host;
+			break;
+		case 'i':
+			v = p->literal;
+			break;
+		case 'x':
+			v = p->remote_literal;
+			break;
 		case 'f':
 			if (p->from != NULL)
 				v = p->from;
 			else {
-				snprintf(deffrom, sizeof(deffrom), "%s@%s",
-				    p->user, p->remote);
+				snprintf(deffrom, sizeof(deffrom), "%s@%s", p->user, p->remote);
 				v = deffrom;
 			}
 			break;
@@ -116,21 +126,18 @@ static bool expand(const struct probe_params *p, const char *tpl, char *out,
 }
 
 /* duplicate - has an earlier test already sent exactly this pair? */
-static bool duplicate(const struct probe_case *out, size_t n,
-    const struct probe_case *tc)
+static bool duplicate(const struct probe_case *out, size_t n, const struct probe_case *tc)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (strcmp(out[i].from, tc->from) == 0 &&
-		    strcmp(out[i].rcpt, tc->rcpt) == 0)
+		if (strcmp(out[i].from, tc->from) == 0 && strcmp(out[i].rcpt, tc->rcpt) == 0)
 			return true;
 	return false;
 }
 
 /* probe_tests_build - expand the battery; returns the number of tests */
-size_t probe_tests_build(const struct probe_params *p, struct probe_case *out,
-    size_t max)
+size_t probe_tests_build(const struct probe_params *p, struct probe_case *out, size_t max)
 {
 	size_t i, n = 0;
 	struct probe_case tc;
@@ -166,13 +173,12 @@ static enum probe_verdict verdict_of(int code)
 }
 
 /* fail - record a session failure in the result; always -1 */
-static int fail(struct probe_smtp *s, struct probe_result *res,
-    enum probe_status st, const char *stage)
+static int fail(struct probe_smtp *s, struct probe_result *res, enum probe_status st,
+    const char *stage)
 {
 	res->verdict = PROBE_V_ERROR;
 	res->stage = stage;
-	snprintf(res->error, sizeof(res->error), "%s: %s",
-	    probe_smtp_strerror(st), s->err);
+	snprintf(res->error, sizeof(res->error), "%s: %s", probe_smtp_strerror(st), s->err);
 	return -1;
 }
 
@@ -189,8 +195,7 @@ static bool closing(struct probe_smtp *s, const struct probe_reply *r)
 }
 
 /* probe_tests_run - run one test (MAIL, RCPT, RSET); 0 to go on, -1 to stop */
-int probe_tests_run(struct probe_smtp *s, const struct probe_case *tc,
-    struct probe_result *res)
+int probe_tests_run(struct probe_smtp *s, const struct probe_case *tc, struct probe_result *res)
 {
 	char cmd[PROBE_CMD_MAX];
 	struct probe_reply rset;
@@ -216,21 +221,19 @@ int probe_tests_run(struct probe_smtp *s, const struct probe_case *tc,
 			res->verdict = PROBE_V_ERROR;
 	}
 	if (res->verdict == PROBE_V_ERROR)
-		snprintf(res->error, sizeof(res->error),
-		    "unexpected reply code %d", res->reply.code);
+		snprintf(res->error, sizeof(res->error), "unexpected reply code %d",
+		    res->reply.code);
 	if (closing(s, &res->reply))
 		return -1;
 	st = probe_smtp_command(s, &rset, "RSET");
 	if (st != PROBE_SMTP_OK) {
-		snprintf(s->err + strlen(s->err),
-		    sizeof(s->err) - strlen(s->err), " (after RSET)");
+		snprintf(s->err + strlen(s->err), sizeof(s->err) - strlen(s->err), " (after RSET)");
 		return -1;
 	}
 	if (closing(s, &rset))
 		return -1;
 	if (rset.code / 100 != 2) {
-		snprintf(s->err, sizeof(s->err), "RSET refused with %d",
-		    rset.code);
+		snprintf(s->err, sizeof(s->err), "RSET refused with %d", rset.code);
 		return -1;
 	}
 	return 0;

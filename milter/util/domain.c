@@ -4,7 +4,8 @@
 /* ldh - a letter, digit or hyphen */
 static bool ldh(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	    c == '-';
 }
 
 /* domain_check - why the name is not a domain name, or NULL */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define DOMAIN_NAME_MAX 253 /* octets, without a trailing dot */
+#define DOMAIN_NAME_MAX  253 /* octets, without a trailing dot */
 #define DOMAIN_LABEL_MAX 63
 
 /*

@@ -75,7 +75,7 @@ int hostport_parse(const char *text, unsigned flags, struct hostport *out, const
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*why = flags & HOSTPORT_MILTER ? "expected PORT or PORT@HOST" :
+	*why = flags & HOSTPORT_MILTER     ? "expected PORT or PORT@HOST" :
 	    flags & HOSTPORT_PORT_OPTIONAL ? "expected HOST, HOST:PORT, [IPV6] or [IPV6]:PORT" :
 					     "expected HOST:PORT or [IPV6]:PORT";
 	if (flags & HOSTPORT_MILTER)
@@ -83,8 +83,9 @@ int hostport_parse(const char *text, unsigned flags, struct hostport *out, const
 	else if (text[0] == '[')
 		rc = parse_bracketed(text, flags, out);
 	else if ((colon = strchr(text, ':')) != NULL && strchr(colon + 1, ':') == NULL)
-		rc = set_host(out, text, (size_t)(colon - text)) < 0 ? -1 :
-									set_port(out, colon + 1, flags);
+		rc = set_host(out, text, (size_t)(colon - text)) < 0 ?
+		    -1 :
+		    set_port(out, colon + 1, flags);
 	else if (flags & HOSTPORT_PORT_OPTIONAL) /* a name, IPv4, or a bare IPv6 address */
 		rc = set_host(out, text, strlen(text));
 	else

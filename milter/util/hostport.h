@@ -12,13 +12,13 @@ struct hostport {
 	char host[HOSTPORT_HOST_MAX + 1]; /* without brackets; "" when absent */
 	unsigned port;                    /* 0 when absent */
 	bool has_port;
-	bool bracketed;                   /* written "[...]" */
+	bool bracketed; /* written "[...]" */
 };
 
 /* How a caller's syntax differs from the plain "HOST:PORT". */
 #define HOSTPORT_PORT_OPTIONAL 0x1 /* "HOST", "[V6]" and a bare IPv6 address too */
-#define HOSTPORT_PORT_ZERO 0x2     /* port 0 is allowed: "pick a free one" */
-#define HOSTPORT_MILTER 0x4        /* libmilter's order: "PORT" or "PORT@HOST" */
+#define HOSTPORT_PORT_ZERO     0x2 /* port 0 is allowed: "pick a free one" */
+#define HOSTPORT_MILTER        0x4 /* libmilter's order: "PORT" or "PORT@HOST" */
 
 /*
  * hostport_parse - split text into host and port. Strict: the port is

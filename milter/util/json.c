@@ -23,7 +23,7 @@ static size_t utf8_len(const unsigned char *s)
 		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))
 			return 0;
 		return (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 :
-															  0;
+												 0;
 	}
 	return 0;
 }

@@ -31,15 +31,14 @@
 #include "netset.h"
 #include "policy.h"
 
-#define EB_NQ 200000     /* queries per kind and round */
+#define EB_NQ     200000 /* queries per kind and round */
 #define EB_ROUNDS 9
 
 static uint64_t eb_rng = 0x2545F4914F6CDD1DULL;
-static volatile unsigned long eb_sink;   /* keeps lookups from being optimised away */
+static volatile unsigned long eb_sink; /* keeps lookups from being optimised away */
 
 /* eb_rand - xorshift64*: reproducible runs */
-static uint64_t
-eb_rand(void)
+static uint64_t eb_rand(void)
 {
 	eb_rng ^= eb_rng >> 12;
 	eb_rng ^= eb_rng << 25;
@@ -53,26 +52,23 @@ eb_rand(void)
  * for the time it spent waiting for a CPU (their cache pollution remains).
  * The benchmark is single-threaded, so process and thread time agree.
  */
-static uint64_t
-eb_now(void)
+static uint64_t eb_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* eb_die - report and exit */
-static void __attribute__((noreturn))
-eb_die(const char *what)
+static void __attribute__((noreturn)) eb_die(const char *what)
 {
 	fprintf(stderr, "enginebench: %s: %s\n", what, strerror(errno));
 	exit(1);
 }
 
 /* eb_xmalloc - malloc or die */
-static void *
-eb_xmalloc(size_t n)
+static void *eb_xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 
@@ -82,8 +78,7 @@ eb_xmalloc(size_t n)
 }
 
 /* eb_status_kb - a "Vm...:" line of /proc/self/status, in kB */
-static long
-eb_status_kb(const char *key)
+static long eb_status_kb(const char *key)
 {
 	FILE *fp = fopen("/proc/self/status", "r");
 	char line[256];
@@ -100,15 +95,13 @@ eb_status_kb(const char *key)
 }
 
 /* eb_rss_kb - current resident set size (kB) */
-static long
-eb_rss_kb(void)
+static long eb_rss_kb(void)
 {
 	return eb_status_kb("VmRSS:");
 }
 
 /* eb_peak_kb - peak resident set size of the process so far (kB) */
-static long
-eb_peak_kb(void)
+static long eb_peak_kb(void)
 {
 	struct rusage ru;
 
@@ -118,17 +111,15 @@ eb_peak_kb(void)
 }
 
 /* eb_cmp_u64 - qsort comparator */
-static int
-eb_cmp_u64(const void *a, const void *b)
+static int eb_cmp_u64(const void *a, const void *b)
 {
-	uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return (x > y) - (x < y);
 }
 
 /* eb_median - median of n values (sorts them) */
-static uint64_t
-eb_median(uint64_t *v, size_t n)
+static uint64_t eb_median(uint64_t *v, size_t n)
 {
 	qsort(v, n, sizeof(*v), eb_cmp_u64);
 	return v[n / 2];
@@ -141,30 +132,37 @@ eb_median(uint64_t *v, size_t n)
  * prefix), so a miss probes as many labels as a hit.
  */
 static const char *const eb_tlds[] = {
-	"example", "com", "net", "org", "de", "fr", "nl", "co.uk", "io", "info",
+    "example",
+    "com",
+    "net",
+    "org",
+    "de",
+    "fr",
+    "nl",
+    "co.uk",
+    "io",
+    "info",
 };
 
 /* eb_label - a random lower-case label of 5..12 letters */
-static void
-eb_label(char *out)
+static void eb_label(char *out)
 {
-	unsigned n = 5 + (unsigned) (eb_rand() % 8), i;
+	unsigned n = 5 + (unsigned)(eb_rand() % 8), i;
 
 	for (i = 0; i < n; i++)
-		out[i] = (char) ('a' + eb_rand() % 26);
+		out[i] = (char)('a' + eb_rand() % 26);
 	out[n] = '\0';
 }
 
 /* One generated domain table and its queries. */
 struct eb_domains {
-	char **entries;      /* as added: "a.b.tld" or ".b.tld" */
+	char **entries; /* as added: "a.b.tld" or ".b.tld" */
 	size_t n;
 	char **q_exact, **q_sub, **q_miss;
 };
 
 /* eb_gen_domains - n entries plus EB_NQ queries of each kind */
-static void
-eb_gen_domains(struct eb_domains *d, size_t n)
+static void eb_gen_domains(struct eb_domains *d, size_t n)
 {
 	char a[16], b[16], buf[300];
 	size_t i, nexact = 0, nparent = 0;
@@ -198,7 +196,8 @@ eb_gen_domains(struct eb_domains *d, size_t n)
 		d->q_exact[i] = strdup(e);
 		if (nparent > 0) {
 			eb_label(a);
-			snprintf(buf, sizeof(buf), "%s%s", a, d->entries[parent_idx[eb_rand() % nparent]]);
+			snprintf(buf, sizeof(buf), "%s%s", a,
+			    d->entries[parent_idx[eb_rand() % nparent]]);
 		} else {
 			snprintf(buf, sizeof(buf), "%s", e);
 		}
@@ -216,8 +215,7 @@ eb_gen_domains(struct eb_domains *d, size_t n)
 }
 
 /* eb_free_domains - release a generated domain table */
-static void
-eb_free_domains(struct eb_domains *d)
+static void eb_free_domains(struct eb_domains *d)
 {
 	size_t i;
 
@@ -247,14 +245,13 @@ struct eb_net {
 
 struct eb_nets {
 	struct eb_net *entries;
-	char **text;         /* "addr/prefix", as a configuration file has it */
+	char **text; /* "addr/prefix", as a configuration file has it */
 	size_t n;
 	struct ipaddr *q_hit4, *q_hit6, *q_miss4, *q_miss6;
 };
 
 /* eb_mask - clear the host bits of a beyond prefix */
-static void
-eb_mask(struct ipaddr *a, unsigned prefix)
+static void eb_mask(struct ipaddr *a, unsigned prefix)
 {
 	unsigned bytes = a->family == IPADDR_V4 ? 4 : 16, i;
 
@@ -264,33 +261,31 @@ eb_mask(struct ipaddr *a, unsigned prefix)
 		if (bit0 >= prefix)
 			a->bytes[i] = 0;
 		else if (bit0 + 8 > prefix)
-			a->bytes[i] &= (uint8_t) (0xff << (8 - (prefix - bit0)));
+			a->bytes[i] &= (uint8_t)(0xff << (8 - (prefix - bit0)));
 	}
 }
 
 /* eb_random_in - a random address inside net */
-static void
-eb_random_in(const struct eb_net *net, struct ipaddr *out)
+static void eb_random_in(const struct eb_net *net, struct ipaddr *out)
 {
 	unsigned bytes = net->addr.family == IPADDR_V4 ? 4 : 16, i;
 
 	*out = net->addr;
 	for (i = 0; i < bytes; i++) {
 		unsigned bit0 = i * 8;
-		uint8_t r = (uint8_t) eb_rand();
+		uint8_t r = (uint8_t)eb_rand();
 
 		if (bit0 >= net->prefix)
 			out->bytes[i] = r;
 		else if (bit0 + 8 > net->prefix)
-			out->bytes[i] |= (uint8_t) (r & (0xff >> (net->prefix - bit0)));
+			out->bytes[i] |= (uint8_t)(r & (0xff >> (net->prefix - bit0)));
 	}
 }
 
 /* eb_gen_v4 - an IPv4 entry (even /24) or a miss (odd /24) */
-static void
-eb_gen_v4(struct ipaddr *a, bool miss)
+static void eb_gen_v4(struct ipaddr *a, bool miss)
 {
-	uint32_t v = (uint32_t) eb_rand();
+	uint32_t v = (uint32_t)eb_rand();
 
 	/* stay out of 0/8 and 224/3: the address must look like a client */
 	v = (v % (0xDF000000u - 0x01000000u)) + 0x01000000u;
@@ -300,37 +295,35 @@ eb_gen_v4(struct ipaddr *a, bool miss)
 		v &= ~0x100u;
 	a->family = IPADDR_V4;
 	memset(a->bytes, 0, sizeof(a->bytes));
-	a->bytes[0] = (uint8_t) (v >> 24);
-	a->bytes[1] = (uint8_t) (v >> 16);
-	a->bytes[2] = (uint8_t) (v >> 8);
-	a->bytes[3] = (uint8_t) v;
+	a->bytes[0] = (uint8_t)(v >> 24);
+	a->bytes[1] = (uint8_t)(v >> 16);
+	a->bytes[2] = (uint8_t)(v >> 8);
+	a->bytes[3] = (uint8_t)v;
 }
 
 /* eb_gen_v6 - an IPv6 entry in 2000::/3 (even /48) or a miss (odd /48) */
-static void
-eb_gen_v6(struct ipaddr *a, bool miss)
+static void eb_gen_v6(struct ipaddr *a, bool miss)
 {
 	uint64_t hi = eb_rand(), lo = eb_rand();
 	int i;
 
 	hi = (hi & 0x1FFFFFFFFFFFFFFFULL) | 0x2000000000000000ULL;
 	if (miss)
-		hi |= 0x10000;   /* the last bit of the /48 */
+		hi |= 0x10000; /* the last bit of the /48 */
 	else
 		hi &= ~0x10000ULL;
 	a->family = IPADDR_V6;
 	for (i = 0; i < 8; i++) {
-		a->bytes[i] = (uint8_t) (hi >> (56 - 8 * i));
-		a->bytes[8 + i] = (uint8_t) (lo >> (56 - 8 * i));
+		a->bytes[i] = (uint8_t)(hi >> (56 - 8 * i));
+		a->bytes[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
 	}
 }
 
 /* eb_gen_nets - n entries (half IPv4, half IPv6) and their queries */
-static void
-eb_gen_nets(struct eb_nets *t, size_t n)
+static void eb_gen_nets(struct eb_nets *t, size_t n)
 {
-	static const unsigned p4[] = { 24, 24, 24, 25, 26, 27, 28, 29, 30, 32 };
-	static const unsigned p6[] = { 48, 48, 48, 52, 56, 56, 60, 64, 64, 128 };
+	static const unsigned p4[] = {24, 24, 24, 25, 26, 27, 28, 29, 30, 32};
+	static const unsigned p6[] = {48, 48, 48, 52, 56, 56, 60, 64, 64, 128};
 	size_t i, n4 = (n + 1) / 2;
 
 	t->n = n;
@@ -348,8 +341,8 @@ eb_gen_nets(struct eb_nets *t, size_t n)
 			e->prefix = p6[eb_rand() % 10];
 		}
 		eb_mask(&e->addr, e->prefix);
-		snprintf(text, sizeof(text), "%s/%u",
-		    ipaddr_format(&e->addr, buf, sizeof(buf)), e->prefix);
+		snprintf(text, sizeof(text), "%s/%u", ipaddr_format(&e->addr, buf, sizeof(buf)),
+		    e->prefix);
 		if ((t->text[i] = strdup(text)) == NULL)
 			eb_die("strdup");
 	}
@@ -359,15 +352,15 @@ eb_gen_nets(struct eb_nets *t, size_t n)
 	t->q_miss6 = eb_xmalloc(EB_NQ * sizeof(struct ipaddr));
 	for (i = 0; i < EB_NQ; i++) {
 		eb_random_in(&t->entries[eb_rand() % n4], &t->q_hit4[i]);
-		eb_random_in(&t->entries[n4 + eb_rand() % (n - n4 > 0 ? n - n4 : 1)], &t->q_hit6[i]);
+		eb_random_in(&t->entries[n4 + eb_rand() % (n - n4 > 0 ? n - n4 : 1)],
+		    &t->q_hit6[i]);
 		eb_gen_v4(&t->q_miss4[i], true);
 		eb_gen_v6(&t->q_miss6[i], true);
 	}
 }
 
 /* eb_free_nets - release a generated network table */
-static void
-eb_free_nets(struct eb_nets *t)
+static void eb_free_nets(struct eb_nets *t)
 {
 	size_t i;
 
@@ -382,8 +375,7 @@ eb_free_nets(struct eb_nets *t)
 }
 
 /* eb_time_domains - median ns per domainset_contains over queries q */
-static double
-eb_time_domains(const struct domainset *set, char **q, bool want)
+static double eb_time_domains(const struct domainset *set, char **q, bool want)
 {
 	uint64_t r[EB_ROUNDS];
 	size_t *len = eb_xmalloc(EB_NQ * sizeof(*len));
@@ -404,13 +396,13 @@ eb_time_domains(const struct domainset *set, char **q, bool want)
 	}
 	free(len);
 	if (wrong != 0)
-		fprintf(stderr, "enginebench: domain lookups: %zu of %d answers wrong\n", wrong, EB_NQ);
-	return (double) eb_median(r, EB_ROUNDS) / EB_NQ;
+		fprintf(stderr, "enginebench: domain lookups: %zu of %d answers wrong\n", wrong,
+		    EB_NQ);
+	return (double)eb_median(r, EB_ROUNDS) / EB_NQ;
 }
 
 /* eb_time_nets - median ns per netset_contains over queries q */
-static double
-eb_time_nets(const struct netset *set, const struct ipaddr *q, bool want)
+static double eb_time_nets(const struct netset *set, const struct ipaddr *q, bool want)
 {
 	uint64_t r[EB_ROUNDS];
 	unsigned k;
@@ -427,25 +419,33 @@ eb_time_nets(const struct netset *set, const struct ipaddr *q, bool want)
 		wrong = want ? EB_NQ - hits : hits;
 	}
 	if (wrong != 0)
-		fprintf(stderr, "enginebench: network lookups: %zu of %d answers wrong\n", wrong, EB_NQ);
-	return (double) eb_median(r, EB_ROUNDS) / EB_NQ;
+		fprintf(stderr, "enginebench: network lookups: %zu of %d answers wrong\n", wrong,
+		    EB_NQ);
+	return (double)eb_median(r, EB_ROUNDS) / EB_NQ;
 }
 
 /* Recipient decisions: one pre-built set of facts per query. */
-enum eb_case { EB_LOCAL, EB_TRUSTED, EB_DENIED, EB_NCASE };
-static const char *const eb_case_names[EB_NCASE] = { "local", "trusted", "denied" };
+enum eb_case {
+	EB_LOCAL,
+	EB_TRUSTED,
+	EB_DENIED,
+	EB_NCASE
+};
+static const char *const eb_case_names[EB_NCASE] = {"local", "trusted", "denied"};
 
 /*
  * eb_time_decide - median ns per policy_decide for one case. The facts of
  * consecutive decisions lie next to each other in memory, as a recipient
  * the MTA just sent is hot in cache; the tables are what is probed at random.
  */
-static double
-eb_time_decide(const struct policy *p, const struct eb_domains *d, const struct eb_nets *t,
-    enum eb_case which)
+static double eb_time_decide(const struct policy *p, const struct eb_domains *d,
+    const struct eb_nets *t, enum eb_case which)
 {
-	enum { NDQ = EB_NQ / 4, RLEN = 128 };
-	char *rcpt = eb_xmalloc((size_t) NDQ * RLEN);
+	enum {
+		NDQ = EB_NQ / 4,
+		RLEN = 128
+	};
+	char *rcpt = eb_xmalloc((size_t)NDQ * RLEN);
 	struct ipaddr *client = eb_xmalloc(NDQ * sizeof(*client));
 	uint64_t r[EB_ROUNDS];
 	enum action want = which == EB_DENIED ? ACTION_REJECT : ACTION_ACCEPT;
@@ -487,12 +487,11 @@ eb_time_decide(const struct policy *p, const struct eb_domains *d, const struct 
 		    eb_case_names[which], wrong, NDQ);
 	free(rcpt);
 	free(client);
-	return (double) eb_median(r, EB_ROUNDS) / NDQ;
+	return (double)eb_median(r, EB_ROUNDS) / NDQ;
 }
 
 /* eb_write_tables - the generated tables as the files a configuration names */
-static int
-eb_write_tables(const char *dir, const struct eb_domains *d, const struct eb_nets *t,
+static int eb_write_tables(const char *dir, const struct eb_domains *d, const struct eb_nets *t,
     char *conf, size_t conflen)
 {
 	char dpath[4096], npath[4096];
@@ -517,8 +516,10 @@ eb_write_tables(const char *dir, const struct eb_domains *d, const struct eb_net
 		return -1;
 	if ((fp = fopen(conf, "w")) == NULL)
 		return -1;
-	fprintf(fp, "local_domains = [ \"%s\" ];\ntrusted_networks = [ \"%s\" ];\n"
-	    "authenticated_relay = true;\n", dpath, npath);
+	fprintf(fp,
+	    "local_domains = [ \"%s\" ];\ntrusted_networks = [ \"%s\" ];\n"
+	    "authenticated_relay = true;\n",
+	    dpath, npath);
 	if (fclose(fp) != 0)
 		return -1;
 	chmod(conf, 0644);
@@ -534,18 +535,18 @@ eb_write_tables(const char *dir, const struct eb_domains *d, const struct eb_net
  * generators. Returns seconds, or -1;
  * *peak_mb gets the child's peak RSS.
  */
-static double
-eb_time_conf(const char *dir, const struct eb_domains *d, const struct eb_nets *t,
+static double eb_time_conf(const char *dir, const struct eb_domains *d, const struct eb_nets *t,
     double *peak_mb)
 {
 	char conf[4200];
 	int fds[2], status;
 	pid_t pid;
-	double res[2] = { -1, -1 };
+	double res[2] = {-1, -1};
 
 	*peak_mb = -1;
 	if (eb_write_tables(dir, d, t, conf, sizeof(conf)) != 0) {
-		fprintf(stderr, "enginebench: cannot write tables to %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, "enginebench: cannot write tables to %s: %s\n", dir,
+		    strerror(errno));
 		return -1;
 	}
 	if (pipe(fds) != 0)
@@ -559,11 +560,11 @@ eb_time_conf(const char *dir, const struct eb_domains *d, const struct eb_nets *
 		/* a fresh image: the child's RSS must not include ours */
 		close(fds[0]);
 		snprintf(fdarg, sizeof(fdarg), "%d", fds[1]);
-		execl("/proc/self/exe", "enginebench", "-l", conf, "-w", fdarg, (char *) NULL);
+		execl("/proc/self/exe", "enginebench", "-l", conf, "-w", fdarg, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
-	if (read(fds[0], res, sizeof(res)) != (ssize_t) sizeof(res))
+	if (read(fds[0], res, sizeof(res)) != (ssize_t)sizeof(res))
 		res[0] = -1;
 	close(fds[0]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -573,10 +574,9 @@ eb_time_conf(const char *dir, const struct eb_domains *d, const struct eb_nets *
 }
 
 /* eb_child_load - the -l mode: time one conf_load, write seconds to fd */
-static int
-eb_child_load(const char *conf, int fd)
+static int eb_child_load(const char *conf, int fd)
 {
-	struct conf_errors errs = { NULL, 0 };
+	struct conf_errors errs = {NULL, 0};
 	struct config *cfg;
 	uint64_t t0, t1;
 	double res[2];
@@ -593,9 +593,9 @@ eb_child_load(const char *conf, int fd)
 	}
 	/* VmHWM belongs to this image only; ru_maxrss would include the
 	 * parent's pages counted before exec */
-	res[0] = (double) (t1 - t0) / 1e9;
+	res[0] = (double)(t1 - t0) / 1e9;
 	res[1] = eb_status_kb("VmHWM:") / 1024.0;
-	if (write(fd, res, sizeof(res)) != (ssize_t) sizeof(res))
+	if (write(fd, res, sizeof(res)) != (ssize_t)sizeof(res))
 		return 1;
 	conf_free(cfg);
 	conf_errors_free(&errs);
@@ -603,18 +603,17 @@ eb_child_load(const char *conf, int fd)
 }
 
 /* eb_usage - synopsis */
-static void __attribute__((noreturn))
-eb_usage(void)
+static void __attribute__((noreturn)) eb_usage(void)
 {
 	fputs("usage: enginebench [-m MAXSIZE] [-C TMPDIR] [-k]\n"
-	    "  -m  largest table size (power of ten, default 1000000)\n"
-	    "  -C  also time conf_load of the tables written under TMPDIR\n"
-	    "  -k  key=value lines for scripts instead of the table\n", stderr);
+	      "  -m  largest table size (power of ten, default 1000000)\n"
+	      "  -C  also time conf_load of the tables written under TMPDIR\n"
+	      "  -k  key=value lines for scripts instead of the table\n",
+	    stderr);
 	exit(2);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	size_t max = 1000000, n;
 	const char *confdir = NULL, *childconf = NULL;
@@ -654,7 +653,8 @@ main(int argc, char **argv)
 		return eb_child_load(childconf, childfd);
 
 	if (!keyval)
-		printf("| entries | domains load ms | domains MB | nets load ms | nets MB | RSS growth MB"
+		printf(
+		    "| entries | domains load ms | domains MB | nets load ms | nets MB | RSS growth MB"
 		    " | peak RSS MB | dom exact ns | dom sub ns | dom miss ns | v4 hit ns | v4 miss ns"
 		    " | v6 hit ns | v6 miss ns | decide local ns | decide trusted ns | decide denied ns"
 		    " | conf_load s | conf_load peak RSS MB |\n"
@@ -681,7 +681,8 @@ main(int argc, char **argv)
 			eb_die("domainset_new");
 		for (i = 0; i < n; i++)
 			if (domainset_add(ds, d.entries[i], &why) != 0) {
-				fprintf(stderr, "enginebench: domainset_add %s: %s\n", d.entries[i], why);
+				fprintf(stderr, "enginebench: domainset_add %s: %s\n", d.entries[i],
+				    why);
 				return 1;
 			}
 		domainset_finish(ds);
@@ -713,32 +714,36 @@ main(int argc, char **argv)
 		p->trusted_networks = ns;
 		p->authenticated_relay = true;
 		for (e = 0; e < EB_NCASE; e++)
-			dec[e] = eb_time_decide(p, &d, &t, (enum eb_case) e);
+			dec[e] = eb_time_decide(p, &d, &t, (enum eb_case)e);
 
 		if (!keyval)
-			printf("| %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f",
-			    n, t_dom / 1e6, domainset_memory(ds) / 1048576.0,
-			    t_net / 1e6, netset_memory(ns) / 1048576.0,
-			    (rss1 - rss0) / 1024.0, eb_peak_kb() / 1024.0);
+			printf("| %zu | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f", n, t_dom / 1e6,
+			    domainset_memory(ds) / 1048576.0, t_net / 1e6,
+			    netset_memory(ns) / 1048576.0, (rss1 - rss0) / 1024.0,
+			    eb_peak_kb() / 1024.0);
 		else
-			printf("enginebench: entries=%zu dom_load_ms=%.1f dom_mb=%.2f net_load_ms=%.1f"
+			printf(
+			    "enginebench: entries=%zu dom_load_ms=%.1f dom_mb=%.2f net_load_ms=%.1f"
 			    " net_mb=%.2f rss_growth_mb=%.1f peak_rss_mb=%.1f",
-			    n, t_dom / 1e6, domainset_memory(ds) / 1048576.0,
-			    t_net / 1e6, netset_memory(ns) / 1048576.0,
-			    (rss1 - rss0) / 1024.0, eb_peak_kb() / 1024.0);
-		policy_free(p);   /* frees ds and ns too */
+			    n, t_dom / 1e6, domainset_memory(ds) / 1048576.0, t_net / 1e6,
+			    netset_memory(ns) / 1048576.0, (rss1 - rss0) / 1024.0,
+			    eb_peak_kb() / 1024.0);
+		policy_free(p); /* frees ds and ns too */
 
 		if (confdir != NULL)
 			conf_s = eb_time_conf(confdir, &d, &t, &conf_mb);
 		if (!keyval) {
-			printf(" | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f",
-			    dx, dsub, dmiss, h4, m4, h6, m6, dec[EB_LOCAL], dec[EB_TRUSTED], dec[EB_DENIED]);
+			printf(
+			    " | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f",
+			    dx, dsub, dmiss, h4, m4, h6, m6, dec[EB_LOCAL], dec[EB_TRUSTED],
+			    dec[EB_DENIED]);
 			if (conf_s >= 0)
 				printf(" | %.2f | %.1f |\n", conf_s, conf_mb);
 			else
 				printf(" | - | - |\n");
 		} else {
-			printf(" dom_exact_ns=%.1f dom_sub_ns=%.1f dom_miss_ns=%.1f v4_hit_ns=%.1f"
+			printf(
+			    " dom_exact_ns=%.1f dom_sub_ns=%.1f dom_miss_ns=%.1f v4_hit_ns=%.1f"
 			    " v4_miss_ns=%.1f v6_hit_ns=%.1f v6_miss_ns=%.1f decide_local_ns=%.1f"
 			    " decide_trusted_ns=%.1f decide_denied_ns=%.1f conf_load_s=%.3f"
 			    " conf_peak_rss_mb=%.1f\n",

@@ -35,13 +35,13 @@
 #include <libmilter/mfapi.h>
 #include <libmilter/mfdef.h>
 
-#define ML_MAXCONC 1024
-#define ML_MAXRCPT 1000
+#define ML_MAXCONC   1024
+#define ML_MAXRCPT   1000
 #define ML_MAXRANGES 64
-#define ML_PKT_MAX (1024 * 1024)   /* refuse larger replies: broken peer */
-#define ML_WBUF 8192
-#define ML_RBUF 8192
-#define ML_NSTAGES (SMFIM_LAST + 1)
+#define ML_PKT_MAX   (1024 * 1024) /* refuse larger replies: broken peer */
+#define ML_WBUF      8192
+#define ML_RBUF      8192
+#define ML_NSTAGES   (SMFIM_LAST + 1)
 
 /* Transaction classes of the mix; each has its own expected verdict. */
 enum ml_class {
@@ -53,23 +53,43 @@ enum ml_class {
 };
 
 static const char *const ml_class_names[ML_NCLASS] = {
-	"local", "remote", "auth", "trusted",
+    "local",
+    "remote",
+    "auth",
+    "trusted",
 };
 
 /* Reply kinds counted for RCPT. */
 enum ml_reply {
-	MR_CONTINUE, MR_ACCEPT, MR_REJECT, MR_TEMPFAIL, MR_5XX, MR_4XX,
-	MR_DISCARD, MR_OTHER, MR_NOREPLY, MR_SKIPPED, MR_NKIND,
+	MR_CONTINUE,
+	MR_ACCEPT,
+	MR_REJECT,
+	MR_TEMPFAIL,
+	MR_5XX,
+	MR_4XX,
+	MR_DISCARD,
+	MR_OTHER,
+	MR_NOREPLY,
+	MR_SKIPPED,
+	MR_NKIND,
 };
 
 static const char *const ml_reply_names[MR_NKIND] = {
-	"continue", "accept", "reject", "tempfail", "r5xx", "r4xx",
-	"discard", "other", "noreply", "skipped",
+    "continue",
+    "accept",
+    "reject",
+    "tempfail",
+    "r5xx",
+    "r4xx",
+    "discard",
+    "other",
+    "noreply",
+    "skipped",
 };
 
 /* One address range to draw client addresses from. */
 struct ml_range {
-	int family;             /* AF_INET or AF_INET6 */
+	int family; /* AF_INET or AF_INET6 */
 	uint8_t base[16];
 	unsigned prefix;
 };
@@ -89,7 +109,7 @@ struct ml_domains {
 /* Everything the command line sets; read-only once threads run. */
 struct ml_opts {
 	const char *socket;
-	int family;                      /* AF_UNIX, AF_INET, AF_INET6 */
+	int family; /* AF_UNIX, AF_INET, AF_INET6 */
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	unsigned conc;
@@ -103,10 +123,10 @@ struct ml_opts {
 	bool reuse;
 	bool expect;
 	bool keyval;
-	bool strict;                     /* -V: check for stray replies at QUIT */
-	bool pretend;                    /* -P: follow the expected verdicts' path */
-	unsigned per_session;            /* messages per SMTP session */
-	unsigned timeout;                /* seconds to wait for a reply */
+	bool strict;          /* -V: check for stray replies at QUIT */
+	bool pretend;         /* -P: follow the expected verdicts' path */
+	unsigned per_session; /* messages per SMTP session */
+	unsigned timeout;     /* seconds to wait for a reply */
 	uint64_t seed;
 	int verbose;
 };
@@ -115,10 +135,10 @@ struct ml_opts {
 struct ml_stats {
 	uint64_t tx, rcpts, sessions, connects, reconnects;
 	uint64_t replies[MR_NKIND];
-	uint64_t stage_other;            /* non-continue outside RCPT/EOM */
+	uint64_t stage_other; /* non-continue outside RCPT/EOM */
 	uint64_t errors, wrong;
 	uint64_t wrong_class[ML_NCLASS];
-	uint32_t *lat;                   /* RCPT reply latency, ns */
+	uint32_t *lat; /* RCPT reply latency, ns */
 	size_t nlat, latcap;
 };
 
@@ -126,12 +146,12 @@ struct ml_stats {
 struct ml_conn {
 	int fd;
 	uint32_t version, actions, pflags;
-	char *symlist[ML_NSTAGES];       /* macros the milter asked for, or NULL */
+	char *symlist[ML_NSTAGES]; /* macros the milter asked for, or NULL */
 	unsigned char wbuf[ML_WBUF];
 	size_t wlen;
 	unsigned char rbuf[ML_RBUF];
 	size_t rpos, rlen;
-	unsigned char *pkt;              /* last packet read */
+	unsigned char *pkt; /* last packet read */
 	size_t pktcap;
 };
 
@@ -143,18 +163,17 @@ struct ml_worker {
 	struct ml_stats st;
 	struct ml_conn conn;
 	bool connected;
-	bool qnc_ok;                     /* libmilter will accept QUIT_NC now */
+	bool qnc_ok; /* libmilter will accept QUIT_NC now */
 	unsigned long serial;
 };
 
 static struct ml_opts opts;
-static atomic_long ml_remaining;         /* -n: transactions left to claim */
-static struct timespec ml_deadline;      /* -d: when to stop */
+static atomic_long ml_remaining;    /* -n: transactions left to claim */
+static struct timespec ml_deadline; /* -d: when to stop */
 static atomic_int ml_warned_qnc;
 
 /* ml_die - print a message and exit: only before the threads start */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-ml_die(const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 1, 2))) ml_die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -167,8 +186,7 @@ ml_die(const char *fmt, ...)
 }
 
 /* ml_xrealloc - realloc or die */
-static void *
-ml_xrealloc(void *p, size_t n)
+static void *ml_xrealloc(void *p, size_t n)
 {
 	void *q = realloc(p, n ? n : 1);
 
@@ -178,18 +196,16 @@ ml_xrealloc(void *p, size_t n)
 }
 
 /* ml_now - monotonic time in nanoseconds */
-static uint64_t
-ml_now(void)
+static uint64_t ml_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* ml_rand - xorshift64*: fast, per thread, good enough for load mixes */
-static uint64_t
-ml_rand(uint64_t *s)
+static uint64_t ml_rand(uint64_t *s)
 {
 	uint64_t x = *s;
 
@@ -201,8 +217,8 @@ ml_rand(uint64_t *s)
 }
 
 /* ml_parse_uint - strict unsigned parse: digits only, within [min, max] */
-static unsigned long
-ml_parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max)
+static unsigned long ml_parse_uint(const char *opt, const char *s, unsigned long min,
+    unsigned long max)
 {
 	char *end;
 	unsigned long v;
@@ -217,21 +233,19 @@ ml_parse_uint(const char *opt, const char *s, unsigned long min, unsigned long m
 }
 
 /* ml_is_loopback - is this address 127.0.0.0/8 or ::1 (or v4-mapped 127/8)? */
-static bool
-ml_is_loopback(const struct sockaddr_storage *ss)
+static bool ml_is_loopback(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *) ss;
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 
 		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
 	}
 	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *) ss;
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 
 		if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
 			return true;
-		return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) &&
-		    s6->sin6_addr.s6_addr[12] == 127;
+		return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && s6->sin6_addr.s6_addr[12] == 127;
 	}
 	return false;
 }
@@ -240,8 +254,7 @@ ml_is_loopback(const struct sockaddr_storage *ss)
  * ml_parse_socket - "unix:/path", "local:/path", "inet:PORT@HOST" or
  * "inet6:PORT@HOST" (HOST a loopback literal or "localhost").
  */
-static void
-ml_parse_socket(const char *spec)
+static void ml_parse_socket(const char *spec)
 {
 	const char *rest;
 	char host[INET6_ADDRSTRLEN + 3];
@@ -252,7 +265,7 @@ ml_parse_socket(const char *spec)
 
 	memset(&opts.sa, 0, sizeof(opts.sa));
 	if (strncmp(spec, "unix:", 5) == 0 || strncmp(spec, "local:", 6) == 0) {
-		struct sockaddr_un *sun = (struct sockaddr_un *) &opts.sa;
+		struct sockaddr_un *sun = (struct sockaddr_un *)&opts.sa;
 
 		rest = strchr(spec, ':') + 1;
 		if (*rest == '\0' || strlen(rest) >= sizeof(sun->sun_path))
@@ -270,9 +283,9 @@ ml_parse_socket(const char *spec)
 	else
 		ml_die("socket must be unix:/path, inet:PORT@HOST or inet6:PORT@HOST: %s", spec);
 	at = strchr(rest, '@');
-	if (at == NULL || at == rest || (size_t) (at - rest) >= sizeof(portbuf))
+	if (at == NULL || at == rest || (size_t)(at - rest) >= sizeof(portbuf))
 		ml_die("socket wants PORT@HOST: %s", spec);
-	memcpy(portbuf, rest, (size_t) (at - rest));
+	memcpy(portbuf, rest, (size_t)(at - rest));
 	portbuf[at - rest] = '\0';
 	port = ml_parse_uint("-s port", portbuf, 1, 65535);
 	at++;
@@ -288,17 +301,17 @@ ml_parse_socket(const char *spec)
 	if (strcmp(host, "localhost") == 0)
 		strcpy(host, "127.0.0.1");
 	{
-		struct sockaddr_in *sin = (struct sockaddr_in *) &opts.sa;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *) &opts.sa;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&opts.sa;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&opts.sa;
 
 		if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
 			sin->sin_family = AF_INET;
-			sin->sin_port = htons((uint16_t) port);
+			sin->sin_port = htons((uint16_t)port);
 			opts.salen = sizeof(*sin);
 			opts.family = AF_INET;
 		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
 			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons((uint16_t) port);
+			s6->sin6_port = htons((uint16_t)port);
 			opts.salen = sizeof(*s6);
 			opts.family = AF_INET6;
 		} else {
@@ -310,8 +323,7 @@ ml_parse_socket(const char *spec)
 }
 
 /* ml_range_parse - parse "a.b.c.d/len" or "v6/len" (or a bare address) */
-static int
-ml_range_parse(const char *text, struct ml_range *r)
+static int ml_range_parse(const char *text, struct ml_range *r)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	char *slash;
@@ -344,14 +356,13 @@ ml_range_parse(const char *text, struct ml_range *r)
 		p = strtoul(slash, &end, 10);
 		if (*end != '\0' || p > max)
 			return -1;
-		r->prefix = (unsigned) p;
+		r->prefix = (unsigned)p;
 	}
 	return 0;
 }
 
 /* ml_ranges_push - append one range */
-static void
-ml_ranges_push(struct ml_ranges *rs, const struct ml_range *r)
+static void ml_ranges_push(struct ml_ranges *rs, const struct ml_range *r)
 {
 	if (rs->n == rs->cap) {
 		rs->cap = rs->cap ? rs->cap * 2 : 16;
@@ -361,8 +372,7 @@ ml_ranges_push(struct ml_ranges *rs, const struct ml_range *r)
 }
 
 /* ml_domains_push - append one domain (copied) */
-static void
-ml_domains_push(struct ml_domains *ds, const char *d)
+static void ml_domains_push(struct ml_domains *ds, const char *d)
 {
 	if (ds->n == ds->cap) {
 		ds->cap = ds->cap ? ds->cap * 2 : 16;
@@ -375,8 +385,7 @@ ml_domains_push(struct ml_domains *ds, const char *d)
 }
 
 /* ml_trim - strip comments and surrounding blanks from a line, in place */
-static char *
-ml_trim(char *line)
+static char *ml_trim(char *line)
 {
 	char *p, *end;
 
@@ -386,8 +395,7 @@ ml_trim(char *line)
 	while (*p == ' ' || *p == '\t')
 		p++;
 	end = p + strlen(p);
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t' ||
-	    end[-1] == '\n' || end[-1] == '\r'))
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
 		*--end = '\0';
 	return p;
 }
@@ -397,8 +405,7 @@ ml_trim(char *line)
  * entry per line (as the relay-milter configuration does); otherwise it is
  * the entry itself. ranges != NULL: CIDR entries; else domain entries.
  */
-static void
-ml_add_list(const char *opt, const char *arg, struct ml_ranges *ranges,
+static void ml_add_list(const char *opt, const char *arg, struct ml_ranges *ranges,
     struct ml_domains *domains)
 {
 	struct ml_range r;
@@ -447,8 +454,7 @@ ml_add_list(const char *opt, const char *arg, struct ml_ranges *ranges,
 }
 
 /* ml_parse_mix - "local=60,remote=30,auth=10[,trusted=N]" */
-static void
-ml_parse_mix(const char *arg)
+static void ml_parse_mix(const char *arg)
 {
 	char *copy = strdup(arg), *tok, *save = NULL;
 	int c;
@@ -467,7 +473,7 @@ ml_parse_mix(const char *arg)
 				break;
 		if (c == ML_NCLASS)
 			ml_die("-m: unknown class %s (local, remote, auth, trusted)", tok);
-		opts.weights[c] = (unsigned) ml_parse_uint("-m", eq, 0, 1000000);
+		opts.weights[c] = (unsigned)ml_parse_uint("-m", eq, 0, 1000000);
 	}
 	free(copy);
 	opts.wsum = 0;
@@ -478,35 +484,34 @@ ml_parse_mix(const char *arg)
 }
 
 /* ml_usage - print the synopsis and exit */
-static void __attribute__((noreturn))
-ml_usage(void)
+static void __attribute__((noreturn)) ml_usage(void)
 {
 	fputs(
-"usage: milterload -s SOCKET [-c CONC] [-d SECONDS | -n TRANSACTIONS] [-r RCPTS]\n"
-"                  [-m local=60,remote=30,auth=10,trusted=0] [-L DOMAIN|/FILE]...\n"
-"                  [-R DOMAIN|/FILE]... [-a CIDR|/FILE]... [-t CIDR|/FILE]...\n"
-"                  [-M reuse|conn] [-x MSGS] [-T TIMEOUT] [-S SEED] [-e] [-k] [-v] [-V] [-P]\n"
-"  -s  unix:/path, inet:PORT@127.0.0.1 or inet6:PORT@[::1] (loopback only)\n"
-"  -c  concurrent connections (threads), default 1\n"
-"  -d  run for SECONDS (default 5), or -n: run exactly TRANSACTIONS\n"
-"  -r  recipients per message, default 1\n"
-"  -m  weights of the transaction classes\n"
-"  -L  local recipient domains; -R remote recipient domains\n"
-"  -a  untrusted client ranges; -t trusted client ranges (class trusted)\n"
-"  -M  reuse: many sessions per milter connection (SMFIC_QUIT_NC);\n"
-"      conn: one milter connection per session, as Postfix does\n"
-"  -x  messages per SMTP session, default 1\n"
-"  -e  check verdicts: local/auth/trusted continue or accept, remote 5xx\n"
-"  -k  also print one key=value line for scripts\n"
-"  -V  protocol self-check: after QUIT the milter must close with no stray reply\n"
-"  -P  end each message as the expected verdicts would (remote: ABORT), whatever\n"
-"      the replies: drives a baseline milter along relay-milter's protocol path\n", stderr);
+	    "usage: milterload -s SOCKET [-c CONC] [-d SECONDS | -n TRANSACTIONS] [-r RCPTS]\n"
+	    "                  [-m local=60,remote=30,auth=10,trusted=0] [-L DOMAIN|/FILE]...\n"
+	    "                  [-R DOMAIN|/FILE]... [-a CIDR|/FILE]... [-t CIDR|/FILE]...\n"
+	    "                  [-M reuse|conn] [-x MSGS] [-T TIMEOUT] [-S SEED] [-e] [-k] [-v] [-V] [-P]\n"
+	    "  -s  unix:/path, inet:PORT@127.0.0.1 or inet6:PORT@[::1] (loopback only)\n"
+	    "  -c  concurrent connections (threads), default 1\n"
+	    "  -d  run for SECONDS (default 5), or -n: run exactly TRANSACTIONS\n"
+	    "  -r  recipients per message, default 1\n"
+	    "  -m  weights of the transaction classes\n"
+	    "  -L  local recipient domains; -R remote recipient domains\n"
+	    "  -a  untrusted client ranges; -t trusted client ranges (class trusted)\n"
+	    "  -M  reuse: many sessions per milter connection (SMFIC_QUIT_NC);\n"
+	    "      conn: one milter connection per session, as Postfix does\n"
+	    "  -x  messages per SMTP session, default 1\n"
+	    "  -e  check verdicts: local/auth/trusted continue or accept, remote 5xx\n"
+	    "  -k  also print one key=value line for scripts\n"
+	    "  -V  protocol self-check: after QUIT the milter must close with no stray reply\n"
+	    "  -P  end each message as the expected verdicts would (remote: ABORT), whatever\n"
+	    "      the replies: drives a baseline milter along relay-milter's protocol path\n",
+	    stderr);
 	exit(2);
 }
 
 /* ml_parse_args - fill opts from argv, with defaults */
-static void
-ml_parse_args(int argc, char **argv)
+static void ml_parse_args(int argc, char **argv)
 {
 	int ch;
 	bool have_n = false, have_d = false;
@@ -516,7 +521,7 @@ ml_parse_args(int argc, char **argv)
 	opts.rcpts = 1;
 	opts.per_session = 1;
 	opts.timeout = 10;
-	opts.seed = (uint64_t) time(NULL) ^ ((uint64_t) getpid() << 32);
+	opts.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	ml_parse_mix("local=60,remote=30,auth=10");
 	while ((ch = getopt(argc, argv, "s:c:d:n:r:m:L:R:a:t:M:x:T:S:ekvVPh")) != -1) {
 		switch (ch) {
@@ -525,7 +530,7 @@ ml_parse_args(int argc, char **argv)
 			ml_parse_socket(optarg);
 			break;
 		case 'c':
-			opts.conc = (unsigned) ml_parse_uint("-c", optarg, 1, ML_MAXCONC);
+			opts.conc = (unsigned)ml_parse_uint("-c", optarg, 1, ML_MAXCONC);
 			break;
 		case 'd': {
 			char *end;
@@ -542,7 +547,7 @@ ml_parse_args(int argc, char **argv)
 			have_n = true;
 			break;
 		case 'r':
-			opts.rcpts = (unsigned) ml_parse_uint("-r", optarg, 1, ML_MAXRCPT);
+			opts.rcpts = (unsigned)ml_parse_uint("-r", optarg, 1, ML_MAXRCPT);
 			break;
 		case 'm':
 			ml_parse_mix(optarg);
@@ -568,10 +573,10 @@ ml_parse_args(int argc, char **argv)
 				ml_die("-M: reuse or conn: %s", optarg);
 			break;
 		case 'x':
-			opts.per_session = (unsigned) ml_parse_uint("-x", optarg, 1, 100000);
+			opts.per_session = (unsigned)ml_parse_uint("-x", optarg, 1, 100000);
 			break;
 		case 'T':
-			opts.timeout = (unsigned) ml_parse_uint("-T", optarg, 1, 3600);
+			opts.timeout = (unsigned)ml_parse_uint("-T", optarg, 1, 3600);
 			break;
 		case 'S':
 			opts.seed = ml_parse_uint("-S", optarg, 0, ULONG_MAX);
@@ -606,9 +611,9 @@ ml_parse_args(int argc, char **argv)
 	if (opts.untrusted.n == 0) {
 		struct ml_range r;
 
-		(void) ml_range_parse("192.0.2.0/24", &r);
+		(void)ml_range_parse("192.0.2.0/24", &r);
 		ml_ranges_push(&opts.untrusted, &r);
-		(void) ml_range_parse("2001:db8::/48", &r);
+		(void)ml_range_parse("2001:db8::/48", &r);
 		ml_ranges_push(&opts.untrusted, &r);
 	}
 	if (opts.weights[ML_TRUSTED] > 0 && opts.trusted.n == 0)
@@ -618,8 +623,7 @@ ml_parse_args(int argc, char **argv)
 /* --- the wire: 4-byte big-endian length, command byte, data --- */
 
 /* mc_flush - write everything buffered; 0 or -1 */
-static int
-mc_flush(struct ml_conn *c)
+static int mc_flush(struct ml_conn *c)
 {
 	size_t off = 0;
 
@@ -631,24 +635,23 @@ mc_flush(struct ml_conn *c)
 				continue;
 			return -1;
 		}
-		off += (size_t) n;
+		off += (size_t)n;
 	}
 	c->wlen = 0;
 	return 0;
 }
 
 /* mc_put - buffer one packet; packets are flushed only before a read */
-static int
-mc_put(struct ml_conn *c, char cmd, const void *data, size_t len)
+static int mc_put(struct ml_conn *c, char cmd, const void *data, size_t len)
 {
-	uint32_t nl = htonl((uint32_t) (len + 1));
+	uint32_t nl = htonl((uint32_t)(len + 1));
 
 	if (5 + len > ML_WBUF)
 		return -1;
 	if (c->wlen + 5 + len > ML_WBUF && mc_flush(c) != 0)
 		return -1;
 	memcpy(c->wbuf + c->wlen, &nl, 4);
-	c->wbuf[c->wlen + 4] = (unsigned char) cmd;
+	c->wbuf[c->wlen + 4] = (unsigned char)cmd;
 	if (len > 0)
 		memcpy(c->wbuf + c->wlen + 5, data, len);
 	c->wlen += 5 + len;
@@ -656,8 +659,7 @@ mc_put(struct ml_conn *c, char cmd, const void *data, size_t len)
 }
 
 /* mc_read_full - read exactly len bytes through the read buffer */
-static int
-mc_read_full(struct ml_conn *c, unsigned char *out, size_t len)
+static int mc_read_full(struct ml_conn *c, unsigned char *out, size_t len)
 {
 	while (len > 0) {
 		size_t avail = c->rlen - c->rpos, take;
@@ -668,9 +670,9 @@ mc_read_full(struct ml_conn *c, unsigned char *out, size_t len)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n <= 0)
-				return -1;   /* EOF, error or SO_RCVTIMEO */
+				return -1; /* EOF, error or SO_RCVTIMEO */
 			c->rpos = 0;
-			c->rlen = (size_t) n;
+			c->rlen = (size_t)n;
 			avail = c->rlen;
 		}
 		take = avail < len ? avail : len;
@@ -683,8 +685,7 @@ mc_read_full(struct ml_conn *c, unsigned char *out, size_t len)
 }
 
 /* mc_get - flush pending output, then read one packet; data is NUL-terminated */
-static int
-mc_get(struct ml_conn *c, char *cmd, size_t *len)
+static int mc_get(struct ml_conn *c, char *cmd, size_t *len)
 {
 	unsigned char hdr[5];
 	uint32_t nl;
@@ -697,7 +698,7 @@ mc_get(struct ml_conn *c, char *cmd, size_t *len)
 	nl = ntohl(nl);
 	if (nl < 1 || nl > ML_PKT_MAX)
 		return -1;
-	*cmd = (char) hdr[4];
+	*cmd = (char)hdr[4];
 	*len = nl - 1;
 	if (c->pktcap < *len + 1) {
 		c->pktcap = *len + 1;
@@ -710,8 +711,7 @@ mc_get(struct ml_conn *c, char *cmd, size_t *len)
 }
 
 /* mc_close - drop the connection (the symbol lists stay valid only per connection) */
-static void
-mc_close(struct ml_conn *c)
+static void mc_close(struct ml_conn *c)
 {
 	int i;
 
@@ -726,8 +726,7 @@ mc_close(struct ml_conn *c)
 }
 
 /* mc_open - connect to the milter socket with a reply timeout */
-static int
-mc_open(struct ml_conn *c)
+static int mc_open(struct ml_conn *c)
 {
 	struct timeval tv;
 	int one = 1;
@@ -737,11 +736,11 @@ mc_open(struct ml_conn *c)
 		return -1;
 	tv.tv_sec = opts.timeout;
 	tv.tv_usec = 0;
-	(void) setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	(void) setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (opts.family != AF_UNIX)
-		(void) setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(c->fd, (struct sockaddr *) &opts.sa, opts.salen) != 0) {
+		(void)setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c->fd, (struct sockaddr *)&opts.sa, opts.salen) != 0) {
 		close(c->fd);
 		c->fd = -1;
 		return -1;
@@ -750,8 +749,7 @@ mc_open(struct ml_conn *c)
 }
 
 /* mc_be32 - read a big-endian 32-bit value */
-static uint32_t
-mc_be32(const unsigned char *p)
+static uint32_t mc_be32(const unsigned char *p)
 {
 	uint32_t v;
 
@@ -764,8 +762,7 @@ mc_be32(const unsigned char *p)
  * protocol flag; keep what the milter answers, including the macro lists
  * it asked for with smfi_setsymlist (stage number + NUL-terminated list).
  */
-static int
-mc_negotiate(struct ml_conn *c)
+static int mc_negotiate(struct ml_conn *c)
 {
 	unsigned char out[12];
 	uint32_t v;
@@ -788,12 +785,12 @@ mc_negotiate(struct ml_conn *c)
 	if (c->version < 2 || c->version > SMFI_PROT_VERSION)
 		return -1;
 	/* A milter may only ask for what was offered. */
-	if ((c->pflags & ~(uint32_t) (SMFI_CURR_PROT | SMFI_INTERNAL)) != 0 ||
-	    (c->actions & ~(uint32_t) SMFI_CURR_ACTS) != 0)
+	if ((c->pflags & ~(uint32_t)(SMFI_CURR_PROT | SMFI_INTERNAL)) != 0 ||
+	    (c->actions & ~(uint32_t)SMFI_CURR_ACTS) != 0)
 		return -1;
 	for (off = 12; off + 4 < len;) {
 		uint32_t stage = mc_be32(c->pkt + off);
-		const char *list = (const char *) c->pkt + off + 4;
+		const char *list = (const char *)c->pkt + off + 4;
 		size_t l = strnlen(list, len - off - 4);
 
 		if (off + 4 + l >= len || stage >= ML_NSTAGES)
@@ -806,8 +803,7 @@ mc_negotiate(struct ml_conn *c)
 }
 
 /* mc_wanted - should macro name go out at this stage (setsymlist honoured)? */
-static bool
-mc_wanted(const struct ml_conn *c, int stage, const char *name)
+static bool mc_wanted(const struct ml_conn *c, int stage, const char *name)
 {
 	const char *list = c->symlist[stage], *p;
 	size_t nl = strlen(name), bare = nl;
@@ -815,7 +811,7 @@ mc_wanted(const struct ml_conn *c, int stage, const char *name)
 
 	if (list == NULL)
 		return true;
-	if (name[0] == '{') {        /* "{x}" and "x" name the same macro */
+	if (name[0] == '{') { /* "{x}" and "x" name the same macro */
 		bname = name + 1;
 		bare = nl - 2;
 	}
@@ -828,7 +824,7 @@ mc_wanted(const struct ml_conn *c, int stage, const char *name)
 		w = p;
 		while (*p != '\0' && *p != ' ' && *p != ',')
 			p++;
-		wl = (size_t) (p - w);
+		wl = (size_t)(p - w);
 		if (wl == 0)
 			continue;
 		if (w[0] == '{' && wl > 2 && w[wl - 1] == '}') {
@@ -845,14 +841,13 @@ mc_wanted(const struct ml_conn *c, int stage, const char *name)
  * mc_macros - one SMFIC_MACRO packet for command cmd: pairs of name and
  * value in a NULL-terminated array. Nothing is sent if no macro is wanted.
  */
-static int
-mc_macros(struct ml_conn *c, int stage, char cmd, const char *const *pairs)
+static int mc_macros(struct ml_conn *c, int stage, char cmd, const char *const *pairs)
 {
 	unsigned char buf[2048];
 	size_t off = 1;
 	int i, n = 0;
 
-	buf[0] = (unsigned char) cmd;
+	buf[0] = (unsigned char)cmd;
 	for (i = 0; pairs[i] != NULL; i += 2) {
 		size_t a = strlen(pairs[i]) + 1, b = strlen(pairs[i + 1]) + 1;
 
@@ -871,13 +866,18 @@ mc_macros(struct ml_conn *c, int stage, char cmd, const char *const *pairs)
 }
 
 /* mc_is_final - final replies end a step; progress and EOM actions precede one */
-static bool
-mc_is_final(char cmd)
+static bool mc_is_final(char cmd)
 {
 	switch (cmd) {
-	case SMFIR_CONTINUE: case SMFIR_ACCEPT: case SMFIR_REJECT:
-	case SMFIR_TEMPFAIL: case SMFIR_REPLYCODE: case SMFIR_DISCARD:
-	case SMFIR_CONN_FAIL: case SMFIR_SHUTDOWN: case SMFIR_SKIP:
+	case SMFIR_CONTINUE:
+	case SMFIR_ACCEPT:
+	case SMFIR_REJECT:
+	case SMFIR_TEMPFAIL:
+	case SMFIR_REPLYCODE:
+	case SMFIR_DISCARD:
+	case SMFIR_CONN_FAIL:
+	case SMFIR_SHUTDOWN:
+	case SMFIR_SKIP:
 		return true;
 	default:
 		return false;
@@ -885,13 +885,18 @@ mc_is_final(char cmd)
 }
 
 /* mc_known_action - replies a milter may send before the final one at EOM */
-static bool
-mc_known_action(char cmd)
+static bool mc_known_action(char cmd)
 {
 	switch (cmd) {
-	case SMFIR_PROGRESS: case SMFIR_ADDRCPT: case SMFIR_DELRCPT:
-	case SMFIR_ADDRCPT_PAR: case SMFIR_REPLBODY: case SMFIR_CHGFROM:
-	case SMFIR_ADDHEADER: case SMFIR_INSHEADER: case SMFIR_CHGHEADER:
+	case SMFIR_PROGRESS:
+	case SMFIR_ADDRCPT:
+	case SMFIR_DELRCPT:
+	case SMFIR_ADDRCPT_PAR:
+	case SMFIR_REPLBODY:
+	case SMFIR_CHGFROM:
+	case SMFIR_ADDHEADER:
+	case SMFIR_INSHEADER:
+	case SMFIR_CHGHEADER:
 	case SMFIR_QUARANTINE:
 		return true;
 	default:
@@ -903,8 +908,7 @@ mc_known_action(char cmd)
  * mc_reply - read until a final reply; returns its command byte, or 0 on a
  * transport or protocol error. eom allows modification actions first.
  */
-static char
-mc_reply(struct ml_conn *c, bool eom)
+static char mc_reply(struct ml_conn *c, bool eom)
 {
 	char cmd;
 	size_t len;
@@ -924,15 +928,19 @@ mc_reply(struct ml_conn *c, bool eom)
 }
 
 /* ml_classify - map a final reply to the counted kind */
-static enum ml_reply
-ml_classify(char cmd, const unsigned char *data)
+static enum ml_reply ml_classify(char cmd, const unsigned char *data)
 {
 	switch (cmd) {
-	case SMFIR_CONTINUE: return MR_CONTINUE;
-	case SMFIR_ACCEPT: return MR_ACCEPT;
-	case SMFIR_REJECT: return MR_REJECT;
-	case SMFIR_TEMPFAIL: return MR_TEMPFAIL;
-	case SMFIR_DISCARD: return MR_DISCARD;
+	case SMFIR_CONTINUE:
+		return MR_CONTINUE;
+	case SMFIR_ACCEPT:
+		return MR_ACCEPT;
+	case SMFIR_REJECT:
+		return MR_REJECT;
+	case SMFIR_TEMPFAIL:
+		return MR_TEMPFAIL;
+	case SMFIR_DISCARD:
+		return MR_DISCARD;
 	case SMFIR_REPLYCODE:
 		if (data[0] == '5')
 			return MR_5XX;
@@ -945,8 +953,7 @@ ml_classify(char cmd, const unsigned char *data)
 }
 
 /* ml_verdict_ok - does this RCPT outcome match the class's expectation? */
-static bool
-ml_verdict_ok(enum ml_class cls, enum ml_reply r)
+static bool ml_verdict_ok(enum ml_class cls, enum ml_reply r)
 {
 	if (cls == ML_REMOTE)
 		return r == MR_5XX || r == MR_REJECT;
@@ -956,44 +963,40 @@ ml_verdict_ok(enum ml_class cls, enum ml_reply r)
 /* --- one worker: sessions, messages, statistics --- */
 
 /* ml_lat_push - keep one RCPT latency sample */
-static void
-ml_lat_push(struct ml_stats *st, uint64_t ns)
+static void ml_lat_push(struct ml_stats *st, uint64_t ns)
 {
 	if (st->nlat == st->latcap) {
 		st->latcap = st->latcap ? st->latcap * 2 : 65536;
 		st->lat = ml_xrealloc(st->lat, st->latcap * sizeof(*st->lat));
 	}
-	st->lat[st->nlat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t) ns;
+	st->lat[st->nlat++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
 /* ml_claim - may this worker start another transaction? */
-static bool
-ml_claim(void)
+static bool ml_claim(void)
 {
 	if (opts.ntx > 0)
 		return atomic_fetch_sub(&ml_remaining, 1) > 0;
-	return ml_now() < (uint64_t) ml_deadline.tv_sec * 1000000000u +
-	    (uint64_t) ml_deadline.tv_nsec;
+	return ml_now() <
+	    (uint64_t)ml_deadline.tv_sec * 1000000000u + (uint64_t)ml_deadline.tv_nsec;
 }
 
 /* ml_pick_class - draw a transaction class by weight */
-static enum ml_class
-ml_pick_class(struct ml_worker *w)
+static enum ml_class ml_pick_class(struct ml_worker *w)
 {
-	unsigned x = (unsigned) (ml_rand(&w->rng) % opts.wsum);
+	unsigned x = (unsigned)(ml_rand(&w->rng) % opts.wsum);
 	int c;
 
 	for (c = 0; c < ML_NCLASS - 1; c++) {
 		if (x < opts.weights[c])
-			return (enum ml_class) c;
+			return (enum ml_class)c;
 		x -= opts.weights[c];
 	}
-	return (enum ml_class) c;
+	return (enum ml_class)c;
 }
 
 /* ml_pick_addr - random address inside a random range; text into buf */
-static int
-ml_pick_addr(struct ml_worker *w, const struct ml_ranges *rs, char *buf, size_t len)
+static int ml_pick_addr(struct ml_worker *w, const struct ml_ranges *rs, char *buf, size_t len)
 {
 	const struct ml_range *r = &rs->v[ml_rand(&w->rng) % rs->n];
 	uint8_t a[16];
@@ -1001,17 +1004,17 @@ ml_pick_addr(struct ml_worker *w, const struct ml_ranges *rs, char *buf, size_t 
 
 	for (i = 0; i < bytes; i++) {
 		unsigned bit0 = i * 8;
-		uint8_t rnd = (uint8_t) ml_rand(&w->rng), mask;
+		uint8_t rnd = (uint8_t)ml_rand(&w->rng), mask;
 
 		if (bit0 + 8 <= r->prefix)
 			mask = 0xff;
 		else if (bit0 >= r->prefix)
 			mask = 0;
 		else
-			mask = (uint8_t) (0xff << (8 - (r->prefix - bit0)));
-		a[i] = (uint8_t) ((r->base[i] & mask) | (rnd & (uint8_t) ~mask));
+			mask = (uint8_t)(0xff << (8 - (r->prefix - bit0)));
+		a[i] = (uint8_t)((r->base[i] & mask) | (rnd & (uint8_t)~mask));
 	}
-	if (inet_ntop(r->family, a, buf, (socklen_t) len) == NULL)
+	if (inet_ntop(r->family, a, buf, (socklen_t)len) == NULL)
 		return -1;
 	return r->family == AF_INET ? SMFIA_INET : SMFIA_INET6;
 }
@@ -1021,8 +1024,7 @@ ml_pick_addr(struct ml_worker *w, const struct ml_ranges *rs, char *buf, size_t 
  * never replies to it, wait for the reply. Returns the reply, 'n' for none,
  * 0 on error.
  */
-static char
-ml_step(struct ml_conn *c, char cmd, const void *data, size_t len, uint32_t nr_flag)
+static char ml_step(struct ml_conn *c, char cmd, const void *data, size_t len, uint32_t nr_flag)
 {
 	if (mc_put(c, cmd, data, len) != 0)
 		return 0;
@@ -1032,8 +1034,7 @@ ml_step(struct ml_conn *c, char cmd, const void *data, size_t len, uint32_t nr_f
 }
 
 /* ml_fail - count an error and drop the connection */
-static int
-ml_fail(struct ml_worker *w, const char *what)
+static int ml_fail(struct ml_worker *w, const char *what)
 {
 	w->st.errors++;
 	if (opts.verbose)
@@ -1048,8 +1049,7 @@ ml_fail(struct ml_worker *w, const char *what)
  * was accepted, else ABORT. Returns 1 when the message ended normally, 0
  * when the session must end (the milter is done with it), -1 on error.
  */
-static int
-ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
+static int ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 {
 	struct ml_conn *c = &w->conn;
 	char mailaddr[300], rcpt[330], rcptaddr[320], qid[32], login[32], hdr[64];
@@ -1058,28 +1058,31 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 	unsigned i, accepted = 0;
 	char r;
 
-	(void) addr;
+	(void)addr;
 	w->serial++;
 	snprintf(qid, sizeof(qid), "%X%06lX", w->id, w->serial & 0xffffff);
 	w->qnc_ok = false;
 
 	/* MAIL FROM, with the login of authenticated sessions */
 	if (!(c->pflags & SMFIP_NOMAIL)) {
-		const char *mac_auth[] = { "i", qid, "{auth_authen}", login, "{mail_addr}", mailaddr, NULL };
-		const char *mac_noauth[] = { "i", qid, "{mail_addr}", mailaddr, NULL };
+		const char *mac_auth[] = {"i", qid, "{auth_authen}", login, "{mail_addr}", mailaddr,
+		    NULL};
+		const char *mac_noauth[] = {"i", qid, "{mail_addr}", mailaddr, NULL};
 		char args[400];
 		size_t al;
 
-		snprintf(login, sizeof(login), "user%lu", (unsigned long) (ml_rand(&w->rng) % 100000));
-		dom = cls == ML_AUTH ? opts.local.v[ml_rand(&w->rng) % opts.local.n]
-		    : opts.remote.v[ml_rand(&w->rng) % opts.remote.n];
+		snprintf(login, sizeof(login), "user%lu",
+		    (unsigned long)(ml_rand(&w->rng) % 100000));
+		dom = cls == ML_AUTH ? opts.local.v[ml_rand(&w->rng) % opts.local.n] :
+				       opts.remote.v[ml_rand(&w->rng) % opts.remote.n];
 		snprintf(mailaddr, sizeof(mailaddr), "sender%lu@%s",
-		    (unsigned long) (ml_rand(&w->rng) % 1000), dom);
+		    (unsigned long)(ml_rand(&w->rng) % 1000), dom);
 		/* argv[0] is the path, then ESMTP parameters, each NUL-terminated */
-		al = (size_t) snprintf(args, sizeof(args), "<%s>", mailaddr) + 1;
+		al = (size_t)snprintf(args, sizeof(args), "<%s>", mailaddr) + 1;
 		memcpy(args + al, "SIZE=1024", 10);
 		al += 10;
-		if (mc_macros(c, SMFIM_ENVFROM, SMFIC_MAIL, cls == ML_AUTH ? mac_auth : mac_noauth) != 0)
+		if (mc_macros(c, SMFIM_ENVFROM, SMFIC_MAIL,
+			cls == ML_AUTH ? mac_auth : mac_noauth) != 0)
 			return ml_fail(w, "MAIL macros");
 		r = ml_step(c, SMFIC_MAIL, args, al, SMFIP_NR_MAIL);
 		if (r == 0)
@@ -1116,14 +1119,14 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 			accepted++;
 			continue;
 		}
-		dom = remote ? opts.remote.v[ml_rand(&w->rng) % opts.remote.n]
-		    : opts.local.v[ml_rand(&w->rng) % opts.local.n];
+		dom = remote ? opts.remote.v[ml_rand(&w->rng) % opts.remote.n] :
+			       opts.local.v[ml_rand(&w->rng) % opts.local.n];
 		snprintf(rcptaddr, sizeof(rcptaddr), "rcpt%lu@%s",
-		    (unsigned long) (ml_rand(&w->rng) % 100000), dom);
+		    (unsigned long)(ml_rand(&w->rng) % 100000), dom);
 		snprintf(rcpt, sizeof(rcpt), "<%s>", rcptaddr);
 		{
-			const char *mac[] = { "{rcpt_addr}", rcptaddr,
-			    "{rcpt_mailer}", remote ? "smtp" : "local", NULL };
+			const char *mac[] = {"{rcpt_addr}", rcptaddr, "{rcpt_mailer}",
+			    remote ? "smtp" : "local", NULL};
 
 			if (mc_macros(c, SMFIM_ENVRCPT, SMFIC_RCPT, mac) != 0)
 				return ml_fail(w, "RCPT macros");
@@ -1143,9 +1146,10 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 			w->st.wrong++;
 			w->st.wrong_class[cls]++;
 			if (opts.verbose > 1)
-				fprintf(stderr, "milterload: wrong verdict class=%s client=%s rcpt=%s reply=%s %s\n",
+				fprintf(stderr,
+				    "milterload: wrong verdict class=%s client=%s rcpt=%s reply=%s %s\n",
 				    ml_class_names[cls], addr, rcptaddr, ml_reply_names[kind],
-				    r == SMFIR_REPLYCODE ? (const char *) c->pkt : "");
+				    r == SMFIR_REPLYCODE ? (const char *)c->pkt : "");
 		}
 		/* -P: a baseline milter that decides nothing is driven along the
 		 * path the expected verdicts would take (ABORT for a refused
@@ -1167,7 +1171,7 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
 	w->st.tx++;
 	w->st.rcpts += opts.rcpts;
 	if (done)
-		return 1;     /* libmilter is back in HELO state: QUIT_NC would be ignored */
+		return 1; /* libmilter is back in HELO state: QUIT_NC would be ignored */
 
 	if (accepted == 0) {
 		/* No recipient left: the client will RSET or QUIT, the MTA aborts. */
@@ -1241,8 +1245,7 @@ ml_message(struct ml_worker *w, enum ml_class cls, const char *addr)
  * byte left means the client and the milter disagreed about which steps
  * get replies (-V, a protocol self-check; it costs a wait for the close).
  */
-static int
-ml_drain(struct ml_conn *c)
+static int ml_drain(struct ml_conn *c)
 {
 	unsigned char b;
 
@@ -1255,8 +1258,7 @@ ml_drain(struct ml_conn *c)
  * ml_session - one SMTP session: (re)connect and negotiate if needed,
  * CONNECT and HELO, per_session messages, then QUIT or QUIT_NC.
  */
-static void
-ml_session(struct ml_worker *w)
+static void ml_session(struct ml_worker *w)
 {
 	struct ml_conn *c = &w->conn;
 	enum ml_class cls = ml_pick_class(w);
@@ -1268,7 +1270,7 @@ ml_session(struct ml_worker *w)
 	if (!w->connected) {
 		if (mc_open(c) != 0) {
 			ml_fail(w, "connect");
-			usleep(10000);   /* the milter is down or its backlog full */
+			usleep(10000); /* the milter is down or its backlog full */
 			return;
 		}
 		w->st.connects++;
@@ -1279,28 +1281,28 @@ ml_session(struct ml_worker *w)
 		w->connected = true;
 	}
 	w->st.sessions++;
-	fam = ml_pick_addr(w, cls == ML_TRUSTED ? &opts.trusted : &opts.untrusted,
-	    addr, sizeof(addr));
+	fam = ml_pick_addr(w, cls == ML_TRUSTED ? &opts.trusted : &opts.untrusted, addr,
+	    sizeof(addr));
 	if (fam < 0) {
 		ml_fail(w, "address");
 		return;
 	}
-	snprintf(host, sizeof(host), "client%lu.%s", (unsigned long) (ml_rand(&w->rng) % 100000),
+	snprintf(host, sizeof(host), "client%lu.%s", (unsigned long)(ml_rand(&w->rng) % 100000),
 	    opts.remote.v[0]);
 	snprintf(helo, sizeof(helo), "%s", host);
 
 	if (!(c->pflags & SMFIP_NOCONNECT)) {
 		char underscore[200];
-		const char *mac[] = { "j", "mx.bench.example", "_", underscore,
-		    "{daemon_addr}", "198.51.100.25", "{daemon_name}", "bench-smtpd", NULL };
+		const char *mac[] = {"j", "mx.bench.example", "_", underscore, "{daemon_addr}",
+		    "198.51.100.25", "{daemon_name}", "bench-smtpd", NULL};
 		size_t hl = strlen(host) + 1, al = strlen(addr) + 1;
-		uint16_t port = htons((uint16_t) (1024 + ml_rand(&w->rng) % 60000));
+		uint16_t port = htons((uint16_t)(1024 + ml_rand(&w->rng) % 60000));
 
 		snprintf(underscore, sizeof(underscore), "%s [%s]", host, addr);
 		if (mc_macros(c, SMFIM_CONNECT, SMFIC_CONNECT, mac) != 0)
 			goto fail;
 		memcpy(info, host, hl);
-		info[hl] = (char) fam;
+		info[hl] = (char)fam;
 		memcpy(info + hl + 1, &port, 2);
 		memcpy(info + hl + 3, addr, al);
 		r = ml_step(c, SMFIC_CONNECT, info, hl + 3 + al, SMFIP_NR_CONN);
@@ -1337,13 +1339,13 @@ ml_session(struct ml_worker *w)
 	if (opts.reuse && rc == 1 && w->qnc_ok) {
 		if (mc_put(c, SMFIC_QUIT_NC, NULL, 0) != 0)
 			goto fail;
-		return;   /* flushed with the next session's first packets */
+		return; /* flushed with the next session's first packets */
 	}
 	if (opts.reuse && rc == 1 && !w->qnc_ok) {
 		w->st.reconnects++;
-		if (!(c->pflags & SMFIP_NOUNKNOWN) &&
-		    atomic_exchange(&ml_warned_qnc, 1) == 0)
-			fprintf(stderr, "milterload: milter did not negotiate SMFIP_NOUNKNOWN: "
+		if (!(c->pflags & SMFIP_NOUNKNOWN) && atomic_exchange(&ml_warned_qnc, 1) == 0)
+			fprintf(stderr,
+			    "milterload: milter did not negotiate SMFIP_NOUNKNOWN: "
 			    "libmilter ignores QUIT_NC after ABORT, reconnecting instead\n");
 	}
 	if (mc_put(c, SMFIC_QUIT, NULL, 0) != 0 || mc_flush(c) != 0)
@@ -1358,8 +1360,7 @@ fail:
 }
 
 /* ml_worker_main - run sessions until the budget or the clock runs out */
-static void *
-ml_worker_main(void *arg)
+static void *ml_worker_main(void *arg)
 {
 	struct ml_worker *w = arg;
 
@@ -1367,8 +1368,7 @@ ml_worker_main(void *arg)
 	while (ml_claim())
 		ml_session(w);
 	if (w->connected) {
-		if (mc_put(&w->conn, SMFIC_QUIT, NULL, 0) != 0 ||
-		    mc_flush(&w->conn) != 0 ||
+		if (mc_put(&w->conn, SMFIC_QUIT, NULL, 0) != 0 || mc_flush(&w->conn) != 0 ||
 		    (opts.strict && ml_drain(&w->conn) != 0))
 			ml_fail(w, "QUIT");
 		mc_close(&w->conn);
@@ -1378,29 +1378,26 @@ ml_worker_main(void *arg)
 }
 
 /* ml_cmp_u32 - qsort comparator */
-static int
-ml_cmp_u32(const void *a, const void *b)
+static int ml_cmp_u32(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
 
 	return (x > y) - (x < y);
 }
 
 /* ml_pct - percentile (0..100) of sorted samples, in microseconds */
-static double
-ml_pct(const uint32_t *v, size_t n, double p)
+static double ml_pct(const uint32_t *v, size_t n, double p)
 {
 	size_t i;
 
 	if (n == 0)
 		return 0;
-	i = (size_t) (p / 100.0 * (double) (n - 1) + 0.5);
+	i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
 	return v[i] / 1000.0;
 }
 
 /* ml_report - merge the workers' counters and print them */
-static int
-ml_report(struct ml_worker *ws, double elapsed)
+static int ml_report(struct ml_worker *ws, double elapsed)
 {
 	struct ml_stats t;
 	unsigned i, k;
@@ -1436,17 +1433,18 @@ ml_report(struct ml_worker *ws, double elapsed)
 	p99 = ml_pct(t.lat, t.nlat, 99);
 
 	printf("milterload: %s mode, %u connection%s, %.2f s, %u rcpt/msg\n",
-	    opts.reuse ? "reuse" : "conn", opts.conc, opts.conc == 1 ? "" : "s",
-	    elapsed, opts.rcpts);
-	printf("  transactions %" PRIu64 " (%.1f/s), recipients %" PRIu64 " (%.1f/s)\n",
-	    t.tx, t.tx / elapsed, t.rcpts, t.rcpts / elapsed);
+	    opts.reuse ? "reuse" : "conn", opts.conc, opts.conc == 1 ? "" : "s", elapsed,
+	    opts.rcpts);
+	printf("  transactions %" PRIu64 " (%.1f/s), recipients %" PRIu64 " (%.1f/s)\n", t.tx,
+	    t.tx / elapsed, t.rcpts, t.rcpts / elapsed);
 	printf("  sessions %" PRIu64 ", milter connections %" PRIu64 ", reconnects %" PRIu64 "\n",
 	    t.sessions, t.connects, t.reconnects);
 	printf("  RCPT latency p50 %.1f us, p99 %.1f us (%zu samples)\n", p50, p99, t.nlat);
 	printf("  RCPT replies:");
 	for (k = 0; k < MR_NKIND; k++)
 		printf(" %s=%" PRIu64, ml_reply_names[k], t.replies[k]);
-	printf("\n  other non-continue replies %" PRIu64 ", errors %" PRIu64, t.stage_other, t.errors);
+	printf("\n  other non-continue replies %" PRIu64 ", errors %" PRIu64, t.stage_other,
+	    t.errors);
 	if (opts.expect) {
 		printf(", wrong verdicts %" PRIu64 " (", t.wrong);
 		for (k = 0; k < ML_NCLASS; k++)
@@ -1455,14 +1453,14 @@ ml_report(struct ml_worker *ws, double elapsed)
 	}
 	printf("\n");
 	if (opts.keyval) {
-		printf("milterload: mode=%s conc=%u elapsed=%.3f tx=%" PRIu64 " tps=%.1f rcpts=%" PRIu64
-		    " rps=%.1f p50_us=%.1f p99_us=%.1f",
+		printf("milterload: mode=%s conc=%u elapsed=%.3f tx=%" PRIu64
+		       " tps=%.1f rcpts=%" PRIu64 " rps=%.1f p50_us=%.1f p99_us=%.1f",
 		    opts.reuse ? "reuse" : "conn", opts.conc, elapsed, t.tx, t.tx / elapsed,
 		    t.rcpts, t.rcpts / elapsed, p50, p99);
 		for (k = 0; k < MR_NKIND; k++)
 			printf(" %s=%" PRIu64, ml_reply_names[k], t.replies[k]);
 		printf(" stage_other=%" PRIu64 " errors=%" PRIu64 " wrong=%" PRIu64
-		    " connects=%" PRIu64 " reconnects=%" PRIu64 "\n",
+		       " connects=%" PRIu64 " reconnects=%" PRIu64 "\n",
 		    t.stage_other, t.errors, t.wrong, t.connects, t.reconnects);
 	}
 	fflush(stdout);
@@ -1470,8 +1468,7 @@ ml_report(struct ml_worker *ws, double elapsed)
 	return t.errors > 0 || (opts.expect && t.wrong > 0) ? 1 : 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
 	struct ml_worker *ws;
 	uint64_t t0, t1;
@@ -1482,10 +1479,10 @@ main(int argc, char **argv)
 	ws = calloc(opts.conc, sizeof(*ws));
 	if (ws == NULL)
 		ml_die("out of memory");
-	atomic_store(&ml_remaining, (long) opts.ntx);
+	atomic_store(&ml_remaining, (long)opts.ntx);
 	clock_gettime(CLOCK_MONOTONIC, &ml_deadline);
-	ml_deadline.tv_sec += (time_t) opts.duration;
-	ml_deadline.tv_nsec += (long) ((opts.duration - (double) (time_t) opts.duration) * 1e9);
+	ml_deadline.tv_sec += (time_t)opts.duration;
+	ml_deadline.tv_nsec += (long)((opts.duration - (double)(time_t)opts.duration) * 1e9);
 	if (ml_deadline.tv_nsec >= 1000000000L) {
 		ml_deadline.tv_sec++;
 		ml_deadline.tv_nsec -= 1000000000L;
@@ -1502,7 +1499,7 @@ main(int argc, char **argv)
 	for (i = 0; i < opts.conc; i++)
 		pthread_join(ws[i].tid, NULL);
 	t1 = ml_now();
-	rc = ml_report(ws, (double) (t1 - t0) / 1e9);
+	rc = ml_report(ws, (double)(t1 - t0) / 1e9);
 	free(ws);
 	return rc;
 }

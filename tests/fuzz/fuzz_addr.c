@@ -37,7 +37,8 @@ static void fuzz_check(const struct addr *a, enum addr_kind kind)
 	if (n == 0 || n > 253 || a->domain[n - 1] == '.')
 		abort();
 	for (p = a->domain; *p != '\0'; p++)
-		if ((*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80 || (unsigned char)*p <= 0x20)
+		if ((*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80 ||
+		    (unsigned char)*p <= 0x20)
 			abort();
 	if (a->literal && a->literal_ip.family != IPADDR_V4 && a->literal_ip.family != IPADDR_V6)
 		abort();
@@ -51,7 +52,8 @@ static void fuzz_check(const struct addr *a, enum addr_kind kind)
 		text[0] = 'x';
 		text[1] = '@';
 		memcpy(text + 2, a->domain, n + 1);
-		if (addr_parse(text, &again) != ADDR_MAILBOX || strcmp(again.domain, a->domain) != 0)
+		if (addr_parse(text, &again) != ADDR_MAILBOX ||
+		    strcmp(again.domain, a->domain) != 0)
 			abort();
 		free(text);
 	}
@@ -81,7 +83,7 @@ static void fuzz_roundtrip(const struct addr *a)
 	text[n++] = '"';
 	if (a->kind == ADDR_MAILBOX)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "@%s%s%s", a->literal ? "[" : "",
-		                      a->domain, a->literal ? "]" : "");
+		    a->domain, a->literal ? "]" : "");
 	text[n++] = '>';
 	text[n] = '\0';
 	if (addr_parse(text, &again) != a->kind || strcmp(again.local, a->local) != 0 ||

@@ -29,9 +29,9 @@
 #include <unistd.h>
 #include <errno.h>
 
-#define CHAT_LINE	4096
+#define CHAT_LINE 4096
 
-static int chat_timeout = 30;		/* seconds per reply */
+static int chat_timeout = 30; /* seconds per reply */
 
 /* chat_usage - explain the command line and exit */
 static void chat_usage(void)
@@ -44,14 +44,13 @@ static void chat_usage(void)
 static int chat_connect(const char *host, const char *port, const char *src)
 {
 	struct addrinfo hints, *res, *bres = NULL;
-	int     fd, err;
+	int fd, err;
 
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
 	if ((err = getaddrinfo(host, port, &hints, &res)) != 0) {
-		fprintf(stderr, "smtpchat: %s port %s: %s\n", host, port,
-			gai_strerror(err));
+		fprintf(stderr, "smtpchat: %s port %s: %s\n", host, port, gai_strerror(err));
 		exit(2);
 	}
 	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) < 0) {
@@ -73,8 +72,7 @@ static int chat_connect(const char *host, const char *port, const char *src)
 		freeaddrinfo(bres);
 	}
 	if (connect(fd, res->ai_addr, res->ai_addrlen) < 0) {
-		fprintf(stderr, "smtpchat: connect %s port %s: %s\n", host, port,
-			strerror(errno));
+		fprintf(stderr, "smtpchat: connect %s port %s: %s\n", host, port, strerror(errno));
 		exit(2);
 	}
 	freeaddrinfo(res);
@@ -85,8 +83,8 @@ static int chat_connect(const char *host, const char *port, const char *src)
 static int chat_getline(int fd, char *buf, size_t len)
 {
 	struct pollfd pfd;
-	size_t  n = 0;
-	char    c;
+	size_t n = 0;
+	char c;
 	ssize_t r;
 
 	for (;;) {
@@ -108,8 +106,8 @@ static int chat_getline(int fd, char *buf, size_t len)
 /* chat_reply - print the server's reply; return its code, or -1 at end */
 static int chat_reply(int fd)
 {
-	char    line[CHAT_LINE];
-	int     st;
+	char line[CHAT_LINE];
+	int st;
 
 	/* Continuation lines have '-' after the code; the last has ' ' or nothing. */
 	do {
@@ -127,7 +125,7 @@ static int chat_reply(int fd)
 /* chat_send - send one line with CRLF */
 static void chat_send(int fd, const char *line)
 {
-	size_t  len = strlen(line);
+	size_t len = strlen(line);
 	ssize_t w;
 
 	while (len > 0) {
@@ -139,7 +137,7 @@ static void chat_send(int fd, const char *line)
 			exit(1);
 		}
 		line += w;
-		len -= (size_t) w;
+		len -= (size_t)w;
 	}
 	if (write(fd, "\r\n", 2) != 2) {
 		printf("EOF\n");
@@ -149,11 +147,11 @@ static void chat_send(int fd, const char *line)
 }
 
 /* main - connect, print the greeting, then one reply per command */
-int     main(int argc, char **argv)
+int main(int argc, char **argv)
 {
-	char    line[CHAT_LINE];
+	char line[CHAT_LINE];
 	const char *src = NULL;
-	int     ch, fd, code, in_data = 0;
+	int ch, fd, code, in_data = 0;
 
 	while ((ch = getopt(argc, argv, "b:t:")) != -1) {
 		switch (ch) {

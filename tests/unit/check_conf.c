@@ -15,7 +15,7 @@
 #include "rules.h"
 #include "unit.h"
 
-#define CONF_DIR TEST_SRCDIR "/conf"
+#define CONF_DIR     TEST_SRCDIR "/conf"
 #define MAX_FIXTURES 64
 
 static char *fixtures[MAX_FIXTURES];
@@ -98,8 +98,8 @@ START_TEST(test_fixture)
 	nwant = expected(text, path, want, 32);
 	cfg = conf_load(path, &errs);
 	if (strncmp(name, "good-", 5) == 0) {
-		ck_assert_msg(cfg != NULL && errs.n == 0, "%s: got %zu errors, first: %s", name, errs.n,
-		    errs.n ? errs.msgs[0] : "-");
+		ck_assert_msg(cfg != NULL && errs.n == 0, "%s: got %zu errors, first: %s", name,
+		    errs.n, errs.n ? errs.msgs[0] : "-");
 	} else {
 		ck_assert_msg(cfg == NULL, "%s: loaded, want errors", name);
 		ck_assert_msg(nwant > 0, "%s: no # expect: lines", name);
@@ -110,12 +110,12 @@ START_TEST(test_fixture)
 				found = strcmp(errs.msgs[j], want[i]) == 0 ||
 				    (strstr(want[i], "syntax error") &&
 					strncmp(errs.msgs[j], want[i], strlen(want[i])) == 0);
-			ck_assert_msg(found, "%s: missing error \"%s\"; got %zu: %s%s%s", name, want[i],
-			    errs.n, errs.n ? errs.msgs[0] : "", errs.n > 1 ? " | " : "",
+			ck_assert_msg(found, "%s: missing error \"%s\"; got %zu: %s%s%s", name,
+			    want[i], errs.n, errs.n ? errs.msgs[0] : "", errs.n > 1 ? " | " : "",
 			    errs.n > 1 ? errs.msgs[1] : "");
 		}
-		ck_assert_msg(errs.n == nwant, "%s: got %zu errors, want %zu (first extra: %s)", name,
-		    errs.n, nwant, errs.n ? errs.msgs[errs.n - 1] : "-");
+		ck_assert_msg(errs.n == nwant, "%s: got %zu errors, want %zu (first extra: %s)",
+		    name, errs.n, nwant, errs.n ? errs.msgs[errs.n - 1] : "-");
 	}
 	conf_free(cfg);
 	conf_errors_free(&errs);

@@ -13,15 +13,27 @@ static const struct {
 	const char *domain;
 	bool want;
 } lookups[] = {
-	{"example.com", true}, {"EXAMPLE.COM", true}, {"example.com.", true},
-	{"mail.example.com", true}, {"a.b.example.com", true}, {"example.com..", false},
-	{"notexample.com", false}, {"com", false}, {"example.org", true},
-	{"mail.example.org", false}, /* no ".example.org" entry */
-	{"sub.example.net", false},  /* ".sub.example.net" is for subdomains only */
-	{"x.sub.example.net", true}, {"example.net", false},
-	{"xn--bcher-kva.example", true}, {"XN--BCHER-KVA.EXAMPLE.", true},
-	{"a.b.c.d.e", true}, {"b.c.d.e", false}, {"", false}, {".", false},
-	{"example.co", false}, {"example.comm", false},
+    {"example.com", true},
+    {"EXAMPLE.COM", true},
+    {"example.com.", true},
+    {"mail.example.com", true},
+    {"a.b.example.com", true},
+    {"example.com..", false},
+    {"notexample.com", false},
+    {"com", false},
+    {"example.org", true},
+    {"mail.example.org", false}, /* no ".example.org" entry */
+    {"sub.example.net", false},  /* ".sub.example.net" is for subdomains only */
+    {"x.sub.example.net", true},
+    {"example.net", false},
+    {"xn--bcher-kva.example", true},
+    {"XN--BCHER-KVA.EXAMPLE.", true},
+    {"a.b.c.d.e", true},
+    {"b.c.d.e", false},
+    {"", false},
+    {".", false},
+    {"example.co", false},
+    {"example.comm", false},
 };
 
 static struct domainset *build(void)
@@ -50,12 +62,25 @@ static const struct {
 	const char *text;
 	bool ok;
 } syntax[] = {
-	{"example.com", true}, {".example.com", true}, {"localhost", true}, {"a-b.example", true},
-	{"1.example", true}, {"example.com.", true}, {"", false}, {".", false}, {"..example", false},
-	{"exa mple.com", false}, {"-a.example", false}, {"a-.example", false},
-	{"a..example", false}, {"under_score.example", false}, {"exämple.com", false},
-	{"[192.0.2.1]", false}, {"@example.com", false}, {"example.com/24", false},
-	{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", false},
+    {"example.com", true},
+    {".example.com", true},
+    {"localhost", true},
+    {"a-b.example", true},
+    {"1.example", true},
+    {"example.com.", true},
+    {"", false},
+    {".", false},
+    {"..example", false},
+    {"exa mple.com", false},
+    {"-a.example", false},
+    {"a-.example", false},
+    {"a..example", false},
+    {"under_score.example", false},
+    {"exämple.com", false},
+    {"[192.0.2.1]", false},
+    {"@example.com", false},
+    {"example.com/24", false},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.example", false},
 };
 
 START_TEST(test_syntax)
@@ -98,7 +123,9 @@ END_TEST
 /* Many entries: every one is found, near misses are not, growth keeps working. */
 START_TEST(test_many)
 {
-	enum { N = 50000 };
+	enum {
+		N = 50000
+	};
 	struct domainset *s = domainset_new();
 	char name[64];
 	const char *why;
@@ -110,9 +137,11 @@ START_TEST(test_many)
 	domainset_finish(s);
 	for (int i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "d%d.example", i);
-		ck_assert_msg(domainset_contains(s, name, strlen(name)) == (i % 2 == 0), "%s", name);
+		ck_assert_msg(domainset_contains(s, name, strlen(name)) == (i % 2 == 0), "%s",
+		    name);
 		snprintf(name, sizeof(name), "x.d%d.example", i);
-		ck_assert_msg(domainset_contains(s, name, strlen(name)) == (i % 2 == 1), "%s", name);
+		ck_assert_msg(domainset_contains(s, name, strlen(name)) == (i % 2 == 1), "%s",
+		    name);
 	}
 	ck_assert(!domainset_contains(s, "d50000.example", 14));
 	ck_assert_uint_eq(domainset_count(s), N);

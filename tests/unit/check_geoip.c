@@ -28,20 +28,20 @@ struct row {
 };
 
 static const struct row rows[] = {
-	{"203.0.113.9", "GB", 64500, 0, 0},
-	{"::ffff:203.0.113.9", "GB", 64500, 0, 0},
-	{"203.0.113.200", "NG", 64501, 0, 0},
-	/* only registered_country: the fallback */
-	{"198.51.100.7", "US", 64502, 0, 0},
-	/* located in DE, represents US: the location counts */
-	{"198.51.100.200", "DE", 64502, 0, 0},
-	{"2001:db8:2::25", "FR", 4200000000u, 0, 0},
-	/* listed without any country */
-	{"2001:db8:3::1", "--", 0, 1, 1},
-	/* private and unlisted addresses: the unknown token */
-	{"10.1.2.3", "--", 0, 1, 1},
-	{"192.0.2.1", "--", 0, 1, 1},
-	{"::1", "--", 0, 1, 1},
+    {"203.0.113.9", "GB", 64500, 0, 0},
+    {"::ffff:203.0.113.9", "GB", 64500, 0, 0},
+    {"203.0.113.200", "NG", 64501, 0, 0},
+    /* only registered_country: the fallback */
+    {"198.51.100.7", "US", 64502, 0, 0},
+    /* located in DE, represents US: the location counts */
+    {"198.51.100.200", "DE", 64502, 0, 0},
+    {"2001:db8:2::25", "FR", 4200000000u, 0, 0},
+    /* listed without any country */
+    {"2001:db8:3::1", "--", 0, 1, 1},
+    /* private and unlisted addresses: the unknown token */
+    {"10.1.2.3", "--", 0, 1, 1},
+    {"192.0.2.1", "--", 0, 1, 1},
+    {"::1", "--", 0, 1, 1},
 };
 
 static struct geoip *open_both(void)
@@ -246,9 +246,10 @@ START_TEST(test_config)
 {
 	static const char text[] =
 	    "local_domains = [ \"example.com\" ];\n"
-	    "geoip = { country_db = \"" DB("country.mmdb") "\"; asn_db = \"" DB("asn.mmdb") "\"; };\n"
-	    "users = ( { login = \"alice\"; countries = [ \"GB\" ]; } );\n"
-	    "rules = ( { name = \"partners\"; asn = [ 64502 ]; action = \"accept\"; } );\n";
+	    "geoip = { country_db = \"" DB("country.mmdb") "\"; asn_db = \"" DB(
+		"asn.mmdb") "\"; };\n"
+			    "users = ( { login = \"alice\"; countries = [ \"GB\" ]; } );\n"
+			    "rules = ( { name = \"partners\"; asn = [ 64502 ]; action = \"accept\"; } );\n";
 	struct conf_errors errs = {0};
 	struct config *cfg;
 	struct ipaddr ip;
@@ -260,8 +261,8 @@ START_TEST(test_config)
 	write_conf(path, sizeof(path), text);
 	cfg = conf_load(path, &errs);
 	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.msgs[0] : "?");
-	ck_assert(cfg->policy->geo != NULL && cfg->policy->geo->has_country &&
-	    cfg->policy->geo->has_asn);
+	ck_assert(
+	    cfg->policy->geo != NULL && cfg->policy->geo->has_country && cfg->policy->geo->has_asn);
 	ipaddr_parse("198.51.100.7", &ip);
 	f.client = &ip;
 	f.sender = "<>";
@@ -273,8 +274,9 @@ START_TEST(test_config)
 	f.login = "alice";
 	policy_decide(cfg->policy, &f, &v, NULL);
 	ck_assert(v.action == ACTION_REJECT && strcmp(v.reason, "login-country") == 0);
-	ck_assert_str_eq(v.text, "<x@example.net>: Relay access denied: login alice may not relay "
-				 "from NG");
+	ck_assert_str_eq(v.text,
+	    "<x@example.net>: Relay access denied: login alice may not relay "
+	    "from NG");
 	conf_free(cfg);
 	unlink(path);
 }

@@ -14,58 +14,74 @@ struct idn_case {
 };
 
 static const struct idn_case cases[] = {
-	/* ASCII: lower-cased, one trailing dot removed, nothing else. */
-	{"example.com", "example.com"},
-	{"Example.COM", "example.com"},
-	{"example.com.", "example.com"},
-	{"EXAMPLE.COM.", "example.com"},
-	{"localhost", "localhost"},
-	/* idn_to_ascii converts; label syntax is addr.c's job. */
-	{"ex_ample.com", "ex_ample.com"},
-	{"example.com..", "example.com."},
+    /* ASCII: lower-cased, one trailing dot removed, nothing else. */
+    {"example.com", "example.com"},
+    {"Example.COM", "example.com"},
+    {"example.com.", "example.com"},
+    {"EXAMPLE.COM.", "example.com"},
+    {"localhost", "localhost"},
+    /* idn_to_ascii converts; label syntax is addr.c's job. */
+    {"ex_ample.com", "ex_ample.com"},
+    {"example.com..", "example.com."},
 
-	/* U-labels and A-labels give the same name. */
-	{"b\xc3\xbc" "cher.example", "xn--bcher-kva.example"},
-	{"xn--bcher-kva.example", "xn--bcher-kva.example"},
-	{"XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example"},
-	{"Xn--Bcher-Kva.Example.", "xn--bcher-kva.example"},
-	{"B\xc3\xbc" "cher.example", "xn--bcher-kva.example"},
-	{"B\xc3\x9c" "CHER.EXAMPLE", "xn--bcher-kva.example"},
-	{"b\xc3\xbc" "cher.example.", "xn--bcher-kva.example"},
-	/* NFC: u + combining diaeresis is the same as u-umlaut. */
-	{"bu\xcc\x88" "cher.example", "xn--bcher-kva.example"},
-	/* A mix of U-labels and A-labels in one name. */
-	{"m\xc3\xbcnchen.xn--bcher-kva.example", "xn--mnchen-3ya.xn--bcher-kva.example"},
-	{"\xe6\x97\xa5\xe6\x9c\xac.jp", "xn--wgv71a.jp"},
-	{"\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", "xn--r8jz45g.xn--zckzah"},
-	/* Ideographic full stop is a label separator in UTS #46. */
-	{"\xe4\xbe\x8b\xe3\x81\x88\xe3\x80\x82\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
-	 "xn--r8jz45g.xn--zckzah"},
-	/* Non-transitional: sharp s stays a distinct letter (not "fass.de"). */
-	{"fa\xc3\x9f.de", "xn--fa-hia.de"},
-	/* Fullwidth letters and a soft hyphen are mapped away. */
-	{"\xef\xbc\xa1\xef\xbc\xa2.example", "ab.example"},
-	{"exa\xc2\xadmple.com", "example.com"},
-	/* Zero-width space maps to nothing: addr.c then refuses the empty label. */
-	{"\xe2\x80\x8b.example", ".example"},
-	/* Disallowed in IDNA2008, accepted by the transitional fallback. */
-	{"\xe2\x98\x83.example", "xn--n3h.example"},
-	/* ... but not when a deviation character would make it another name. */
-	{"loc\xe2\x80\x8d" "al.example", NULL},
-	{"loc\xe2\x80\x8c" "al.example", NULL},
-	{"fa\xc3\x9f\xe2\x98\x83.de", NULL},
-	{"\xcf\x82\xe2\x98\x83.gr", NULL},
-	/* Capital sharp s is "ss" in both modes. */
-	{"\xe1\xba\x9e.de", "ss.de"},
+    /* U-labels and A-labels give the same name. */
+    {"b\xc3\xbc"
+     "cher.example",
+	"xn--bcher-kva.example"},
+    {"xn--bcher-kva.example", "xn--bcher-kva.example"},
+    {"XN--BCHER-KVA.EXAMPLE", "xn--bcher-kva.example"},
+    {"Xn--Bcher-Kva.Example.", "xn--bcher-kva.example"},
+    {"B\xc3\xbc"
+     "cher.example",
+	"xn--bcher-kva.example"},
+    {"B\xc3\x9c"
+     "CHER.EXAMPLE",
+	"xn--bcher-kva.example"},
+    {"b\xc3\xbc"
+     "cher.example.",
+	"xn--bcher-kva.example"},
+    /* NFC: u + combining diaeresis is the same as u-umlaut. */
+    {"bu\xcc\x88"
+     "cher.example",
+	"xn--bcher-kva.example"},
+    /* A mix of U-labels and A-labels in one name. */
+    {"m\xc3\xbcnchen.xn--bcher-kva.example", "xn--mnchen-3ya.xn--bcher-kva.example"},
+    {"\xe6\x97\xa5\xe6\x9c\xac.jp", "xn--wgv71a.jp"},
+    {"\xe4\xbe\x8b\xe3\x81\x88.\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88", "xn--r8jz45g.xn--zckzah"},
+    /* Ideographic full stop is a label separator in UTS #46. */
+    {"\xe4\xbe\x8b\xe3\x81\x88\xe3\x80\x82\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88",
+	"xn--r8jz45g.xn--zckzah"},
+    /* Non-transitional: sharp s stays a distinct letter (not "fass.de"). */
+    {"fa\xc3\x9f.de", "xn--fa-hia.de"},
+    /* Fullwidth letters and a soft hyphen are mapped away. */
+    {"\xef\xbc\xa1\xef\xbc\xa2.example", "ab.example"},
+    {"exa\xc2\xadmple.com", "example.com"},
+    /* Zero-width space maps to nothing: addr.c then refuses the empty label. */
+    {"\xe2\x80\x8b.example", ".example"},
+    /* Disallowed in IDNA2008, accepted by the transitional fallback. */
+    {"\xe2\x98\x83.example", "xn--n3h.example"},
+    /* ... but not when a deviation character would make it another name. */
+    {"loc\xe2\x80\x8d"
+     "al.example",
+	NULL},
+    {"loc\xe2\x80\x8c"
+     "al.example",
+	NULL},
+    {"fa\xc3\x9f\xe2\x98\x83.de", NULL},
+    {"\xcf\x82\xe2\x98\x83.gr", NULL},
+    /* Capital sharp s is "ss" in both modes. */
+    {"\xe1\xba\x9e.de", "ss.de"},
 
-	/* Refused: empty, bad UTF-8, bad punycode after mapping, too long. */
-	{"", NULL},
-	{".", NULL},
-	{"\xff\xfe.example", NULL},
-	{"b\xc3.example", NULL},
-	{"\xc0\xaf.example", NULL},
-	{"\xed\xa0\x80.example", NULL},
-	{"b\xc3\xbc" "cher.xn--zz", NULL},
+    /* Refused: empty, bad UTF-8, bad punycode after mapping, too long. */
+    {"", NULL},
+    {".", NULL},
+    {"\xff\xfe.example", NULL},
+    {"b\xc3.example", NULL},
+    {"\xc0\xaf.example", NULL},
+    {"\xed\xa0\x80.example", NULL},
+    {"b\xc3\xbc"
+     "cher.xn--zz",
+	NULL},
 };
 
 #define NCASES (sizeof(cases) / sizeof(cases[0]))
@@ -103,9 +119,9 @@ START_TEST(test_idn_table)
 		return;
 	}
 	ck_assert_msg(rc == 0, "input %s: got error \"%s\", want \"%s\"", in, why ? why : "?",
-	              c->want);
+	    c->want);
 	ck_assert_msg(strcmp(out, c->want) == 0, "input %s: got \"%s\", want \"%s\"", in, out,
-	              c->want);
+	    c->want);
 }
 END_TEST
 
@@ -117,13 +133,13 @@ START_TEST(test_idn_length_arg)
 	/* Only the first len bytes count: "example.comXYZ" with len 11. */
 	ck_assert_int_eq(idn_to_ascii("example.comXYZ", 11, out, sizeof(out), &why), 0);
 	ck_assert_msg(strcmp(out, "example.com") == 0, "input len 11: got \"%s\", want \"%s\"", out,
-	              "example.com");
+	    "example.com");
 	/* A NUL inside the counted bytes is an error, not a shorter name. */
 	ck_assert_msg(idn_to_ascii("exa\0mple.com", 12, out, sizeof(out), &why) == -1,
-	              "input exa\\0mple.com: got \"%s\", want an error", out);
+	    "input exa\\0mple.com: got \"%s\", want an error", out);
 	/* The output buffer must hold any valid name. */
 	ck_assert_msg(idn_to_ascii("example.com", 11, out, 100, &why) == -1,
-	              "input outlen 100: got success, want an error");
+	    "input outlen 100: got success, want an error");
 }
 END_TEST
 
@@ -139,26 +155,26 @@ START_TEST(test_idn_long)
 		in[i] = '.';
 	in[253] = '\0';
 	ck_assert_msg(idn_to_ascii(in, 253, out, sizeof(out), &why) == 0,
-	              "input 253 chars: got error %s, want success", why);
+	    "input 253 chars: got error %s, want success", why);
 	ck_assert_uint_eq(strlen(out), 253);
 	in[253] = 'a';
 	ck_assert_msg(idn_to_ascii(in, 254, out, sizeof(out), &why) == -1,
-	              "input 254 chars: got \"%s\", want an error", out);
+	    "input 254 chars: got \"%s\", want an error", out);
 	/* The same with a trailing dot is still 253. */
 	in[253] = '.';
 	ck_assert_msg(idn_to_ascii(in, 254, out, sizeof(out), &why) == 0,
-	              "input 253 chars + dot: got error %s, want success", why);
+	    "input 253 chars + dot: got error %s, want success", why);
 	/* 2000 bytes of UTF-8 never fit. */
 	for (i = 0; i + 2 <= 2000; i += 2)
 		memcpy(in + i, "\xc3\xbc", 2);
 	ck_assert_msg(idn_to_ascii(in, 2000, out, sizeof(out), &why) == -1,
-	              "input 1000 u-umlauts: got \"%s\", want an error", out);
+	    "input 1000 u-umlauts: got \"%s\", want an error", out);
 	/* 120 u-umlauts in one label: valid UTF-8, but an A-label over 63. */
 	for (i = 0; i < 240; i += 2)
 		memcpy(in + i, "\xc3\xbc", 2);
 	memcpy(in + 240, ".example", 9);
 	ck_assert_msg(idn_to_ascii(in, strlen(in), out, sizeof(out), &why) == -1,
-	              "input 120 u-umlauts: got \"%s\", want an error", out);
+	    "input 120 u-umlauts: got \"%s\", want an error", out);
 }
 END_TEST
 

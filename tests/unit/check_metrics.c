@@ -16,8 +16,8 @@
 #define FIXTURE TEST_SRCDIR "/ops/dry-rules.conf"
 
 /* decide - one recipient of an outside client through the fixture's policy */
-static void decide(struct config *cfg, const char *client, const char *helo,
-    const char *rcpt, struct verdict *v)
+static void decide(struct config *cfg, const char *client, const char *helo, const char *rcpt,
+    struct verdict *v)
 {
 	const struct policy *p = cfg->policy;
 	struct ipaddr ip;
@@ -149,7 +149,8 @@ START_TEST(test_prometheus_text)
 	/* a rule of the running configuration is listed before it ever fires */
 	ck_assert(contains(text,
 	    "relay_milter_rule_recipients_total{rule=\"partners\",verdict=\"accept\"} 0"));
-	ck_assert(contains(text, "relay_milter_reason_recipients_total{reason=\"denied\",verdict=\"reject\"} 1"));
+	ck_assert(contains(text,
+	    "relay_milter_reason_recipients_total{reason=\"denied\",verdict=\"reject\"} 1"));
 	ck_assert(contains(text, "relay_milter_dry_run_total{verdict=\"reject\"} 1"));
 	ck_assert(contains(text, "relay_milter_geoip_lookups_total 2"));
 	ck_assert(contains(text, "relay_milter_geoip_failures_total 1"));
@@ -164,8 +165,11 @@ END_TEST
 /* A rule name with a quote or backslash stays one well-formed label value. */
 START_TEST(test_label_escaping)
 {
-	struct verdict v = {.action = ACTION_REJECT, .step = STEP_RULE, .rule_index = 0,
-	    .why = REASON_RULE, .dry_rule_index = -1};
+	struct verdict v = {.action = ACTION_REJECT,
+	    .step = STEP_RULE,
+	    .rule_index = 0,
+	    .why = REASON_RULE,
+	    .dry_rule_index = -1};
 	struct policy *p = policy_new();
 	unsigned *ids;
 	char *text;
@@ -183,7 +187,7 @@ START_TEST(test_label_escaping)
 }
 END_TEST
 
-#define THREADS 8
+#define THREADS    8
 #define PER_THREAD 100000
 
 static unsigned *hammer_ids; /* the slots of rules r0, r1 and r2 */
@@ -191,7 +195,9 @@ static unsigned *hammer_ids; /* the slots of rules r0, r1 and r2 */
 /* hammer - many decisions under rules some threads share and some do not */
 static void *hammer(void *arg)
 {
-	struct verdict v = {.action = ACTION_ACCEPT, .step = STEP_RULE, .why = REASON_LOCAL,
+	struct verdict v = {.action = ACTION_ACCEPT,
+	    .step = STEP_RULE,
+	    .why = REASON_LOCAL,
 	    .dry_rule_index = -1};
 
 	v.rule_index = (int)((size_t)arg % 3);

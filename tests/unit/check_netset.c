@@ -31,15 +31,29 @@ static const struct {
 	const char *addr;
 	bool want;
 } membership[] = {
-	{"127.0.0.1", true}, {"127.255.255.255", true}, {"128.0.0.0", false},
-	{"126.255.255.255", false}, {"::1", true}, {"::2", false},
-	{"192.0.2.0", true}, {"192.0.2.255", true}, {"192.0.3.0", false},
-	{"198.51.100.7", true}, {"198.51.100.8", false}, {"198.51.100.6", false},
-	{"2001:db8::1", true}, {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", true},
-	{"2001:db9::", false}, {"2001:db7:ffff::", false},
-	{"::ffff:192.0.2.7", true},   /* IPv4-mapped matches the IPv4 entry */
-	{"::ffff:203.0.113.1", false}, {"10.200.1.1", true}, {"0.0.0.0", true},
-	{"0.0.0.1", false}, {"255.255.255.255", false}, {"::", false},
+    {"127.0.0.1", true},
+    {"127.255.255.255", true},
+    {"128.0.0.0", false},
+    {"126.255.255.255", false},
+    {"::1", true},
+    {"::2", false},
+    {"192.0.2.0", true},
+    {"192.0.2.255", true},
+    {"192.0.3.0", false},
+    {"198.51.100.7", true},
+    {"198.51.100.8", false},
+    {"198.51.100.6", false},
+    {"2001:db8::1", true},
+    {"2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", true},
+    {"2001:db9::", false},
+    {"2001:db7:ffff::", false},
+    {"::ffff:192.0.2.7", true}, /* IPv4-mapped matches the IPv4 entry */
+    {"::ffff:203.0.113.1", false},
+    {"10.200.1.1", true},
+    {"0.0.0.0", true},
+    {"0.0.0.1", false},
+    {"255.255.255.255", false},
+    {"::", false},
 };
 
 START_TEST(test_membership)
@@ -57,14 +71,28 @@ static const struct {
 	const char *text;
 	bool ok;
 } syntax[] = {
-	{"192.0.2.0/24", true}, {"192.0.2.1", true}, {"0.0.0.0/0", true}, {"::/0", true},
-	{"2001:db8::/32", true}, {"::ffff:192.0.2.0/120", true},
-	{"192.0.2.1/24", false},  /* host bits set */
-	{"192.0.2.0/33", false}, {"192.0.2.0/", false}, {"192.0.2.0/-1", false},
-	{"192.0.2.0/24x", false}, {"192.0.2.0/ 24", false}, {"192.0.2", false},
-	{"300.0.0.0/8", false}, {"", false}, {"/8", false}, {"2001:db8::/129", false},
-	{"2001:db8::1/32", false}, {"example.com", false}, {"192.0.2.0/024", true},
-	{"::ffff:192.0.2.0/64", false}, {"1.2.3.4/8/8", false},
+    {"192.0.2.0/24", true},
+    {"192.0.2.1", true},
+    {"0.0.0.0/0", true},
+    {"::/0", true},
+    {"2001:db8::/32", true},
+    {"::ffff:192.0.2.0/120", true},
+    {"192.0.2.1/24", false}, /* host bits set */
+    {"192.0.2.0/33", false},
+    {"192.0.2.0/", false},
+    {"192.0.2.0/-1", false},
+    {"192.0.2.0/24x", false},
+    {"192.0.2.0/ 24", false},
+    {"192.0.2", false},
+    {"300.0.0.0/8", false},
+    {"", false},
+    {"/8", false},
+    {"2001:db8::/129", false},
+    {"2001:db8::1/32", false},
+    {"example.com", false},
+    {"192.0.2.0/024", true},
+    {"::ffff:192.0.2.0/64", false},
+    {"1.2.3.4/8/8", false},
 };
 
 START_TEST(test_syntax)
@@ -100,7 +128,10 @@ END_TEST
 /* A large random set agrees with a brute-force check. */
 START_TEST(test_against_bruteforce)
 {
-	enum { N = 2000, Q = 20000 };
+	enum {
+		N = 2000,
+		Q = 20000
+	};
 	static uint32_t first[N], last[N];
 	struct netset *s = netset_new();
 	uint32_t seed = 12345;
@@ -130,8 +161,8 @@ START_TEST(test_against_bruteforce)
 		for (int i = 0; i < N && !want; i++)
 			want = v >= first[i] && v <= last[i];
 		a.bytes[0] = v >> 24, a.bytes[1] = v >> 16, a.bytes[2] = v >> 8, a.bytes[3] = v;
-		ck_assert_msg(netset_contains(s, &a) == want, "query %08x: got %d, want %d", v, !want,
-		    want);
+		ck_assert_msg(netset_contains(s, &a) == want, "query %08x: got %d, want %d", v,
+		    !want, want);
 	}
 	netset_free(s);
 }

@@ -10,8 +10,8 @@
 /* make_policy - the sample policy, built without the configuration loader */
 static struct policy *make_policy(void)
 {
-	static const char *const domains[] = {"example.com", ".example.com", "xn--bcher-kva.example",
-	    NULL};
+	static const char *const domains[] = {"example.com", ".example.com",
+	    "xn--bcher-kva.example", NULL};
 	static const char *const nets[] = {"127.0.0.0/8", "::1/128", "192.0.2.0/24",
 	    "2001:db8:1::/48", NULL};
 	struct policy *p = policy_new();
@@ -46,74 +46,70 @@ struct row {
 #define OUT "203.0.113.9" /* an untrusted client */
 
 static const struct row rows[] = {
-	/* 1. local domains, from anywhere */
-	{OUT, NULL, "<bob@example.com>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "bob@example.com", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<Bob@EXAMPLE.COM.>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<bob@mail.example.com>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<postmaster>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<bob@bücher.example>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<bob@[198.51.100.25]>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
-	{"::ffff:203.0.113.9", NULL, "<a@example.com>", NULL, NULL, ACTION_ACCEPT, 250,
-	    "local-domain", "local"},
-	/* 2. authenticated relay */
-	{OUT, "alice", "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "authenticated",
-	    "authenticated"},
-	{OUT, "alice", "<x%y@example.com>", NULL, NULL, ACTION_ACCEPT, 250, "authenticated",
-	    "authenticated"},
-	/* 3. trusted networks, IPv4, IPv6 and IPv4-mapped */
-	{"192.0.2.7", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
-	    "trusted"},
-	{"::ffff:192.0.2.7", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250,
-	    "trusted-network", "trusted"},
-	{"2001:db8:1::5", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250,
-	    "trusted-network", "trusted"},
-	{"::1", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
-	    "trusted"},
-	{NULL, NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
-	    "no-client"},
-	/* 4. everything else is refused */
-	{OUT, NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
-	{OUT, "", "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
-	{"2001:db8:2::1", NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "denied"},
-	{"192.0.3.1", NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "denied"},
-	{OUT, NULL, "<x@notexample.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
-	{OUT, NULL, "<x@[192.0.2.99]>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
-	/* unparseable recipients are never local */
-	{OUT, NULL, "<x@exa mple.com>", NULL, NULL, ACTION_REJECT, 501, "default-deny",
-	    "invalid-address"},
-	{OUT, NULL, "<>", NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
-	{OUT, NULL, "", NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
-	{OUT, NULL, NULL, NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
-	/* routing tricks: a distinct reply */
-	{OUT, NULL, "<x%example.net@example.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "routing-trick"},
-	{OUT, NULL, "<example.net!x@example.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "routing-trick"},
-	{OUT, NULL, "<\"x@example.net\"@example.com>", NULL, NULL, ACTION_REJECT, 550,
-	    "default-deny", "routing-trick"},
-	{OUT, NULL, "<@example.com:x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "routing-trick"},
-	{OUT, NULL, "<example.net!x>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
-	    "routing-trick"},
-	/* defence in depth: the MTA's resolution must agree */
-	{OUT, NULL, "<x@example.com>", "x@example.com", "esmtp", ACTION_ACCEPT, 250, "local-domain",
-	    "local"},
-	{OUT, NULL, "<x@example.com>", "x@example.net", "esmtp", ACTION_REJECT, 550, "default-deny",
-	    "denied"},
-	{OUT, NULL, "<x@example.com>", "x", "local", ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<x@example.com>", "x", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
-	{OUT, NULL, "<x@example.com>", "example.net!x", "local", ACTION_REJECT, 550, "default-deny",
-	    "denied"},
-	/* a bare user too: Postfix qualifies it with $myorigin, which may be remote */
-	{OUT, NULL, "<user>", "user@example.net", "smtp", ACTION_REJECT, 550, "default-deny",
-	    "denied"},
-	{OUT, NULL, "<postmaster>", "postmaster@example.com", "local", ACTION_ACCEPT, 250,
-	    "local-domain", "local"},
-	{OUT, NULL, "<user>", "user", "local", ACTION_ACCEPT, 250, "local-domain", "local"},
-	{OUT, NULL, "<user>", "user", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
+    /* 1. local domains, from anywhere */
+    {OUT, NULL, "<bob@example.com>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "bob@example.com", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<Bob@EXAMPLE.COM.>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<bob@mail.example.com>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<postmaster>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<bob@bücher.example>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<bob@[198.51.100.25]>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain", "local"},
+    {"::ffff:203.0.113.9", NULL, "<a@example.com>", NULL, NULL, ACTION_ACCEPT, 250, "local-domain",
+	"local"},
+    /* 2. authenticated relay */
+    {OUT, "alice", "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "authenticated",
+	"authenticated"},
+    {OUT, "alice", "<x%y@example.com>", NULL, NULL, ACTION_ACCEPT, 250, "authenticated",
+	"authenticated"},
+    /* 3. trusted networks, IPv4, IPv6 and IPv4-mapped */
+    {"192.0.2.7", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
+	"trusted"},
+    {"::ffff:192.0.2.7", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
+	"trusted"},
+    {"2001:db8:1::5", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network",
+	"trusted"},
+    {"::1", NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network", "trusted"},
+    {NULL, NULL, "<x@example.net>", NULL, NULL, ACTION_ACCEPT, 250, "trusted-network", "no-client"},
+    /* 4. everything else is refused */
+    {OUT, NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    {OUT, "", "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    {"2001:db8:2::1", NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    {"192.0.3.1", NULL, "<x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    {OUT, NULL, "<x@notexample.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    {OUT, NULL, "<x@[192.0.2.99]>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    /* unparseable recipients are never local */
+    {OUT, NULL, "<x@exa mple.com>", NULL, NULL, ACTION_REJECT, 501, "default-deny",
+	"invalid-address"},
+    {OUT, NULL, "<>", NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
+    {OUT, NULL, "", NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
+    {OUT, NULL, NULL, NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
+    /* routing tricks: a distinct reply */
+    {OUT, NULL, "<x%example.net@example.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"routing-trick"},
+    {OUT, NULL, "<example.net!x@example.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"routing-trick"},
+    {OUT, NULL, "<\"x@example.net\"@example.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"routing-trick"},
+    {OUT, NULL, "<@example.com:x@example.net>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"routing-trick"},
+    {OUT, NULL, "<example.net!x>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "routing-trick"},
+    /* defence in depth: the MTA's resolution must agree */
+    {OUT, NULL, "<x@example.com>", "x@example.com", "esmtp", ACTION_ACCEPT, 250, "local-domain",
+	"local"},
+    {OUT, NULL, "<x@example.com>", "x@example.net", "esmtp", ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    {OUT, NULL, "<x@example.com>", "x", "local", ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<x@example.com>", "x", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
+    {OUT, NULL, "<x@example.com>", "example.net!x", "local", ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    /* a bare user too: Postfix qualifies it with $myorigin, which may be remote */
+    {OUT, NULL, "<user>", "user@example.net", "smtp", ACTION_REJECT, 550, "default-deny", "denied"},
+    {OUT, NULL, "<postmaster>", "postmaster@example.com", "local", ACTION_ACCEPT, 250,
+	"local-domain", "local"},
+    {OUT, NULL, "<user>", "user", "local", ACTION_ACCEPT, 250, "local-domain", "local"},
+    {OUT, NULL, "<user>", "user", "esmtp", ACTION_REJECT, 550, "default-deny", "denied"},
 };
 
 START_TEST(test_core)

@@ -22,9 +22,10 @@
 /* Two good configurations that disagree about example.net, and a broken one. */
 static const char conf_a[] = "local_domains = [ \"example.com\" ];\n"
 			     "trusted_networks = [ \"192.0.2.0/24\" ];\n";
-static const char conf_b[] = "local_domains = [ \"example.com\", \"example.net\" ];\n"
-			     "trusted_networks = [ \"192.0.2.0/24\" ];\n"
-			     "rules = ( { name = \"r1\"; helo = [ \"x\" ]; action = \"reject\"; } );\n";
+static const char conf_b[] =
+    "local_domains = [ \"example.com\", \"example.net\" ];\n"
+    "trusted_networks = [ \"192.0.2.0/24\" ];\n"
+    "rules = ( { name = \"r1\"; helo = [ \"x\" ]; action = \"reject\"; } );\n";
 static const char conf_bad[] = "local_domains = [ \"example.com\" ];\n"
 			       "trusted_networks = [ \"192.0.2.0/33\" ];\n";
 

@@ -12,11 +12,11 @@
 #include "testpolicy.h"
 #include "unit.h"
 
-#define GB "203.0.113.9"    /* GB, AS64500, not trusted */
-#define NG "203.0.113.200"  /* NG, AS64501 */
-#define US "198.51.100.7"   /* US, AS64502 */
-#define NOWHERE "100.64.1.1" /* not in the database: "--" */
-#define BROKEN "100.64.0.66" /* the lookup fails */
+#define GB      "203.0.113.9"   /* GB, AS64500, not trusted */
+#define NG      "203.0.113.200" /* NG, AS64501 */
+#define US      "198.51.100.7"  /* US, AS64502 */
+#define NOWHERE "100.64.1.1"    /* not in the database: "--" */
+#define BROKEN  "100.64.0.66"   /* the lookup fails */
 #define TRUSTED "192.0.2.7"
 
 /* One condition against one set of facts: does the rule fire? */
@@ -29,67 +29,67 @@ struct row {
 #define L(...) {__VA_ARGS__, NULL}, false
 
 static const struct row rows[] = {
-	/* network */
-	{{"network", L("203.0.113.0/24")}, GB, "h", NULL, "<a@b.example>", "<x@example.net>", 1},
-	{{"network", L("203.0.113.0/24")}, US, "h", NULL, "<a@b.example>", "<x@example.net>", 0},
-	{{"not_network", L("203.0.113.0/24")}, US, "h", NULL, "<a@b.example>", "<x@example.net>", 1},
-	{{"not_network", L("203.0.113.0/24")}, GB, "h", NULL, "<a@b.example>", "<x@example.net>", 0},
-	{{"network", L("::ffff:203.0.113.0/120")}, "::ffff:203.0.113.9", "h", NULL, "<a@b.example>",
-	    "<x@example.net>", 1},
-	/* country, the unknown token, negation, lookup failure */
-	{{"country", L("GB", "FR")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"country", L("GB", "FR")}, NG, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"not_country", L("GB")}, NG, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"not_country", L("GB")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"country", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"country", L("--")}, "2001:db8::1", "h", NULL, "<>", "<x@example.net>", 1},
-	{{"country", L("--")}, US, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"not_country", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"country", L("GB")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
-	{{"not_country", L("GB")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
-	/* asn */
-	{{"asn", L("64500", "AS64502")}, US, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"asn", L("64500")}, NG, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"not_asn", L("64500")}, NG, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"not_asn", L("64500")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"asn", L("64500")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
-	/* helo: exact or ".suffix", no case */
-	{{"helo", L("mx.example.net")}, GB, "MX.Example.NET", NULL, "<>", "<x@example.net>", 1},
-	{{"helo", L(".dyn.example")}, GB, "a.b.dyn.example", NULL, "<>", "<x@example.net>", 1},
-	{{"helo", L(".dyn.example")}, GB, "dyn.example", NULL, "<>", "<x@example.net>", 0},
-	{{"not_helo", L(".dyn.example")}, GB, "mx.example.net", NULL, "<>", "<x@example.net>", 1},
-	/* authenticated (a boolean) */
-	{{"authenticated", {NULL}, true}, GB, "h", "alice", "<>", "<x@example.net>", 1},
-	{{"authenticated", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"authenticated", {NULL}, false}, GB, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"authenticated", {NULL}, false}, GB, "h", "", "<>", "<x@example.net>", 1},
-	/* login: exact, byte for byte */
-	{{"login", L("alice", "bob@example.com")}, GB, "h", "alice", "<>", "<x@example.net>", 1},
-	{{"login", L("alice")}, GB, "h", "Alice", "<>", "<x@example.net>", 0},
-	{{"login", L("bob@example.com")}, GB, "h", "bob@example.com", "<>", "<x@example.net>", 1},
-	{{"not_login", L("alice")}, GB, "h", "bob", "<>", "<x@example.net>", 1},
-	{{"not_login", L("alice")}, GB, "h", "alice", "<>", "<x@example.net>", 0},
-	/* sender: address, @domain, <> */
-	{{"sender", L("a@b.example")}, GB, "h", NULL, "<A@B.example>", "<x@example.net>", 1},
-	{{"sender", L("@b.example")}, GB, "h", NULL, "<z@b.example>", "<x@example.net>", 1},
-	{{"sender", L("@b.example")}, GB, "h", NULL, "<z@c.b.example>", "<x@example.net>", 0},
-	{{"sender", L("<>")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"not_sender", L("<>")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"not_sender", L("@b.example")}, GB, "h", NULL, "<z@c.example>", "<x@example.net>", 1},
-	/* recipient_domain */
-	{{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
-	{{"recipient_domain", L(".example.net")}, GB, "h", NULL, "<>", "<x@a.example.net>", 1},
-	{{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 0},
-	{{"not_recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 1},
-	/* recipient_local (a boolean) */
-	{{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.com>", 1},
-	{{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
-	{{"recipient_local", {NULL}, false}, GB, "h", NULL, "<>", "<x@example.net>", 1},
+    /* network */
+    {{"network", L("203.0.113.0/24")}, GB, "h", NULL, "<a@b.example>", "<x@example.net>", 1},
+    {{"network", L("203.0.113.0/24")}, US, "h", NULL, "<a@b.example>", "<x@example.net>", 0},
+    {{"not_network", L("203.0.113.0/24")}, US, "h", NULL, "<a@b.example>", "<x@example.net>", 1},
+    {{"not_network", L("203.0.113.0/24")}, GB, "h", NULL, "<a@b.example>", "<x@example.net>", 0},
+    {{"network", L("::ffff:203.0.113.0/120")}, "::ffff:203.0.113.9", "h", NULL, "<a@b.example>",
+	"<x@example.net>", 1},
+    /* country, the unknown token, negation, lookup failure */
+    {{"country", L("GB", "FR")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"country", L("GB", "FR")}, NG, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"not_country", L("GB")}, NG, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"not_country", L("GB")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"country", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"country", L("--")}, "2001:db8::1", "h", NULL, "<>", "<x@example.net>", 1},
+    {{"country", L("--")}, US, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"not_country", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"country", L("GB")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
+    {{"not_country", L("GB")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
+    /* asn */
+    {{"asn", L("64500", "AS64502")}, US, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"asn", L("64500")}, NG, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"not_asn", L("64500")}, NG, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"not_asn", L("64500")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"asn", L("64500")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
+    /* helo: exact or ".suffix", no case */
+    {{"helo", L("mx.example.net")}, GB, "MX.Example.NET", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L(".dyn.example")}, GB, "a.b.dyn.example", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L(".dyn.example")}, GB, "dyn.example", NULL, "<>", "<x@example.net>", 0},
+    {{"not_helo", L(".dyn.example")}, GB, "mx.example.net", NULL, "<>", "<x@example.net>", 1},
+    /* authenticated (a boolean) */
+    {{"authenticated", {NULL}, true}, GB, "h", "alice", "<>", "<x@example.net>", 1},
+    {{"authenticated", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"authenticated", {NULL}, false}, GB, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"authenticated", {NULL}, false}, GB, "h", "", "<>", "<x@example.net>", 1},
+    /* login: exact, byte for byte */
+    {{"login", L("alice", "bob@example.com")}, GB, "h", "alice", "<>", "<x@example.net>", 1},
+    {{"login", L("alice")}, GB, "h", "Alice", "<>", "<x@example.net>", 0},
+    {{"login", L("bob@example.com")}, GB, "h", "bob@example.com", "<>", "<x@example.net>", 1},
+    {{"not_login", L("alice")}, GB, "h", "bob", "<>", "<x@example.net>", 1},
+    {{"not_login", L("alice")}, GB, "h", "alice", "<>", "<x@example.net>", 0},
+    /* sender: address, @domain, <> */
+    {{"sender", L("a@b.example")}, GB, "h", NULL, "<A@B.example>", "<x@example.net>", 1},
+    {{"sender", L("@b.example")}, GB, "h", NULL, "<z@b.example>", "<x@example.net>", 1},
+    {{"sender", L("@b.example")}, GB, "h", NULL, "<z@c.b.example>", "<x@example.net>", 0},
+    {{"sender", L("<>")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"not_sender", L("<>")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"not_sender", L("@b.example")}, GB, "h", NULL, "<z@c.example>", "<x@example.net>", 1},
+    /* recipient_domain */
+    {{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"recipient_domain", L(".example.net")}, GB, "h", NULL, "<>", "<x@a.example.net>", 1},
+    {{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 0},
+    {{"not_recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 1},
+    /* recipient_local (a boolean) */
+    {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.com>", 1},
+    {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"recipient_local", {NULL}, false}, GB, "h", NULL, "<>", "<x@example.net>", 1},
 };
 
 /* decide - one recipient through a policy */
-static void decide(const struct policy *p, const char *client, const char *helo,
-    const char *login, const char *sender, const char *rcpt, struct verdict *v)
+static void decide(const struct policy *p, const char *client, const char *helo, const char *login,
+    const char *sender, const char *rcpt, struct verdict *v)
 {
 	struct ipaddr ip;
 	struct facts f = {0};
@@ -114,9 +114,10 @@ START_TEST(test_condition)
 	tp_rule(p, "r", ACTION_REJECT, "554 5.7.1 hit", &r->cond, 1);
 	decide(p, r->client, r->helo, r->login, r->sender, r->rcpt, &v);
 	got = strcmp(v.rule, "r") != 0 ? 0 : v.action == ACTION_TEMPFAIL ? -1 : 1;
-	ck_assert_msg(got == r->want, "row %d %s%s%s client %s: got %d (rule=%s reason=%s), want %d",
-	    _i, r->cond.key, r->cond.items[0] ? " " : "", r->cond.items[0] ? r->cond.items[0] : "",
-	    r->client, got, v.rule, v.reason, r->want);
+	ck_assert_msg(got == r->want,
+	    "row %d %s%s%s client %s: got %d (rule=%s reason=%s), want %d", _i, r->cond.key,
+	    r->cond.items[0] ? " " : "", r->cond.items[0] ? r->cond.items[0] : "", r->client, got,
+	    v.rule, v.reason, r->want);
 	if (got == 1)
 		ck_assert(v.code == 554 && strcmp(v.text, "hit") == 0);
 	if (got == -1)
@@ -148,7 +149,8 @@ START_TEST(test_actions)
 	ck_assert_str_eq(v.text, "<x@example.com>: Relay access denied");
 	/* tempfail with the default reply */
 	decide(p, US, "h", "bulk", "<>", "<x@example.net>", &v);
-	ck_assert(v.action == ACTION_TEMPFAIL && v.code == 451 && strcmp(v.rule, "bulk-later") == 0);
+	ck_assert(
+	    v.action == ACTION_TEMPFAIL && v.code == 451 && strcmp(v.rule, "bulk-later") == 0);
 	ck_assert_str_eq(v.ecode, "4.7.1");
 	/* continue: logged in the trace, judging goes on to the core */
 	{
@@ -162,7 +164,8 @@ START_TEST(test_actions)
 		f.rcpt = "<x@example.com>";
 		policy_decide(p, &f, &v, &t);
 		ck_assert(v.action == ACTION_ACCEPT && strcmp(v.rule, "local-domain") == 0);
-		ck_assert(t.n >= 1 && strcmp(t.steps[0].rule, "audit") == 0 && t.steps[0].result == 1);
+		ck_assert(
+		    t.n >= 1 && strcmp(t.steps[0].rule, "audit") == 0 && t.steps[0].result == 1);
 	}
 	policy_free(p);
 	/* replies of their own */

@@ -17,10 +17,10 @@
 #include "unit.h"
 #include "users.h"
 
-#define GB "203.0.113.9"    /* GB */
-#define NG "203.0.113.200"  /* NG */
-#define NOWHERE "100.64.1.1" /* not listed: "--" */
-#define BROKEN "100.64.0.66" /* lookup fails */
+#define GB      "203.0.113.9"   /* GB */
+#define NG      "203.0.113.200" /* NG */
+#define NOWHERE "100.64.1.1"    /* not listed: "--" */
+#define BROKEN  "100.64.0.66"   /* lookup fails */
 #define TRUSTED "192.0.2.7"
 
 /* users_policy - alice (GB, NG), bob, a login that is an address, bulk (no relay) */
@@ -119,73 +119,71 @@ struct own_row {
 	const char *rule, *reason, *text;
 };
 
-#define OFF SENDER_OWNERSHIP_OFF
+#define OFF  SENDER_OWNERSHIP_OFF
 #define AUTH SENDER_OWNERSHIP_AUTHENTICATED
-#define ALL SENDER_OWNERSHIP_EVERYONE
-#define RA ACTION_ACCEPT
-#define RR ACTION_REJECT
+#define ALL  SENDER_OWNERSHIP_EVERYONE
+#define RA   ACTION_ACCEPT
+#define RR   ACTION_REJECT
 
 static const struct own_row own_rows[] = {
-	/* off: anyone may use anything */
-	{OFF, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RA, 250, "authenticated",
-	    "authenticated", NULL},
-	{OFF, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RA, 250, "local-domain",
-	    "local", NULL},
-	/* authenticated: a login uses only its own addresses, for every recipient */
-	{AUTH, false, GB, "alice", "<alice@example.com>", "<x@example.net>", RA, 250,
-	    "authenticated", "authenticated", NULL},
-	{AUTH, false, GB, "alice", "<Alice@EXAMPLE.com>", "<x@example.net>", RA, 250,
-	    "authenticated", "authenticated", NULL},
-	{AUTH, false, GB, "alice", "<anyone@example.org>", "<x@example.net>", RA, 250,
-	    "authenticated", "authenticated", NULL},
-	{AUTH, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RR, 553,
-	    "sender-ownership", "sender-not-owned",
-	    "<alice@example.com>: Sender address rejected: not owned by user bob"},
-	{AUTH, false, GB, "bob", "<alice@example.com>", "<x@example.com>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	{AUTH, false, TRUSTED, "bob", "<alice@example.com>", "<x@example.net>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	{AUTH, false, GB, "nobody", "<nobody@example.com>", "<x@example.net>", RR, 553,
-	    "sender-ownership", "sender-not-owned",
-	    "<nobody@example.com>: Sender address rejected: not owned by user nobody"},
-	{AUTH, false, GB, "alice", "<alice@sub.example.org>", "<x@example.net>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	{AUTH, false, GB, "alice", "<alice>", "<x@example.net>", RR, 553, "sender-ownership",
-	    "sender-not-owned", NULL},
-	/* ... an unauthenticated client is not checked */
-	{AUTH, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RA, 250, "local-domain",
-	    "local", NULL},
-	/* the null sender from an authenticated client: allowed, or refused */
-	{AUTH, false, GB, "alice", "<>", "<x@example.net>", RA, 250, "authenticated",
-	    "authenticated", NULL},
-	{AUTH, true, GB, "alice", "<>", "<x@example.net>", RR, 553, "sender-ownership",
-	    "null-sender", "<>: Sender address rejected: not owned by user alice"},
-	{ALL, true, GB, NULL, "<>", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
-	/* everyone: an outside, unauthenticated client may not use an owned address */
-	{ALL, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RR, 553,
-	    "sender-ownership", "sender-not-owned",
-	    "<alice@example.com>: Sender address rejected: not logged in"},
-	{ALL, false, GB, NULL, "<someone@example.org>", "<x@example.com>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	{ALL, false, GB, NULL, "<stranger@example.net>", "<x@example.com>", RA, 250,
-	    "local-domain", "local", NULL},
-	{ALL, false, TRUSTED, NULL, "<alice@example.com>", "<x@example.net>", RA, 250,
-	    "trusted-network", "trusted", NULL},
-	{ALL, false, NULL, NULL, "<alice@example.com>", "<x@example.net>", RA, 250,
-	    "trusted-network", "no-client", NULL},
-	{ALL, false, GB, "bob", "<bob@example.com>", "<x@example.net>", RA, 250, "authenticated",
-	    "authenticated", NULL},
-	{ALL, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	/* an @ inside a quoted local part does not hide the owned domain */
-	{ALL, false, GB, NULL, "<\"bob@x\"@example.org>", "<x@example.com>", RR, 553,
-	    "sender-ownership", "sender-not-owned", NULL},
-	/* a sender we cannot parse cannot be shown unowned: refused in "everyone" */
-	{ALL, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RR, 553,
-	    "sender-ownership", "sender-unverifiable",
-	    "<<unterminated@example.org>: Sender address rejected: cannot tell who owns it"},
-	{AUTH, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RA, 250,
-	    "local-domain", "local", NULL},
+    /* off: anyone may use anything */
+    {OFF, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RA, 250, "authenticated",
+	"authenticated", NULL},
+    {OFF, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RA, 250, "local-domain",
+	"local", NULL},
+    /* authenticated: a login uses only its own addresses, for every recipient */
+    {AUTH, false, GB, "alice", "<alice@example.com>", "<x@example.net>", RA, 250, "authenticated",
+	"authenticated", NULL},
+    {AUTH, false, GB, "alice", "<Alice@EXAMPLE.com>", "<x@example.net>", RA, 250, "authenticated",
+	"authenticated", NULL},
+    {AUTH, false, GB, "alice", "<anyone@example.org>", "<x@example.net>", RA, 250, "authenticated",
+	"authenticated", NULL},
+    {AUTH, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RR, 553, "sender-ownership",
+	"sender-not-owned", "<alice@example.com>: Sender address rejected: not owned by user bob"},
+    {AUTH, false, GB, "bob", "<alice@example.com>", "<x@example.com>", RR, 553, "sender-ownership",
+	"sender-not-owned", NULL},
+    {AUTH, false, TRUSTED, "bob", "<alice@example.com>", "<x@example.net>", RR, 553,
+	"sender-ownership", "sender-not-owned", NULL},
+    {AUTH, false, GB, "nobody", "<nobody@example.com>", "<x@example.net>", RR, 553,
+	"sender-ownership", "sender-not-owned",
+	"<nobody@example.com>: Sender address rejected: not owned by user nobody"},
+    {AUTH, false, GB, "alice", "<alice@sub.example.org>", "<x@example.net>", RR, 553,
+	"sender-ownership", "sender-not-owned", NULL},
+    {AUTH, false, GB, "alice", "<alice>", "<x@example.net>", RR, 553, "sender-ownership",
+	"sender-not-owned", NULL},
+    /* ... an unauthenticated client is not checked */
+    {AUTH, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RA, 250, "local-domain",
+	"local", NULL},
+    /* the null sender from an authenticated client: allowed, or refused */
+    {AUTH, false, GB, "alice", "<>", "<x@example.net>", RA, 250, "authenticated", "authenticated",
+	NULL},
+    {AUTH, true, GB, "alice", "<>", "<x@example.net>", RR, 553, "sender-ownership", "null-sender",
+	"<>: Sender address rejected: not owned by user alice"},
+    {ALL, true, GB, NULL, "<>", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
+    /* everyone: an outside, unauthenticated client may not use an owned address */
+    {ALL, false, GB, NULL, "<alice@example.com>", "<x@example.com>", RR, 553, "sender-ownership",
+	"sender-not-owned", "<alice@example.com>: Sender address rejected: not logged in"},
+    {ALL, false, GB, NULL, "<someone@example.org>", "<x@example.com>", RR, 553, "sender-ownership",
+	"sender-not-owned", NULL},
+    {ALL, false, GB, NULL, "<stranger@example.net>", "<x@example.com>", RA, 250, "local-domain",
+	"local", NULL},
+    {ALL, false, TRUSTED, NULL, "<alice@example.com>", "<x@example.net>", RA, 250,
+	"trusted-network", "trusted", NULL},
+    {ALL, false, NULL, NULL, "<alice@example.com>", "<x@example.net>", RA, 250, "trusted-network",
+	"no-client", NULL},
+    {ALL, false, GB, "bob", "<bob@example.com>", "<x@example.net>", RA, 250, "authenticated",
+	"authenticated", NULL},
+    {ALL, false, GB, "bob", "<alice@example.com>", "<x@example.net>", RR, 553, "sender-ownership",
+	"sender-not-owned", NULL},
+    /* an @ inside a quoted local part does not hide the owned domain */
+    {ALL, false, GB, NULL, "<\"bob@x\"@example.org>", "<x@example.com>", RR, 553,
+	"sender-ownership", "sender-not-owned", NULL},
+    /* a sender we cannot parse cannot be shown unowned: refused in "everyone" */
+    {ALL, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RR, 553,
+	"sender-ownership", "sender-unverifiable",
+	"<<unterminated@example.org>: Sender address rejected: cannot tell who owns it"},
+    {AUTH, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RA, 250, "local-domain",
+	"local", NULL},
 };
 
 START_TEST(test_ownership)
@@ -222,7 +220,8 @@ START_TEST(test_rules_first)
 	/* dry-run: the refusal is reported, not enforced */
 	p->dry_run = true;
 	decide(p, GB, "alice", "<bob@example.com>", "<x@example.net>", &v);
-	ck_assert(v.action == ACTION_REJECT && v.dry_run && strcmp(v.rule, "sender-ownership") == 0);
+	ck_assert(
+	    v.action == ACTION_REJECT && v.dry_run && strcmp(v.rule, "sender-ownership") == 0);
 	policy_free(p);
 }
 END_TEST
@@ -236,35 +235,34 @@ struct relay_row {
 };
 
 static const struct relay_row relay_rows[] = {
-	/* alice may relay from GB and NG only */
-	{GB, "alice", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
-	{NG, "alice", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
-	{"198.51.100.7", "alice", "<x@example.net>", RR, 550, "authenticated", "login-country",
-	    "<x@example.net>: Relay access denied: login alice may not relay from US"},
-	{NOWHERE, "alice", "<x@example.net>", RR, 550, "authenticated", "login-country",
-	    "<x@example.net>: Relay access denied: login alice may not relay from --"},
-	/* a lookup failure is a temporary failure, never a guess */
-	{BROKEN, "alice", "<x@example.net>", ACTION_TEMPFAIL, 451, "authenticated",
-	    "lookup-failure", NULL},
-	/* local recipients and trusted networks do not depend on the login */
-	{"198.51.100.7", "alice", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
-	{BROKEN, "alice", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
-	{TRUSTED, "alice", "<x@example.net>", RA, 250, "trusted-network", "trusted", NULL},
-	/* carol may relay only from unlisted (private) addresses: "--" */
-	{NOWHERE, "carol@example.net", "<x@example.net>", RA, 250, "authenticated",
-	    "authenticated", NULL},
-	{GB, "carol@example.net", "<x@example.net>", RR, 550, "authenticated", "login-country",
-	    NULL},
-	/* bob: no limits; bulk: no relaying at all */
-	{BROKEN, "bob", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
-	{GB, "bulk", "<x@example.net>", RR, 550, "authenticated", "login-no-relay",
-	    "<x@example.net>: Relay access denied: login bulk may not relay"},
-	{GB, "bulk", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
-	{TRUSTED, "bulk", "<x@example.net>", RA, 250, "trusted-network", "trusted", NULL},
-	/* a login not listed keeps the plain authenticated relay */
-	{GB, "zed", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
-	/* a bad recipient is still a bad recipient */
-	{GB, "bulk", "<not an address>", RR, 501, "default-deny", "invalid-address", NULL},
+    /* alice may relay from GB and NG only */
+    {GB, "alice", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
+    {NG, "alice", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
+    {"198.51.100.7", "alice", "<x@example.net>", RR, 550, "authenticated", "login-country",
+	"<x@example.net>: Relay access denied: login alice may not relay from US"},
+    {NOWHERE, "alice", "<x@example.net>", RR, 550, "authenticated", "login-country",
+	"<x@example.net>: Relay access denied: login alice may not relay from --"},
+    /* a lookup failure is a temporary failure, never a guess */
+    {BROKEN, "alice", "<x@example.net>", ACTION_TEMPFAIL, 451, "authenticated", "lookup-failure",
+	NULL},
+    /* local recipients and trusted networks do not depend on the login */
+    {"198.51.100.7", "alice", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
+    {BROKEN, "alice", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
+    {TRUSTED, "alice", "<x@example.net>", RA, 250, "trusted-network", "trusted", NULL},
+    /* carol may relay only from unlisted (private) addresses: "--" */
+    {NOWHERE, "carol@example.net", "<x@example.net>", RA, 250, "authenticated", "authenticated",
+	NULL},
+    {GB, "carol@example.net", "<x@example.net>", RR, 550, "authenticated", "login-country", NULL},
+    /* bob: no limits; bulk: no relaying at all */
+    {BROKEN, "bob", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
+    {GB, "bulk", "<x@example.net>", RR, 550, "authenticated", "login-no-relay",
+	"<x@example.net>: Relay access denied: login bulk may not relay"},
+    {GB, "bulk", "<x@example.com>", RA, 250, "local-domain", "local", NULL},
+    {TRUSTED, "bulk", "<x@example.net>", RA, 250, "trusted-network", "trusted", NULL},
+    /* a login not listed keeps the plain authenticated relay */
+    {GB, "zed", "<x@example.net>", RA, 250, "authenticated", "authenticated", NULL},
+    /* a bad recipient is still a bad recipient */
+    {GB, "bulk", "<not an address>", RR, 501, "default-deny", "invalid-address", NULL},
 };
 
 START_TEST(test_relay_limits)
@@ -315,7 +313,6 @@ START_TEST(test_geo_always_looked_up)
 	policy_free(p);
 }
 END_TEST
-
 
 /* users and users_file load into one table; a login's lines add up. */
 START_TEST(test_config)

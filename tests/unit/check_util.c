@@ -16,10 +16,21 @@ static const struct {
 	const char *text;
 	int ok;
 } listens[] = {
-	{"127.0.0.1:9899", 1}, {"[::1]:9899", 1}, {"0.0.0.0:0", 1}, {"127.0.0.1:65535", 1},
-	{"localhost:9899", 0}, {"127.0.0.1", 0}, {"127.0.0.1:", 0}, {"127.0.0.1:65536", 0},
-	{"127.0.0.1:99x", 0}, {"::1:9899", 0}, {"[::1]9899", 0}, {"[127.0.0.1]:9899", 0},
-	{":9899", 0}, {"127.0.0.1:-1", 0}, {"", 0},
+    {"127.0.0.1:9899", 1},
+    {"[::1]:9899", 1},
+    {"0.0.0.0:0", 1},
+    {"127.0.0.1:65535", 1},
+    {"localhost:9899", 0},
+    {"127.0.0.1", 0},
+    {"127.0.0.1:", 0},
+    {"127.0.0.1:65536", 0},
+    {"127.0.0.1:99x", 0},
+    {"::1:9899", 0},
+    {"[::1]9899", 0},
+    {"[127.0.0.1]:9899", 0},
+    {":9899", 0},
+    {"127.0.0.1:-1", 0},
+    {"", 0},
 };
 
 START_TEST(test_listen_parse)
@@ -42,29 +53,29 @@ static const struct {
 	const char *host; /* NULL: an error */
 	unsigned port;
 } forms[] = {
-	/* relay-probe targets: the port is optional, a bare IPv6 address has none */
-	{"mx.example.net", HOSTPORT_PORT_OPTIONAL, "mx.example.net", 0},
-	{"mx.example.net:2525", HOSTPORT_PORT_OPTIONAL, "mx.example.net", 2525},
-	{"[::1]", HOSTPORT_PORT_OPTIONAL, "::1", 0},
-	{"[::1]:25", HOSTPORT_PORT_OPTIONAL, "::1", 25},
-	{"::1", HOSTPORT_PORT_OPTIONAL, "::1", 0},
-	{"127.0.0.1:0", HOSTPORT_PORT_OPTIONAL, NULL, 0},
-	{"127.0.0.1:65536", HOSTPORT_PORT_OPTIONAL, NULL, 0},
-	{"[]", HOSTPORT_PORT_OPTIONAL, NULL, 0},
-	{"[::1]x", HOSTPORT_PORT_OPTIONAL, NULL, 0},
-	{"", HOSTPORT_PORT_OPTIONAL, NULL, 0},
-	/* libmilter's inet: and inet6: sockets */
-	{"8894@127.0.0.1", HOSTPORT_MILTER, "127.0.0.1", 8894},
-	{"8894@::1", HOSTPORT_MILTER, "::1", 8894},
-	{"8894", HOSTPORT_MILTER, "", 8894},
-	{"8894@", HOSTPORT_MILTER, NULL, 0},
-	{"0@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
-	{"x@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
-	{"70000@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
-	/* plain HOST:PORT: the port is required */
-	{"127.0.0.1:25", 0, "127.0.0.1", 25},
-	{"127.0.0.1", 0, NULL, 0},
-	{"::1", 0, NULL, 0},
+    /* relay-probe targets: the port is optional, a bare IPv6 address has none */
+    {"mx.example.net", HOSTPORT_PORT_OPTIONAL, "mx.example.net", 0},
+    {"mx.example.net:2525", HOSTPORT_PORT_OPTIONAL, "mx.example.net", 2525},
+    {"[::1]", HOSTPORT_PORT_OPTIONAL, "::1", 0},
+    {"[::1]:25", HOSTPORT_PORT_OPTIONAL, "::1", 25},
+    {"::1", HOSTPORT_PORT_OPTIONAL, "::1", 0},
+    {"127.0.0.1:0", HOSTPORT_PORT_OPTIONAL, NULL, 0},
+    {"127.0.0.1:65536", HOSTPORT_PORT_OPTIONAL, NULL, 0},
+    {"[]", HOSTPORT_PORT_OPTIONAL, NULL, 0},
+    {"[::1]x", HOSTPORT_PORT_OPTIONAL, NULL, 0},
+    {"", HOSTPORT_PORT_OPTIONAL, NULL, 0},
+    /* libmilter's inet: and inet6: sockets */
+    {"8894@127.0.0.1", HOSTPORT_MILTER, "127.0.0.1", 8894},
+    {"8894@::1", HOSTPORT_MILTER, "::1", 8894},
+    {"8894", HOSTPORT_MILTER, "", 8894},
+    {"8894@", HOSTPORT_MILTER, NULL, 0},
+    {"0@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
+    {"x@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
+    {"70000@127.0.0.1", HOSTPORT_MILTER, NULL, 0},
+    /* plain HOST:PORT: the port is required */
+    {"127.0.0.1:25", 0, "127.0.0.1", 25},
+    {"127.0.0.1", 0, NULL, 0},
+    {"::1", 0, NULL, 0},
 };
 
 START_TEST(test_hostport_forms)
@@ -139,18 +150,16 @@ static const struct {
 	const char *in;
 	const char *want;
 } jsons[] = {
-	{"plain", "\"plain\""},
-	{"q\"b\\", "\"q\\\"b\\\\\""},
-	{"tab\there\n", "\"tab\\u0009here\\u000a\""},
-	{"del\x7f", "\"del\\u007f\""},
-	{"caf\xc3\xa9", "\"caf\xc3\xa9\""},                     /* valid UTF-8 kept */
-	{"\xf0\x9f\x93\xa7", "\"\xf0\x9f\x93\xa7\""},           /* 4 bytes */
-	{"bad\xff", "\"bad\\ufffd\""},                          /* never valid */
-	{"\xc3", "\"\\ufffd\""},                                /* cut sequence */
-	{"\xc0\xaf", "\"\\ufffd\\ufffd\""},                     /* overlong */
-	{"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},          /* surrogate */
-	{"\x80x", "\"\\ufffdx\""},                              /* stray continuation */
-	{"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
+    {"plain", "\"plain\""}, {"q\"b\\", "\"q\\\"b\\\\\""},
+    {"tab\there\n", "\"tab\\u0009here\\u000a\""}, {"del\x7f", "\"del\\u007f\""},
+    {"caf\xc3\xa9", "\"caf\xc3\xa9\""},                       /* valid UTF-8 kept */
+    {"\xf0\x9f\x93\xa7", "\"\xf0\x9f\x93\xa7\""},             /* 4 bytes */
+    {"bad\xff", "\"bad\\ufffd\""},                            /* never valid */
+    {"\xc3", "\"\\ufffd\""},                                  /* cut sequence */
+    {"\xc0\xaf", "\"\\ufffd\\ufffd\""},                       /* overlong */
+    {"\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\""},            /* surrogate */
+    {"\x80x", "\"\\ufffdx\""},                                /* stray continuation */
+    {"\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\""}, /* above U+10FFFF */
 };
 
 START_TEST(test_json_escapes)
@@ -194,13 +203,20 @@ static const struct {
 	const char *name;
 	const char *why; /* NULL: valid */
 } domains[] = {
-	{"example.com", NULL}, {"Example.COM", NULL}, {"a-b.c", NULL}, {"xn--bcher-kva.example", NULL},
-	{"", "empty label in domain"}, {"a..b", "empty label in domain"},
-	{"a.", "empty label in domain"}, {"-a.b", "domain label starts or ends with a hyphen"},
-	{"a-.b", "domain label starts or ends with a hyphen"}, {"a_b.c", "underscore in domain"},
-	{"a b.c", "invalid character in domain"}, {"caf\xc3\xa9.fr", "invalid character in domain"},
-	{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b",
-	    "domain label longer than 63 characters"},
+    {"example.com", NULL},
+    {"Example.COM", NULL},
+    {"a-b.c", NULL},
+    {"xn--bcher-kva.example", NULL},
+    {"", "empty label in domain"},
+    {"a..b", "empty label in domain"},
+    {"a.", "empty label in domain"},
+    {"-a.b", "domain label starts or ends with a hyphen"},
+    {"a-.b", "domain label starts or ends with a hyphen"},
+    {"a_b.c", "underscore in domain"},
+    {"a b.c", "invalid character in domain"},
+    {"caf\xc3\xa9.fr", "invalid character in domain"},
+    {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.b",
+	"domain label longer than 63 characters"},
 };
 
 START_TEST(test_domain_check)
@@ -210,8 +226,8 @@ START_TEST(test_domain_check)
 	if (domains[_i].why == NULL)
 		ck_assert_msg(why == NULL, "%s: %s", domains[_i].name, why);
 	else
-		ck_assert_msg(why != NULL && strcmp(why, domains[_i].why) == 0, "%s: got %s, want %s",
-		    domains[_i].name, why ? why : "valid", domains[_i].why);
+		ck_assert_msg(why != NULL && strcmp(why, domains[_i].why) == 0,
+		    "%s: got %s, want %s", domains[_i].name, why ? why : "valid", domains[_i].why);
 }
 END_TEST
 
@@ -256,8 +272,10 @@ START_TEST(test_linefile)
 	ck_assert_int_eq(s.n, 5);
 	ck_assert(strcmp(s.lines[0], "a.example") == 0 && s.lineno[0] == 3);
 	ck_assert(strcmp(s.lines[1], "b\tc") == 0 && s.lineno[1] == 4);
-	ck_assert(strcmp(s.lines[2], "line too long or contains a NUL byte") == 0 && s.lineno[2] == 5);
-	ck_assert(strcmp(s.lines[3], "line too long or contains a NUL byte") == 0 && s.lineno[3] == 6);
+	ck_assert(
+	    strcmp(s.lines[2], "line too long or contains a NUL byte") == 0 && s.lineno[2] == 5);
+	ck_assert(
+	    strcmp(s.lines[3], "line too long or contains a NUL byte") == 0 && s.lineno[3] == 6);
 	ck_assert(strcmp(s.lines[4], "last") == 0 && s.lineno[4] == 7);
 	ck_assert_int_eq(linefile_read("/nonexistent/list", 32, collect, &s), LINEFILE_OPEN);
 }

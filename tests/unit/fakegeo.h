@@ -11,7 +11,8 @@
  * 198.51.100.x US AS64502, 100.64.0.66 breaks the lookup (a corrupt
  * database), everything else is not listed ("--", AS 0).
  */
-static __attribute__((unused)) int fakegeo_lookup(void *ctx, const struct ipaddr *a, struct geo_info *out)
+static __attribute__((unused)) int fakegeo_lookup(void *ctx, const struct ipaddr *a,
+    struct geo_info *out)
 {
 	(void)ctx;
 	strcpy(out->country, GEO_COUNTRY_UNKNOWN);
@@ -35,6 +36,7 @@ static __attribute__((unused)) int fakegeo_lookup(void *ctx, const struct ipaddr
 	return 0;
 }
 
-static const struct geo_provider fakegeo __attribute__((unused)) = {fakegeo_lookup, NULL, true, true};
+static const struct geo_provider fakegeo
+    __attribute__((unused)) = {fakegeo_lookup, NULL, true, true};
 
 #endif

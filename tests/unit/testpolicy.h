@@ -36,8 +36,8 @@ struct tp_cond {
 };
 
 /* tp_rule - append a rule; reply may be NULL (the action's default) */
-static __attribute__((unused)) void tp_rule(struct policy *p, const char *name, enum action action, const char *reply,
-    const struct tp_cond *conds, size_t n)
+static __attribute__((unused)) void tp_rule(struct policy *p, const char *name, enum action action,
+    const char *reply, const struct tp_cond *conds, size_t n)
 {
 	struct rule *r;
 	const char *why = NULL;
