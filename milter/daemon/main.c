@@ -18,6 +18,7 @@
 #include "rules.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "steps.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relay-milter.conf"
 
@@ -145,7 +146,10 @@ static void block_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* list_keys - every key the loader accepts, for the documentation test */
+/*
+ * list_keys - every key the loader accepts, and the engine's built-in
+ * steps and reasons, for the documentation test
+ */
 static void list_keys(void)
 {
 	for (const char *const *k = conf_keys(); *k != NULL; k++)
@@ -154,6 +158,10 @@ static void list_keys(void)
 		printf("rule %s\n", *k);
 	for (const char *const *k = cond_type_names(); *k != NULL; k++)
 		printf("condition %s\n", *k);
+	for (int s = STEP_RULE + 1; s < STEP_N; s++)
+		printf("step %s\n", step_name((enum step)s));
+	for (int r = 0; r < REASON_N; r++)
+		printf("reason %s\n", reason_name((enum reason)r));
 }
 
 /*

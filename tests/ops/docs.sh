@@ -15,7 +15,8 @@ sample="$top_srcdir/conf/relay-milter.conf"
 # shellcheck source=../lib/tap.sh
 . "$top_srcdir/tests/lib/tap.sh"
 
-keys=$("$milter" --list-keys)
+listed=$("$milter" --list-keys)
+keys=$(printf '%s\n' "$listed" | grep -v '^step \|^reason ')
 [ -n "$keys" ] && tap OK "relay-milter --list-keys lists $(printf '%s\n' "$keys" | wc -l) keys" ||
 	tap FAIL "relay-milter --list-keys lists the keys"
 
@@ -46,6 +47,18 @@ cp "$sample" "$tmp" && chmod 644 "$tmp"
 out=$("$milter" -t -c "$tmp" 2>&1) && tap OK "the sample passes relay-milter -t" ||
 	tap FAIL "the sample passes relay-milter -t" "$out"
 rm -f "$tmp"
+
+# The engine's built-in steps and reasons (its one table, steps.c) are all
+# in relay-milter(8), where the metrics and the decision line are described.
+for kind in step reason; do
+	missing=
+	for name in $(printf '%s\n' "$listed" | sed -n "s/^$kind //p"); do
+		grep -qw -- "$name" "$man8" || missing="$missing $name"
+	done
+	count=$(printf '%s\n' "$listed" | grep -c "^$kind ")
+	[ "$count" -gt 0 ] && [ -z "$missing" ] && tap OK "relay-milter(8) names every built-in $kind ($count)" ||
+		tap FAIL "relay-milter(8) names every built-in $kind" "missing:$missing"
+done
 
 # Every restart-only setting named in reload.c is named in relay-milter(8) too.
 for key in socket socket_mode user pidfile syslog_facility metrics; do

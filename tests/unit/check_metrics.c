@@ -10,6 +10,7 @@
 #include "metrics.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "steps.h"
 #include "testpolicy.h"
 #include "unit.h"
 
@@ -162,6 +163,49 @@ START_TEST(test_prometheus_text)
 }
 END_TEST
 
+/*
+ * The metrics name steps and reasons from the engine's table only: every
+ * reason label is a table entry and every entry is listed, and every rule
+ * label is a built-in step or a rule of the running configuration.
+ */
+START_TEST(test_names_from_the_table)
+{
+	struct config *cfg = load(FIXTURE);
+	char *text, *line, *save = NULL;
+	bool listed[REASON_N] = {false};
+
+	metrics_reset();
+	ck_assert(snapshot_install(cfg) == 0);
+	text = metrics_format(NULL);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128];
+		int r;
+
+		if (sscanf(line, "relay_milter_reason_recipients_total{reason=\"%127[^\"]\"",
+			name) == 1) {
+			for (r = 0; r < REASON_N && strcmp(reason_name((enum reason)r), name) != 0;
+			     r++)
+				;
+			ck_assert_msg(r < REASON_N, "reason \"%s\" is not in the table", name);
+			listed[r] = true;
+		}
+		if (sscanf(line, "relay_milter_rule_recipients_total{rule=\"%127[^\"]\"", name) ==
+		    1) {
+			bool configured = false;
+
+			for (size_t i = 0; i < cfg->policy->nrules; i++)
+				configured |= strcmp(cfg->policy->rules[i].name, name) == 0;
+			ck_assert_msg(configured || step_find(name) != STEP_RULE,
+			    "rule \"%s\" is neither configured nor a built-in step", name);
+		}
+	}
+	for (int r = 0; r < REASON_N; r++)
+		ck_assert_msg(listed[r], "reason %s not listed", reason_name((enum reason)r));
+	free(text);
+	snapshot_clear();
+}
+END_TEST
+
 /* A rule name with a quote or backslash stays one well-formed label value. */
 START_TEST(test_label_escaping)
 {
@@ -249,6 +293,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_rule_dry_run_counted_not_obeyed);
 	tcase_add_test(tc, test_mode_dry_run_counted);
 	tcase_add_test(tc, test_prometheus_text);
+	tcase_add_test(tc, test_names_from_the_table);
 	tcase_add_test(tc, test_label_escaping);
 	tcase_add_test(tc, test_concurrent_counts_exact);
 	suite_add_tcase(s, tc);
