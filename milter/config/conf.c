@@ -199,6 +199,34 @@ static void load_socket_mode(struct loader *ld, const config_setting_t *s)
 		ld->cfg->settings.socket_mode = (mode_t)m;
 }
 
+static void load_socket_group(struct loader *ld, const config_setting_t *s)
+{
+	if (config_setting_get_string(s)[0] == 0)
+		ld_bad(ld, s, "socket_group: must not be empty");
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.socket_group);
+}
+
+static void load_log_decisions(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const words[] = {"all", "refusals", "none", NULL};
+	static const enum log_decisions values[] = {LOG_DECISIONS_ALL, LOG_DECISIONS_REFUSALS,
+	    LOG_DECISIONS_NONE};
+	int i = ld_word(ld, s, words);
+
+	if (i >= 0)
+		ld->cfg->settings.log_decisions = values[i];
+}
+
+static void load_log_format(struct loader *ld, const config_setting_t *s)
+{
+	static const char *const words[] = {"kv", "json", NULL};
+	int i = ld_word(ld, s, words);
+
+	if (i >= 0)
+		ld->cfg->settings.log_format = i == 1 ? LOG_FORMAT_JSON : LOG_FORMAT_KV;
+}
+
 static void load_user(struct loader *ld, const config_setting_t *s)
 {
 	if (config_setting_get_string(s)[0] == 0)
@@ -294,9 +322,12 @@ static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
 static const struct key top_keys[] = {
     {"socket", CONFIG_TYPE_STRING, load_socket},
     {"socket_mode", CONFIG_TYPE_STRING, load_socket_mode},
+    {"socket_group", CONFIG_TYPE_STRING, load_socket_group},
     {"user", CONFIG_TYPE_STRING, load_user},
     {"pidfile", CONFIG_TYPE_STRING, load_pidfile},
     {"syslog_facility", CONFIG_TYPE_STRING, load_facility},
+    {"log_decisions", CONFIG_TYPE_STRING, load_log_decisions},
+    {"log_format", CONFIG_TYPE_STRING, load_log_format},
     {"metrics", CONFIG_TYPE_STRING, load_metrics},
     {"mode", CONFIG_TYPE_STRING, load_mode},
     {"local_domains", CONFIG_TYPE_LIST, load_local_domains},
@@ -431,6 +462,7 @@ void conf_free(struct config *cfg)
 		cfg->geo_free(cfg->geo_handle);
 	free(cfg->settings.socket);
 	free(cfg->settings.user);
+	free(cfg->settings.socket_group);
 	free(cfg->settings.pidfile);
 	free(cfg->settings.metrics);
 	free(cfg->rule_ids);

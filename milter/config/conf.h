@@ -12,13 +12,30 @@
 #define CONF_DEFAULT_SOCKET "inet:8894@127.0.0.1"
 
 /* Daemon settings: these take effect only at start-up. */
+/* Which decisions get a log line (log_decisions). */
+enum log_decisions {
+	LOG_DECISIONS_ALL,      /* every recipient (default) */
+	LOG_DECISIONS_REFUSALS, /* refusals only, dry-run would-be refusals included */
+	LOG_DECISIONS_NONE,
+};
+
+/* How a decision line is written (log_format): the same fields either way. */
+enum log_format {
+	LOG_FORMAT_KV,   /* QID: key=value ... (default) */
+	LOG_FORMAT_JSON, /* one JSON object a line, for log shippers */
+};
+
+/* Daemon settings: socket, user, pidfile, syslog and metrics take effect only at start-up. */
 struct settings {
 	char *socket;
 	mode_t socket_mode; /* applied to a unix socket after it is created */
+	char *socket_group; /* the unix socket's group, so the MTA can reach it; NULL = keep */
 	char *user;         /* drop privileges to this user; NULL = stay */
 	char *pidfile;
 	int syslog_facility;
 	char *metrics; /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
+	enum log_decisions log_decisions; /* these two apply on reload too */
+	enum log_format log_format;
 };
 
 /* One loaded configuration: the compiled policy plus daemon settings. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "geoip.h"
 
@@ -247,4 +248,46 @@ void geoip_free(void *ctx)
 	if (g->has_asn)
 		MMDB_close(&g->asn);
 	free(g);
+}
+
+/* describe_db - "KIND built YYYY-MM-DD" of one open database, or "KIND none" */
+static size_t describe_db(char *buf, size_t len, const char *kind, const MMDB_s *db, bool open)
+{
+	char date[16] = "";
+	time_t built;
+	struct tm tm;
+	int n;
+
+	if (!open)
+		n = snprintf(buf, len, "%s=none", kind);
+	else {
+		built = (time_t)db->metadata.build_epoch;
+		if (gmtime_r(&built, &tm) != NULL)
+			strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+		n = snprintf(buf, len, "%s=%s(built %s)", kind,
+		    db->metadata.database_type ? db->metadata.database_type : "?", date);
+	}
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+}
+
+/* geoip_describe - which databases are open and when they were built */
+void geoip_describe(const struct geoip *g, char *buf, size_t len)
+{
+	size_t n;
+
+	if (g == NULL) {
+		snprintf(buf, len, "none");
+		return;
+	}
+	n = describe_db(buf, len, "country", &g->country, g->has_country);
+	if (n + 1 < len) {
+		buf[n++] = ' ';
+		describe_db(buf + n, len - n, "asn", &g->asn, g->has_asn);
+	}
+}
+
+/* geoip_library_version - the libmaxminddb this process runs with */
+const char *geoip_library_version(void)
+{
+	return MMDB_lib_version();
 }

@@ -43,6 +43,15 @@ const struct geo_provider *geoip_provider(const struct geoip *g);
  */
 int geoip_lookup(void *g, const struct ipaddr *addr, struct geo_info *out);
 
+/*
+ * geoip_describe - "country=GeoLite2-Country(built 2026-11-01) asn=none",
+ * for the start-up line; "none" when g is NULL
+ */
+void geoip_describe(const struct geoip *g, char *buf, size_t len);
+
+/* geoip_library_version - the libmaxminddb this process runs with */
+const char *geoip_library_version(void);
+
 /* geoip_free - close the databases (a void * for config->geo_free) */
 void geoip_free(void *g);
 

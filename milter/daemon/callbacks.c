@@ -243,6 +243,18 @@ static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
+/* log_decision - the decision line, as log_decisions and log_format say */
+static void log_decision(const struct conn *c, const struct facts *f, const struct verdict *v)
+{
+	const struct settings *s = &c->snap->config->settings;
+
+	if (s->log_decisions == LOG_DECISIONS_NONE ||
+	    (s->log_decisions == LOG_DECISIONS_REFUSALS && !verdict_refused(v)))
+		return;
+	verdict_log(s->log_format == LOG_FORMAT_JSON ? LOGLINE_JSON : LOGLINE_KV, c->qid, f, v,
+	    c->snap->config->policy);
+}
+
 /* rm_envrcpt - judge one recipient */
 static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -273,7 +285,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	if (v.geo_lookup)
 		metrics_geo(c->geo.info.status);
 	c->rcpts++;
-	verdict_log(c->qid, &f, &v, c->snap->config->policy);
+	log_decision(c, &f, &v);
 	return answer(ctx, &v);
 }
 

@@ -24,25 +24,60 @@ const char *daemon_socket_path(const char *spec)
 	return NULL;
 }
 
-/* daemon_socket_perms - let the MTA's user reach a unix socket */
-int daemon_socket_perms(const char *spec, mode_t mode, const char *user)
+/* group_id - the gid of a group name; -1 (logged) when there is none */
+static int group_id(const char *name, gid_t *gid)
+{
+	struct group *gr = getgrnam(name);
+
+	if (gr == NULL) {
+		log_err("socket_group %s: no such group", name);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * daemon_socket_perms - let the MTA's user reach a unix socket: its mode,
+ * its group (socket_group), and the unprivileged user as owner so that
+ * the socket can be replaced by the next start
+ */
+int daemon_socket_perms(const char *spec, mode_t mode, const char *user, const char *group)
 {
 	const char *path = daemon_socket_path(spec);
-	struct passwd *pw;
+	struct passwd *pw = NULL;
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
 
 	if (path == NULL)
 		return 0;
+	if (user != NULL && (pw = getpwnam(user)) != NULL) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (group != NULL && group_id(group, &gid) < 0)
+		return -1;
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
+		log_err("chown %s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (chmod(path, mode) < 0) {
 		log_err("chmod %s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* Owned by the unprivileged user, so that it can remove it at exit. */
-	if (user != NULL && (pw = getpwnam(user)) != NULL &&
-	    chown(path, pw->pw_uid, pw->pw_gid) < 0) {
-		log_err("chown %s: %s", path, strerror(errno));
-		return -1;
-	}
 	return 0;
+}
+
+/* daemon_remove - remove what start-up created, when it fails or the daemon stops */
+void daemon_remove(const char *pidfile, const char *spec)
+{
+	const char *path = spec ? daemon_socket_path(spec) : NULL;
+	struct stat st;
+
+	if (pidfile != NULL)
+		unlink(pidfile);
+	if (path != NULL && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(path);
 }
 
 /* daemon_pidfile - write our pid */

@@ -229,7 +229,7 @@ static void text_header(FILE *out, const struct explain_input *in, const struct 
 static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
     const struct verdict *v, const struct trace *t)
 {
-	struct kvline line;
+	struct logline line;
 
 	fprintf(out, "\nrcpt %s\n", f->rcpt);
 	if (v->dry_run)
@@ -246,7 +246,7 @@ static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(out, "    %2zu. %-24s %s%s\n", i + 1, t->steps[i].rule,
 		    result_name(t->steps[i].result), step_note(p, &t->steps[i]));
-	verdict_format(&line, NULL, f, v, p);
+	verdict_format(&line, LOGLINE_KV, NULL, f, v, p);
 	fprintf(out, "  log       %s\n", line.buf);
 }
 

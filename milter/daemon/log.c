@@ -1,50 +1,95 @@
-/* log.c - syslog or stderr logging, and key=value decision lines */
+/* log.c - logging to syslog, to stderr, or to the journal through stderr */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "log.h"
 
-#define KV_VALUE_MAX 200 /* bytes of one value kept in a log line */
+#define LOG_MSG_MAX 4096
 
-static bool log_stderr = true;
+static enum {
+	TO_STDERR,
+	TO_JOURNAL,
+	TO_SYSLOG
+} log_to = TO_STDERR;
 
-/* log_open - to stderr when foreground, else syslog */
+/* stderr_is_journal - JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd gave us */
+static bool stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (env == NULL || sscanf(env, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+/* log_open - to stderr (or the journal) when foreground, else syslog */
 void log_open(const char *ident, bool to_stderr, int facility)
 {
-	log_stderr = to_stderr;
-	if (!to_stderr)
-		openlog(ident, LOG_PID | LOG_NDELAY, facility);
+	if (to_stderr) {
+		log_to = stderr_is_journal() ? TO_JOURNAL : TO_STDERR;
+		return;
+	}
+	log_to = TO_SYSLOG;
+	openlog(ident, LOG_PID | LOG_NDELAY, facility);
+}
+
+/* log_journal - is stderr the journal? */
+bool log_journal(void)
+{
+	return log_to == TO_JOURNAL;
+}
+
+/* tag - the word a stderr line gives its level, as Postfix does */
+static const char *tag(enum log_level level)
+{
+	return level == LOG_LEVEL_ERR ? "error: " : level == LOG_LEVEL_WARNING ? "warning: " : "";
 }
 
 /*
- * vlog - one line, whole. On stderr it goes out in a single write(2),
+ * emit - one line, whole. On stderr it goes out in a single writev(2),
  * without stdio's lock, so decision lines from many threads neither
  * interleave nor queue behind each other.
  */
-static void vlog(int prio, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
-
-static void vlog(int prio, const char *fmt, va_list ap)
+static void emit(enum log_level level, const char *msg, size_t len)
 {
-	const char *tag = prio == LOG_ERR ? "error: " : prio == LOG_WARNING ? "warning: " : "";
-	char msg[4096], line[4200];
-	int n;
+	char prio[4] = {'<', (char)('0' + (int)level), '>', 0};
+	struct iovec iov[4];
+	int n = 0;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (!log_stderr) {
-		syslog(prio, "%s", msg);
+	if (log_to == TO_SYSLOG) {
+		syslog((int)level, "%s%.*s", tag(level), (int)len, msg);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "relay-milter: %s%s\n", tag, msg);
+	if (log_to == TO_JOURNAL)
+		iov[n++] = (struct iovec){prio, 3};
+	else
+		iov[n++] = (struct iovec){(char *)"relay-milter: ", 14};
+	iov[n++] = (struct iovec){(char *)tag(level), strlen(tag(level))};
+	iov[n++] = (struct iovec){(char *)msg, len};
+	iov[n++] = (struct iovec){(char *)"\n", 1};
+	(void)!writev(STDERR_FILENO, iov, n);
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap) LOG_PRINTF(2, 0);
+
+/* vlog - format, then emit */
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	char msg[LOG_MSG_MAX];
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+
 	if (n < 0)
 		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = (int)sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	(void)!write(STDERR_FILENO, line, (size_t)n);
+	emit(level, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1);
 }
 
 void log_info(const char *fmt, ...)
@@ -52,7 +97,7 @@ void log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_INFO, fmt, ap);
+	vlog(LOG_LEVEL_INFO, fmt, ap);
 	va_end(ap);
 }
 
@@ -61,7 +106,7 @@ void log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_WARNING, fmt, ap);
+	vlog(LOG_LEVEL_WARNING, fmt, ap);
 	va_end(ap);
 }
 
@@ -70,70 +115,12 @@ void log_err(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_ERR, fmt, ap);
+	vlog(LOG_LEVEL_ERR, fmt, ap);
 	va_end(ap);
 }
 
-/* kv_put - append one byte if it fits (one byte is kept for the NUL) */
-static void kv_put(struct kvline *l, char c)
+/* log_line - a line already formatted */
+void log_line(enum log_level level, const char *msg, size_t len)
 {
-	if (l->len + 1 < sizeof(l->buf))
-		l->buf[l->len++] = c;
-}
-
-/* kv_add - append " key=value", escaped */
-void kv_add(struct kvline *l, const char *key, const char *value)
-{
-	bool quote = false;
-	const unsigned char *v;
-
-	if (value == NULL)
-		value = "";
-	for (v = (const unsigned char *)value; *v; v++)
-		if (*v == ' ' || *v == '"' || *v == '\\' || *v == '=')
-			quote = true;
-	if (value[0] == 0)
-		quote = true;
-	if (l->len > 0)
-		kv_put(l, ' ');
-	for (; *key; key++)
-		kv_put(l, *key);
-	kv_put(l, '=');
-	if (quote)
-		kv_put(l, '"');
-	for (v = (const unsigned char *)value; *v; v++) {
-		if (v - (const unsigned char *)value >= KV_VALUE_MAX) {
-			/* a hostile value must not push the verdict off the line */
-			kv_put(l, '.');
-			kv_put(l, '.');
-			kv_put(l, '.');
-			break;
-		}
-		if (*v < 0x20 || *v >= 0x7f) {
-			char hex[5];
-
-			snprintf(hex, sizeof(hex), "\\x%02x", *v);
-			for (int i = 0; hex[i]; i++)
-				kv_put(l, hex[i]);
-			continue;
-		}
-		if (quote && (*v == '"' || *v == '\\'))
-			kv_put(l, '\\');
-		kv_put(l, (char)*v);
-	}
-	if (quote)
-		kv_put(l, '"');
-	l->buf[l->len] = 0;
-}
-
-/* kv_addf - kv_add with a formatted value */
-void kv_addf(struct kvline *l, const char *key, const char *fmt, ...)
-{
-	char value[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(value, sizeof(value), fmt, ap);
-	va_end(ap);
-	kv_add(l, key, value);
+	emit(level, msg, len);
 }

@@ -1,4 +1,4 @@
-/* log.h - syslog or stderr logging, and key=value decision lines */
+/* log.h - logging to syslog, to stderr, or to the journal through stderr */
 #ifndef RM_LOG_H
 #define RM_LOG_H
 
@@ -7,28 +7,29 @@
 
 #define LOG_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* log_open - to stderr when foreground, else syslog with this facility */
+/* Levels, as syslog's priorities (journald reads them from a "<N>" prefix). */
+enum log_level {
+	LOG_LEVEL_ERR = 3,
+	LOG_LEVEL_WARNING = 4,
+	LOG_LEVEL_INFO = 6,
+};
+
+/*
+ * log_open - to stderr when foreground, else syslog with this facility.
+ * When JOURNAL_STREAM names our stderr (systemd connected it to the
+ * journal), each stderr line starts with "<N>" so the journal keeps its
+ * priority.
+ */
 void log_open(const char *ident, bool to_stderr, int facility);
+
+/* log_journal - is stderr the journal? */
+bool log_journal(void);
 
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_err(const char *fmt, ...) LOG_PRINTF(1, 2);
 
-/* A line of key=value pairs, built without allocation. */
-struct kvline {
-	char buf[2048];
-	size_t len;
-};
-
-/*
- * kv_add - append " key=value". Values come from the network: anything
- * outside printable ASCII is written \xHH, and a value with a space, quote
- * or backslash is double-quoted, so every line splits the same way; a
- * value longer than 200 bytes is cut and ends in "...".
- */
-void kv_add(struct kvline *line, const char *key, const char *value);
-
-/* kv_addf - kv_add with a formatted value */
-void kv_addf(struct kvline *line, const char *key, const char *fmt, ...) LOG_PRINTF(3, 4);
+/* log_line - one line already formatted (decision lines): no printf on the way */
+void log_line(enum log_level level, const char *msg, size_t len);
 
 #endif

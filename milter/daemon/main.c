@@ -13,12 +13,16 @@
 #include "conf.h"
 #include "daemon.h"
 #include "explain.h"
+#include "janitor.h"
 #include "log.h"
 #include "metrics_http.h"
+#include "notify.h"
 #include "rules.h"
 #include "reload.h"
 #include "snapshot.h"
 #include "steps.h"
+#include "summary.h"
+#include "versions.h"
 
 #define DEFAULT_CONF SYSCONFDIR "/relay-milter.conf"
 
@@ -98,7 +102,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 			o->list_keys = 1;
 			break;
 		case 'V':
-			printf("relay-milter %s\n", PACKAGE_VERSION);
+			versions_print(stdout);
 			exit(0);
 		case 'h':
 			usage(stdout);
@@ -180,24 +184,126 @@ static char *absolute_path(const char *path)
 	return abs;
 }
 
-/* open_socket - create the listening socket and let the MTA use it */
-static int open_socket(const char *spec, const struct settings *s, const char *user)
+/* What start-up created, to be removed when it fails or the daemon stops. */
+struct leftovers {
+	const char *socket; /* the spec, once the socket exists */
+	const char *pidfile;
+	bool janitor; /* a janitor removes them after the privilege drop */
+};
+
+/* open_socket - create the listening socket and let the MTA (only) use it */
+static int open_socket(const char *spec, const struct settings *s, const char *user,
+    struct leftovers *left)
 {
 	if (smfi_setconn((char *)spec) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
 		log_err("cannot open milter socket %s", spec);
 		return -1;
 	}
-	return daemon_socket_perms(spec, s->socket_mode, user);
+	left->socket = spec;
+	return daemon_socket_perms(spec, s->socket_mode, user, s->socket_group);
+}
+
+/* fail - start-up failed: remove what it created; returns the exit status */
+static int fail(const struct leftovers *left)
+{
+	if (!left->janitor)
+		daemon_remove(left->pidfile, left->socket);
+	return 1;
+}
+
+/*
+ * drop_privileges - become user, leaving behind a janitor (still root)
+ * that removes the pid file and socket at exit, which the user could not
+ */
+static int drop_privileges(const char *user, struct leftovers *left)
+{
+	const char *path = left->socket ? daemon_socket_path(left->socket) : NULL;
+
+	if (user == NULL)
+		return 0;
+	if (getuid() == 0 && janitor_start(left->pidfile, path) == 0)
+		left->janitor = true;
+	return daemon_drop(user);
+}
+
+static int run(const struct options *o, struct config *cfg, char *conf_path, const char *spec,
+    const char *user, const char *pidfile);
+
+/* serve - the daemon's settings, copied, then the daemon */
+static int serve(const struct options *o, struct config *cfg, char *conf_path)
+{
+	/* Copies: a reload frees the configuration these came from. */
+	char *spec = strdup(o->socket ? o->socket : cfg->settings.socket);
+	char *user =
+	    o->user || cfg->settings.user ? strdup(o->user ? o->user : cfg->settings.user) : NULL;
+	char *pidfile = o->pidfile || cfg->settings.pidfile ?
+	    strdup(o->pidfile ? o->pidfile : cfg->settings.pidfile) :
+	    NULL;
+	int rc;
+
+	if (spec == NULL || (user == NULL && (o->user || cfg->settings.user)) ||
+	    (pidfile == NULL && (o->pidfile || cfg->settings.pidfile))) {
+		fprintf(stderr, "relay-milter: out of memory\n");
+		rc = 1;
+	} else
+		rc = run(o, cfg, conf_path, spec, user, pidfile);
+	free(spec);
+	free(user);
+	free(pidfile);
+	return rc;
+}
+
+/* run - the daemon from socket to exit; cfg is installed first */
+static int run(const struct options *o, struct config *cfg, char *conf_path, const char *spec,
+    const char *user, const char *pidfile)
+{
+	const char *metrics_at = cfg->settings.metrics;
+	struct leftovers left = {NULL, NULL, false};
+	struct metrics_http *metrics = NULL;
+	struct snapshot *snap;
+	int metrics_fd = -1, rc;
+
+	log_open("relay-milter", o->foreground, cfg->settings.syslog_facility);
+	block_signals();
+	if (reload_install(cfg) < 0 || callbacks_register() < 0)
+		return 1;
+	if (open_socket(spec, &cfg->settings, user, &left) < 0)
+		return fail(&left);
+	/* Bound before the fork, so that a busy port fails where the caller sees it. */
+	if (metrics_at != NULL && (metrics_fd = metrics_http_bind(metrics_at)) < 0)
+		return fail(&left);
+	if (!o->foreground && daemon_detach() < 0) {
+		log_err("cannot detach into the background");
+		return fail(&left);
+	}
+	/* Its thread starts after the fork: threads do not survive one. */
+	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
+		return fail(&left);
+	if (pidfile != NULL && daemon_pidfile(pidfile) < 0)
+		return fail(&left);
+	left.pidfile = pidfile;
+	if (drop_privileges(user, &left) < 0 || reload_start_thread(conf_path, spec) < 0)
+		return fail(&left);
+	snap = snapshot_acquire();
+	summary_log("started", snap, spec);
+	snapshot_release(snap);
+	log_info("relay-milter %s listening on %s", PACKAGE_VERSION, spec);
+	notify_ready(); /* the socket listens since smfi_opensocket */
+	rc = smfi_main();
+	notify_stopping();
+	log_info("relay-milter stopping");
+	metrics_http_stop(metrics);
+	if (!left.janitor)
+		daemon_remove(left.pidfile, left.socket);
+	snapshot_clear();
+	return rc == MI_SUCCESS ? 0 : 1;
 }
 
 int main(int argc, char **argv)
 {
 	struct options o = {0};
 	struct config *cfg;
-	struct metrics_http *metrics = NULL;
-	int metrics_fd = -1;
 	char *conf_path;
-	const char *spec, *user, *pidfile;
 	int rc;
 
 	parse_options(argc, argv, &o);
@@ -218,37 +324,10 @@ int main(int argc, char **argv)
 	}
 	if ((conf_path = absolute_path(o.conf)) == NULL) {
 		fprintf(stderr, "relay-milter: out of memory\n");
+		conf_free(cfg);
 		return 1;
 	}
-	spec = o.socket ? o.socket : cfg->settings.socket;
-	user = o.user ? o.user : cfg->settings.user;
-	pidfile = o.pidfile ? o.pidfile : cfg->settings.pidfile;
-	log_open("relay-milter", o.foreground, cfg->settings.syslog_facility);
-	block_signals();
-	if (reload_install(cfg) < 0 || callbacks_register() < 0 ||
-	    open_socket(spec, &cfg->settings, user) < 0)
-		return 1;
-	/* Bound before the fork, so that a busy port fails where the caller sees it. */
-	if (cfg->settings.metrics != NULL &&
-	    (metrics_fd = metrics_http_bind(cfg->settings.metrics)) < 0)
-		return 1;
-	if (!o.foreground && daemon_detach() < 0) {
-		log_err("cannot detach into the background");
-		return 1;
-	}
-	/* Its thread starts after the fork: threads do not survive one. */
-	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
-		return 1;
-	if ((pidfile != NULL && daemon_pidfile(pidfile) < 0) ||
-	    (user != NULL && daemon_drop(user) < 0) || reload_start_thread(conf_path) < 0)
-		return 1;
-	log_info("relay-milter %s listening on %s", PACKAGE_VERSION, spec);
-	rc = smfi_main();
-	log_info("relay-milter stopping");
-	metrics_http_stop(metrics);
-	if (pidfile != NULL)
-		unlink(pidfile);
-	snapshot_clear();
+	rc = serve(&o, cfg, conf_path);
 	free(conf_path);
-	return rc == MI_SUCCESS ? 0 : 1;
+	return rc;
 }

@@ -6,10 +6,12 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "reload.h"
 #include "snapshot.h"
+#include "summary.h"
 
-static const char *reload_path;
+static const char *reload_path, *reload_socket;
 
 /* same - two optional strings are equal */
 static int same(const char *a, const char *b)
@@ -86,6 +88,10 @@ int reload_now(const char *path)
 	}
 	metrics_add(METRICS_RELOADS);
 	log_info("reload: configuration %s loaded (generation %lu)", path, snapshot_generation());
+	if ((old = snapshot_acquire()) != NULL) {
+		summary_log("reloaded", old, reload_socket);
+		snapshot_release(old);
+	}
 	return 0;
 }
 
@@ -102,20 +108,23 @@ static void *reload_loop(void *arg)
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
-		if (sig == SIGUSR1)
+		if (sig == SIGUSR1) {
+			notify_reloading();
 			reload_now(reload_path);
-		else if (sig == SIGUSR2)
+			notify_ready(); /* the old configuration or the new one: either serves */
+		} else if (sig == SIGUSR2)
 			metrics_log();
 	}
 	return NULL;
 }
 
 /* reload_start_thread - start the signal thread */
-int reload_start_thread(const char *path)
+int reload_start_thread(const char *path, const char *socket)
 {
 	pthread_t tid;
 
 	reload_path = path;
+	reload_socket = socket;
 	if (pthread_create(&tid, NULL, reload_loop, NULL) != 0)
 		return -1;
 	pthread_detach(tid);

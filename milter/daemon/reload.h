@@ -14,10 +14,11 @@ int reload_install(struct config *cfg);
 int reload_now(const char *path);
 
 /*
- * reload_start_thread - a thread that waits for SIGUSR1 (reload) and
+ * reload_start_thread - a thread that waits for SIGUSR1 (reload; socket is
+ * only named in the summary line it logs) and
  * SIGUSR2 (counters to the log). The caller blocks both before any
  * thread exists (libmilter's included), so only this thread receives them.
  */
-int reload_start_thread(const char *path);
+int reload_start_thread(const char *path, const char *socket);
 
 #endif

@@ -1,74 +1,93 @@
-/* verdict_log.c - one key=value log line per recipient decision */
-#include <stdio.h>
+/* verdict_log.c - one log line per recipient decision */
 #include <string.h>
 
+#include "log.h"
 #include "rules.h"
 #include "verdict_log.h"
 
 /* add_continued - rules with action "continue" that matched: they log, not decide */
-static void add_continued(struct kvline *line, const struct verdict *v, const struct policy *p)
+static void add_continued(struct logline *line, const struct verdict *v, const struct policy *p)
 {
-	char names[256];
+	char names[LOGLINE_VALUE_MAX + 4];
 	size_t pos = 0;
 
-	names[0] = 0;
-	for (size_t i = 0; i < v->ncontinued; i++) {
-		pos += (size_t)snprintf(names + pos, sizeof(names) - pos, "%s%s", pos ? "," : "",
-		    p->rules[v->continued[i]].name);
-		if (pos >= sizeof(names))
-			break;
+	for (size_t i = 0; i < v->ncontinued && pos < LOGLINE_VALUE_MAX; i++) {
+		const char *name = p->rules[v->continued[i]].name;
+		size_t n = strlen(name);
+
+		if (pos > 0)
+			names[pos++] = ',';
+		if (n > sizeof(names) - 1 - pos)
+			n = sizeof(names) - 1 - pos; /* the line shortens it with "..." */
+		memcpy(names + pos, name, n);
+		pos += n;
 	}
-	if (names[0] != 0)
-		kv_add(line, "continued", names);
+	names[pos] = 0;
+	if (pos > 0)
+		logline_add(line, "continued", names);
 }
 
-/* verdict_format - the decision as key=value pairs */
-void verdict_format(struct kvline *line, const char *qid, const struct facts *f,
-    const struct verdict *v, const struct policy *p)
+/* add_geo - the client's country and ASN, when a database is configured */
+static void add_geo(struct logline *line, const struct facts *f, const struct policy *p)
 {
 	const struct geo_info *geo = f->geo && f->geo->done && p->geo ? &f->geo->info : NULL;
+
+	if (geo == NULL)
+		return;
+	if (p->geo->has_country)
+		logline_add(line, "country", geo->country_status < 0 ? "error" : geo->country);
+	if (p->geo->has_asn) {
+		if (geo->asn_status < 0)
+			logline_add(line, "asn", "error");
+		else
+			logline_add_uint(line, "asn", geo->asn);
+	}
+}
+
+/* verdict_format - the decision line */
+void verdict_format(struct logline *line, enum logline_form form, const char *qid,
+    const struct facts *f, const struct verdict *v, const struct policy *p)
+{
 	char client[IPADDR_STRLEN];
 
-	line->len = 0;
-	line->buf[0] = 0;
-	kv_add(line, "qid", qid && *qid ? qid : "NOQUEUE");
-	kv_add(line, "client",
+	logline_start(line, form, qid);
+	logline_add(line, "client",
 	    f->client ? ipaddr_format(f->client, client, sizeof(client)) : "unknown");
 	if (f->client_name && *f->client_name)
-		kv_add(line, "client_name", f->client_name);
+		logline_add(line, "client_name", f->client_name);
 	if (f->helo && *f->helo)
-		kv_add(line, "helo", f->helo);
-	kv_add(line, "login", f->login && *f->login ? f->login : "-");
-	kv_add(line, "from", f->sender);
-	kv_add(line, "rcpt", f->rcpt);
-	if (geo != NULL && p->geo->has_country)
-		kv_add(line, "country", geo->country_status < 0 ? "error" : geo->country);
-	if (geo != NULL && p->geo->has_asn) {
-		if (geo->asn_status < 0)
-			kv_add(line, "asn", "error");
-		else
-			kv_addf(line, "asn", "%u", geo->asn);
-	}
-	kv_add(line, "action", action_name(v->action));
-	kv_addf(line, "code", "%d", v->code);
-	kv_add(line, "ecode", v->ecode);
-	kv_add(line, "rule", v->rule);
-	kv_add(line, "reason", v->reason);
-	if (v->dry_run || v->dry_rule != NULL)
-		kv_add(line, "dry_run", "yes");
-	if (v->dry_rule != NULL) { /* a rule on trial matched; the rest decided */
-		kv_add(line, "dry_run_rule", v->dry_rule);
-		kv_add(line, "dry_run_action", action_name(v->dry_action));
+		logline_add(line, "helo", f->helo);
+	logline_add(line, "login", f->login && *f->login ? f->login : "-");
+	logline_add(line, "from", f->sender);
+	logline_add(line, "rcpt", f->rcpt);
+	add_geo(line, f, p);
+	logline_add(line, "action", action_name(v->action));
+	logline_add_uint(line, "code", (unsigned long)v->code);
+	logline_add(line, "ecode", v->ecode);
+	logline_add(line, "rule", v->rule);
+	logline_add(line, "reason", v->reason);
+	if (v->dry_run)
+		logline_add(line, "dry_run", "yes");
+	if (v->dry_rule != NULL) {
+		logline_add(line, "trial_rule", v->dry_rule);
+		logline_add(line, "trial_action", action_name(v->dry_action));
 	}
 	add_continued(line, v, p);
+	logline_end(line);
+}
+
+/* verdict_refused - a refusal, enforced or not */
+bool verdict_refused(const struct verdict *v)
+{
+	return v->action != ACTION_ACCEPT;
 }
 
 /* verdict_log - log the decision line */
-void verdict_log(const char *qid, const struct facts *f, const struct verdict *v,
-    const struct policy *p)
+void verdict_log(enum logline_form form, const char *qid, const struct facts *f,
+    const struct verdict *v, const struct policy *p)
 {
-	struct kvline line;
+	struct logline line;
 
-	verdict_format(&line, qid, f, v, p);
-	log_info("%s", line.buf);
+	verdict_format(&line, form, qid, f, v, p);
+	log_line(LOG_LEVEL_INFO, line.buf, line.len);
 }

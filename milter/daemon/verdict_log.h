@@ -1,16 +1,28 @@
-/* verdict_log.h - one key=value log line per recipient decision */
+/* verdict_log.h - one log line per recipient decision */
 #ifndef RM_VERDICT_LOG_H
 #define RM_VERDICT_LOG_H
 
-#include "log.h"
+#include <stdbool.h>
+
+#include "logline.h"
 #include "policy.h"
 
-/* verdict_format - the decision as key=value pairs (no logging) */
-void verdict_format(struct kvline *line, const char *qid, const struct facts *f,
-    const struct verdict *v, const struct policy *p);
+/*
+ * verdict_format - the decision line for qid (no logging): "QID: client=...
+ * helo=... login=... from=... rcpt=... [country= asn=] action= code= ecode=
+ * rule= reason= [dry_run=yes] [trial_rule= trial_action=] [continued=]",
+ * or the same fields as one JSON object. dry_run=yes means this verdict
+ * was not enforced; trial_rule names a dry_run rule that matched on the
+ * way while the rest of the policy decided.
+ */
+void verdict_format(struct logline *line, enum logline_form form, const char *qid,
+    const struct facts *f, const struct verdict *v, const struct policy *p);
+
+/* verdict_refused - a refusal, enforced or not (log_decisions = "refusals" logs these) */
+bool verdict_refused(const struct verdict *v);
 
 /* verdict_log - log the decision line */
-void verdict_log(const char *qid, const struct facts *f, const struct verdict *v,
-    const struct policy *p);
+void verdict_log(enum logline_form form, const char *qid, const struct facts *f,
+    const struct verdict *v, const struct policy *p);
 
 #endif

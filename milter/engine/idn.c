@@ -127,3 +127,9 @@ int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const cha
 	idn2_free(ascii);
 	return rc;
 }
+
+/* idn_library_version - the libidn2 this process runs with */
+const char *idn_library_version(void)
+{
+	return idn2_check_version(NULL);
+}

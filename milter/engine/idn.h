@@ -12,4 +12,7 @@
  */
 int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const char **why);
 
+/* idn_library_version - the libidn2 this process runs with */
+const char *idn_library_version(void);
+
 #endif

@@ -61,11 +61,13 @@ static const char *piece(const unsigned char *s, char *buf, size_t *in_len, size
 }
 
 /* json_escape - the escaped body of s into out */
-size_t json_escape(char *out, size_t cap, const char *s)
+size_t json_escape(char *out, size_t cap, const char *s, size_t *used)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *start = (const unsigned char *)(s ? s : ""), *p = start;
 	size_t pos = 0;
 
+	if (used != NULL)
+		*used = 0;
 	if (cap == 0)
 		return 0;
 	while (*p) {
@@ -80,6 +82,8 @@ size_t json_escape(char *out, size_t cap, const char *s)
 		p += in;
 	}
 	out[pos] = 0;
+	if (used != NULL)
+		*used = (size_t)(p - start);
 	return pos;
 }
 

@@ -45,9 +45,9 @@ start_milter() {
 # check_expect - every key=value of an EXPECT line is on the log line of its qid
 check_expect() {
 	qid=$1; shift
-	line=$(grep -F " qid=$qid " "$log" | head -1)
-	[ -z "$line" ] && line=$(grep -F "qid=$qid " "$log" | head -1)
-	[ -n "$line" ] || { echo "no decision logged for qid=$qid"; return 1; }
+	# a decision line starts with its queue id, as Postfix's: "QID: client=..."
+	line=$(grep -F "relay-milter: $qid: " "$log" | head -1)
+	[ -n "$line" ] || { echo "no decision logged for queue id $qid"; return 1; }
 	for kv in "$@"; do
 		case " $line " in *" $kv "*) ;; *) echo "want $kv in: $line"; return 1 ;; esac
 	done

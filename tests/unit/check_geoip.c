@@ -191,7 +191,7 @@ START_TEST(test_logged_once)
 	struct geo_cache gc = {0};
 	struct facts f = {.geo = &gc};
 	struct verdict v;
-	struct kvline line;
+	struct logline line;
 
 	counting.lookup = counting_lookup;
 	p->geo = &counting;
@@ -202,7 +202,7 @@ START_TEST(test_logged_once)
 	for (int i = 0; i < 3; i++) {
 		f.rcpt = i == 1 ? "<x@example.net>" : "<x@example.com>";
 		policy_decide(p, &f, &v, NULL);
-		verdict_format(&line, "Q1", &f, &v, p);
+		verdict_format(&line, LOGLINE_KV, "Q1", &f, &v, p);
 		ck_assert_msg(strstr(line.buf, " country=NG asn=64501 ") != NULL, "%s", line.buf);
 	}
 	ck_assert_int_eq(lookups, 1);
@@ -213,13 +213,13 @@ START_TEST(test_logged_once)
 	counting = *geoip_provider(g);
 	gc.done = false;
 	policy_decide(p, &f, &v, NULL);
-	verdict_format(&line, "Q2", &f, &v, p);
+	verdict_format(&line, LOGLINE_KV, "Q2", &f, &v, p);
 	ck_assert_msg(strstr(line.buf, " country=error action=") != NULL, "%s", line.buf);
 	/* no database: neither key */
 	p->geo = NULL;
 	gc.done = false;
 	policy_decide(p, &f, &v, NULL);
-	verdict_format(&line, "Q3", &f, &v, p);
+	verdict_format(&line, LOGLINE_KV, "Q3", &f, &v, p);
 	ck_assert_msg(strstr(line.buf, "country=") == NULL && strstr(line.buf, "asn=") == NULL,
 	    "%s", line.buf);
 	policy_free(p);

@@ -192,10 +192,14 @@ END_TEST
 START_TEST(test_json_escape_bounded)
 {
 	char out[8];
-	size_t n = json_escape(out, sizeof(out), "ab\"\xff");
+	size_t used;
+	size_t n = json_escape(out, sizeof(out), "ab\"\xff", &used);
 
 	ck_assert_uint_eq(n, 4); /* "ab\"" fits, \ufffd does not */
 	ck_assert_str_eq(out, "ab\\\"");
+	ck_assert_uint_eq(used, 3);
+	json_escape(out, sizeof(out), "abc", &used);
+	ck_assert_uint_eq(used, 3);
 }
 END_TEST
 
