@@ -35,9 +35,9 @@ trap 'exit 130' INT TERM
 # shellcheck disable=SC2046
 "$cc" -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -Wall -Wextra -Werror -I"$top/milter/engine" \
+	-D_GNU_SOURCE -Wall -Wextra -Werror -I"$top/milter/engine" -I"$top/milter/util" \
 	$(pkg-config --cflags libidn2) \
-	"$here/fuzz_addr.c" "$top/milter/engine/addr.c" "$top/milter/engine/idn.c" "$top/milter/engine/ipaddr.c" \
+	"$here/fuzz_addr.c" "$top/milter/engine/addr.c" "$top/milter/engine/idn.c" "$top/milter/engine/ipaddr.c" "$top/milter/util/domain.c" \
 	$(pkg-config --libs libidn2) -o "$tmp/fuzz_addr"
 
 mkdir "$tmp/corpus"
