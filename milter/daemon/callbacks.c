@@ -103,6 +103,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 			return NULL;
 		}
 		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
+		metrics_add(METRICS_ACTIVE_CONNECTIONS);
 	}
 	if (c != NULL && c->snap == NULL)
 		c->snap = snapshot_acquire();
@@ -312,6 +313,7 @@ static sfsistat rm_close(SMFICTX *ctx)
 		message_reset(c);
 		snapshot_release(c->snap);
 		free(c);
+		metrics_sub(METRICS_ACTIVE_CONNECTIONS);
 		smfi_setpriv(ctx, NULL);
 	}
 	return SMFIS_CONTINUE;

@@ -1,6 +1,7 @@
 /* main.c - relay-milter: options, start-up order, and the milter main loop */
 #include <getopt.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <libmilter/mfapi.h>
 #include <signal.h>
 #include <stdio.h>
@@ -203,11 +204,13 @@ static int open_socket(const char *spec, const struct settings *s, const char *u
 	return daemon_socket_perms(spec, s->socket_mode, user, s->socket_group);
 }
 
-/* fail - start-up failed: remove what it created; returns the exit status */
+/*
+ * fail - start-up failed: remove what it created (a failed privilege drop
+ * leaves us root, so this works even when a janitor was started)
+ */
 static int fail(const struct leftovers *left)
 {
-	if (!left->janitor)
-		daemon_remove(left->pidfile, left->socket);
+	daemon_remove(left->pidfile, left->socket);
 	return 1;
 }
 
@@ -221,6 +224,10 @@ static int drop_privileges(const char *user, struct leftovers *left)
 
 	if (user == NULL)
 		return 0;
+	if (getpwnam(user) == NULL) {
+		log_err("user %s: no such user", user);
+		return -1;
+	}
 	if (getuid() == 0 && janitor_start(left->pidfile, path) == 0)
 		left->janitor = true;
 	return daemon_drop(user);

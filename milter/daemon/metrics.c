@@ -1,9 +1,13 @@
 /* metrics.c - counters of what the milter did, and their Prometheus text */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
@@ -136,6 +140,13 @@ void metrics_add(enum metrics_counter which)
 {
 	if (which < METRICS_NCOUNTERS)
 		bump(&counters[which]);
+}
+
+/* metrics_sub - take one off a gauge */
+void metrics_sub(enum metrics_counter which)
+{
+	if (which < METRICS_NCOUNTERS)
+		__atomic_sub_fetch(&counters[which], 1, __ATOMIC_RELAXED);
 }
 
 /* slot_index - where an action is counted, enforced or not */
@@ -308,6 +319,99 @@ static void format_config(FILE *fp, const struct snapshot *snap)
 	    snap && now > loaded ? (unsigned long)(now - loaded) : 0);
 }
 
+/* proc_number - the Nth (from 1) space-separated field of a /proc file, as a number */
+static double proc_number(const char *path, int field, const char *after)
+{
+	char buf[2048], *p;
+	FILE *fp = fopen(path, "r");
+	size_t n;
+	int i;
+
+	if (fp == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = 0;
+	/* /proc/self/stat's second field (the name) may hold spaces: start after it */
+	p = after ? strrchr(buf, *after) : buf;
+	if (p == NULL)
+		return -1;
+	for (i = 1; i < field && *p; i++) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	return *p ? strtod(p, NULL) : -1;
+}
+
+/* boot_time - the system's boot time (Unix seconds), from /proc/stat */
+static double boot_time(void)
+{
+	char line[256];
+	double t = -1;
+	FILE *fp = fopen("/proc/stat", "r");
+
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "btime ", 6) == 0)
+			t = strtod(line + 6, NULL);
+	fclose(fp);
+	return t;
+}
+
+/* open_fds - descriptors open now */
+static long open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1; /* opendir's own */
+}
+
+/* format_process - the process metrics, in the names Prometheus's clients use */
+static void format_process(FILE *fp)
+{
+	struct rusage ru;
+	struct rlimit rl;
+	double ticks = (double)sysconf(_SC_CLK_TCK),
+	       start = proc_number("/proc/self/stat", 21, ")");
+	double rss = proc_number("/proc/self/statm", 2, NULL), btime = boot_time();
+
+	getrusage(RUSAGE_SELF, &ru);
+	fprintf(fp,
+	    "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.\n"
+	    "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total %.6f\n",
+	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+		ru.ru_stime.tv_usec / 1e6);
+	if (rss >= 0)
+		fprintf(fp,
+		    "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+		    "# TYPE process_resident_memory_bytes gauge\n"
+		    "process_resident_memory_bytes %.0f\n",
+		    rss * (double)sysconf(_SC_PAGESIZE));
+	fprintf(fp,
+	    "# HELP process_open_fds Number of open file descriptors.\n"
+	    "# TYPE process_open_fds gauge\nprocess_open_fds %ld\n",
+	    open_fds());
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		fprintf(fp,
+		    "# HELP process_max_fds Maximum number of open file descriptors.\n"
+		    "# TYPE process_max_fds gauge\nprocess_max_fds %llu\n",
+		    (unsigned long long)rl.rlim_cur);
+	if (start >= 0 && btime >= 0 && ticks > 0)
+		fprintf(fp,
+		    "# HELP process_start_time_seconds Start time of the process since unix "
+		    "epoch in seconds.\n# TYPE process_start_time_seconds gauge\n"
+		    "process_start_time_seconds %.2f\n",
+		    btime + start / ticks);
+}
+
 /* metrics_format - every counter in Prometheus text format */
 char *metrics_format(size_t *len)
 {
@@ -357,8 +461,13 @@ char *metrics_format(size_t *len)
 	simple(fp, "reload_failures_total", "counter",
 	    "Reloads refused because the new configuration had errors.",
 	    get(&counters[METRICS_RELOAD_FAILURES]));
+	simple(fp, "connections_active", "gauge", "SMTP connections open now.",
+	    get(&counters[METRICS_ACTIVE_CONNECTIONS]));
 	format_config(fp, snap);
 	snapshot_release(snap);
+	head(fp, "build_info", "gauge", "Always 1; the version relay-milter was built as.");
+	fprintf(fp, "relay_milter_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	format_process(fp);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;

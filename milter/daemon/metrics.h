@@ -23,11 +23,15 @@ enum metrics_counter {
 	METRICS_GEO_FAILURES,
 	METRICS_RELOADS,
 	METRICS_RELOAD_FAILURES,
+	METRICS_ACTIVE_CONNECTIONS, /* a gauge: up at connect, down at close */
 	METRICS_NCOUNTERS
 };
 
 /* metrics_add - count one event */
 void metrics_add(enum metrics_counter which);
+
+/* metrics_sub - take one off a gauge */
+void metrics_sub(enum metrics_counter which);
 
 /*
  * metrics_rule_ids - the counter slot of each of p's rules, claimed by name
