@@ -12,6 +12,16 @@
 #include "metrics.h"
 #include "metrics_http.h"
 
+/*
+ * A scrape takes milliseconds. Idle connections are closed after a few
+ * seconds and there is room for many, so a handful of clients that
+ * connect and say nothing (16 were enough before) cannot lock the
+ * scrapes out; the backlog holds a burst while the limit is reached.
+ */
+#define METRICS_HTTP_CONNECTIONS  512
+#define METRICS_HTTP_IDLE_SECONDS 3
+#define METRICS_HTTP_BACKLOG      128
+
 struct metrics_http {
 	struct MHD_Daemon *mhd;
 };
@@ -78,7 +88,8 @@ int metrics_http_bind(const char *spec)
 	}
 	if ((fd = socket(addr.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0 ||
-	    bind(fd, (struct sockaddr *)&addr.ss, addr.len) < 0 || listen(fd, 16) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr.ss, addr.len) < 0 ||
+	    listen(fd, METRICS_HTTP_BACKLOG) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&got, &len) < 0) {
 		log_err("metrics: cannot listen on %s: %s", spec, strerror(errno));
 		if (fd >= 0)
@@ -104,9 +115,11 @@ struct metrics_http *metrics_http_start(int fd)
 		close(fd);
 		return NULL;
 	}
-	h->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, serve, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+	/* poll(2), not select(2): connections may number more than FD_SETSIZE allows */
+	h->mhd = MHD_start_daemon(MHD_USE_POLL_INTERNAL_THREAD, 0, NULL, NULL, serve, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)METRICS_HTTP_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)METRICS_HTTP_IDLE_SECONDS, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		log_err("metrics: cannot start the HTTP listener");
 		close(fd);

@@ -164,7 +164,7 @@ static const char *expand_value(char esc, const struct facts *f, char *buf, size
 /* expand - fill v->text from a reply template; only escapes used cost anything */
 static void expand(const struct reply *r, const struct facts *f, struct verdict *v)
 {
-	char buf[300], one[2] = {0, 0};
+	char buf[300], lit[3] = {0, 0, 0};
 	const char *t = r->text ? r->text : "";
 	size_t pos = 0;
 
@@ -172,11 +172,16 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 	for (; *t; t++) {
 		const char *val = NULL;
 
-		if (*t == '%' && t[1] != 0)
-			val = expand_value(*++t, f, buf, sizeof(buf));
-		if (val == NULL) {
-			one[0] = *t; /* "%%" and unknown escapes stand for themselves */
-			val = one;
+		if (*t == '%' && t[1] != 0 &&
+		    (val = expand_value(t[1], f, buf, sizeof(buf))) != NULL)
+			t++;
+		else if (*t == '%' && t[1] == '%') {
+			val = "%"; /* "%%" is one percent sign */
+			t++;
+		} else {
+			/* any other byte, a lone "%" and an unknown "%x" stand for themselves */
+			lit[0] = *t;
+			val = lit;
 		}
 		pos = append_safe(v->text, pos, sizeof(v->text), val);
 	}
@@ -191,6 +196,13 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 static void set_verdict(struct verdict *v, enum action action, const struct reply *r,
     const struct facts *f, const struct policy *p, enum step step, int rule, enum reason why)
 {
+	/*
+	 * A refusal is what its reply code says: a configured 4xx reply (say,
+	 * relay_denied_reply = "451 4.7.1 ...") is a tempfail, so the MTA sends
+	 * the very reply the log names.
+	 */
+	if (action != ACTION_ACCEPT && r != NULL)
+		action = r->code / 100 == 4 ? ACTION_TEMPFAIL : ACTION_REJECT;
 	v->action = action;
 	v->step = step;
 	v->rule_index = step == STEP_RULE ? rule : -1;

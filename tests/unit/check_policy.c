@@ -164,6 +164,53 @@ START_TEST(test_reply_text)
 }
 END_TEST
 
+/* Every byte of a reply template that is not an escape reaches the client as written. */
+START_TEST(test_reply_percent)
+{
+	struct policy *p = make_policy();
+	struct ipaddr client;
+	struct facts f = {0};
+	struct verdict v;
+	const char *why;
+
+	ck_assert(reply_parse("550 5.7.1 50% off %x, 100%% %r %", &p->relay_denied, &why) == 0);
+	ipaddr_parse(OUT, &client);
+	f.client = &client;
+	f.rcpt = "<victim@example.net>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_str_eq(v.text, "50% off %x, 100% victim@example.net %");
+	policy_free(p);
+}
+END_TEST
+
+/*
+ * A refusal is what its reply says: a 4xx relay_denied_reply tempfails,
+ * so the MTA sends the reply the log names (a reject with a 4xx reply
+ * reached the client as Postfix's "550 5.7.1 Command rejected").
+ */
+START_TEST(test_reply_class_decides)
+{
+	struct policy *p = make_policy();
+	struct ipaddr client;
+	struct facts f = {0};
+	struct verdict v;
+	const char *why;
+
+	ck_assert(reply_parse("451 4.7.1 <%r>: try later", &p->relay_denied, &why) == 0);
+	ck_assert(reply_parse("450 4.1.3 <%r>: later", &p->invalid_rcpt, &why) == 0);
+	ipaddr_parse(OUT, &client);
+	f.client = &client;
+	f.rcpt = "<victim@example.net>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_msg(v.action == ACTION_TEMPFAIL && v.code == 451, "got %s %d",
+	    action_name(v.action), v.code);
+	f.rcpt = "<not an address>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert(v.action == ACTION_TEMPFAIL && v.code == 450);
+	policy_free(p);
+}
+END_TEST
+
 /* Each recipient is judged on its own: order does not change any verdict. */
 START_TEST(test_independent_recipients)
 {
@@ -240,6 +287,8 @@ static Suite *policy_suite(void)
 
 	tcase_add_loop_test(tc, test_core, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_reply_text);
+	tcase_add_test(tc, test_reply_percent);
+	tcase_add_test(tc, test_reply_class_decides);
 	tcase_add_test(tc, test_independent_recipients);
 	tcase_add_test(tc, test_switches);
 	suite_add_tcase(s, tc);
