@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +25,45 @@ struct conn {
 	unsigned long noreply; /* SMFIP_NR_* steps agreed in negotiation */
 	struct ipaddr client;
 	bool has_client;
-	char client_name[FIELD_MAX];
-	char helo[FIELD_MAX];
 	struct ipaddr mta_addrs[MTA_ADDRS_MAX];
 	size_t nmta_addrs;
 	struct geo_cache geo; /* the engine fills it once per connection */
 	/* per message */
 	char *sender; /* whole, never cut: ownership and login checks must see */
 	char *login;  /* exactly what the MTA will act on; NULL until MAIL FROM */
-	char qid[64];
 	unsigned rcpts;
+	bool head_ok; /* head holds this message's shared fields */
+	/*
+	 * Text buffers last: conn_new zeroes the fields above and only the
+	 * first byte of these (a session is created per SMTP connection, and
+	 * zeroing 6 kB each time would cost more than the decision itself).
+	 */
+	char qid[64];
+	char client_text[IPADDR_STRLEN]; /* formatted once, for every decision line */
+	char client_name[FIELD_MAX];
+	char helo[FIELD_MAX];
+	struct logline head; /* the decision lines' shared fields, once per message */
 };
+
+/* conn_new - a connection's state: the fields zeroed, the text buffers empty */
+static struct conn *conn_new(void)
+{
+	struct conn *c = malloc(sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, offsetof(struct conn, qid));
+	c->qid[0] = c->client_text[0] = c->client_name[0] = c->helo[0] = 0;
+	c->head.len = 0;
+	c->head.buf[0] = 0;
+	return c;
+}
 
 /* copy_field - bounded copy of a value the MTA (or the client) chose */
 static void copy_field(char *dst, size_t len, const char *src)
 {
-	snprintf(dst, len, "%s", src ? src : "");
+	if (src == NULL || memccpy(dst, src, 0, len) == NULL)
+		dst[src ? len - 1 : 0] = 0; /* cut at len - 1 bytes */
 }
 
 /*
@@ -97,7 +121,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 {
 	struct conn *c = smfi_getpriv(ctx);
 
-	if (c == NULL && (c = calloc(1, sizeof(*c))) != NULL) {
+	if (c == NULL && (c = conn_new()) != NULL) {
 		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
 			free(c);
 			return NULL;
@@ -119,6 +143,7 @@ static void message_reset(struct conn *c)
 	c->login = NULL;
 	c->qid[0] = 0;
 	c->rcpts = 0;
+	c->head_ok = false;
 }
 
 /* reply_for - SMFIS_NOREPLY when the MTA agreed not to wait for this step */
@@ -181,6 +206,10 @@ static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
+	if (c->has_client)
+		ipaddr_format(&c->client, c->client_text, sizeof(c->client_text));
+	else
+		copy_field(c->client_text, sizeof(c->client_text), "unknown");
 	copy_field(c->client_name, sizeof(c->client_name), hostname);
 	c->nmta_addrs = 0;
 	add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
@@ -245,15 +274,19 @@ static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 }
 
 /* log_decision - the decision line, as log_decisions and log_format say */
-static void log_decision(const struct conn *c, const struct facts *f, const struct verdict *v)
+static void log_decision(struct conn *c, const struct facts *f, const struct verdict *v)
 {
 	const struct settings *s = &c->snap->config->settings;
+	enum logline_form form = s->log_format == LOG_FORMAT_JSON ? LOGLINE_JSON : LOGLINE_KV;
 
 	if (s->log_decisions == LOG_DECISIONS_NONE ||
 	    (s->log_decisions == LOG_DECISIONS_REFUSALS && !verdict_refused(v)))
 		return;
-	verdict_log(s->log_format == LOG_FORMAT_JSON ? LOGLINE_JSON : LOGLINE_KV, c->qid, f, v,
-	    c->snap->config->policy);
+	if (!c->head_ok || c->head.form != form) {
+		verdict_head(&c->head, form, c->qid, f, c->client_text);
+		c->head_ok = true;
+	}
+	verdict_log(&c->head, f, v, c->snap->config->policy);
 }
 
 /* rm_envrcpt - judge one recipient */
@@ -266,8 +299,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 
 	if (c == NULL || c->snap == NULL || c->sender == NULL)
 		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
-	if ((qid = smfi_getsymval(ctx, "i")) != NULL)
+	/* Sendmail may name the queue id only now; the line's head names it too */
+	if ((qid = smfi_getsymval(ctx, "i")) != NULL && strncmp(qid, c->qid, sizeof(c->qid)) != 0) {
 		copy_field(c->qid, sizeof(c->qid), qid);
+		c->head_ok = false;
+	}
 	memset(&f, 0, sizeof(f));
 	f.client = c->has_client ? &c->client : NULL;
 	f.client_name = c->client_name;

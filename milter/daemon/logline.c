@@ -38,21 +38,36 @@ static bool kv_needs_quotes(const unsigned char *v)
 	return false;
 }
 
+/* plain_run - how many bytes from v need no escape (at most max) */
+static size_t plain_run(const unsigned char *v, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && v[n] != 0 && kv_class[v[n]] == 0)
+		n++;
+	return n;
+}
+
 /* kv_value - the escaped value; runs of plain bytes are copied whole */
 static void kv_value(struct logline *l, const char *value)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *v = (const unsigned char *)value;
-	bool quote = kv_needs_quotes(v);
-	size_t budget = LOGLINE_VALUE_MAX;
+	size_t run = plain_run(v, LOGLINE_VALUE_MAX), budget;
+	bool quote;
+
+	/* the common case: nothing to escape, not too long, copied in one go */
+	if (v[run] == 0 && run > 0) {
+		put(l, value, run);
+		return;
+	}
+	quote = kv_needs_quotes(v);
+	budget = LOGLINE_VALUE_MAX;
 
 	if (quote)
 		put(l, "\"", 1);
 	while (*v) {
-		size_t run = 0;
-
-		while (v[run] && kv_class[v[run]] == 0 && run < budget)
-			run++;
+		run = plain_run(v, budget);
 		put(l, (const char *)v, run);
 		v += run;
 		budget -= run;
@@ -95,6 +110,14 @@ static void json_value(struct logline *l, const char *value)
 	put(l, "\"", 1);
 }
 
+/* logline_continue - start from the fields a message's recipients share */
+void logline_continue(struct logline *l, const struct logline *head)
+{
+	memcpy(l->buf, head->buf, head->len + 1);
+	l->len = head->len;
+	l->form = head->form;
+}
+
 /* logline_start - the queue id first, as Postfix's own lines */
 void logline_start(struct logline *l, enum logline_form form, const char *qid)
 {
@@ -113,25 +136,30 @@ void logline_start(struct logline *l, enum logline_form form, const char *qid)
 }
 
 /* add_key - the separator and the key of one field */
-static void add_key(struct logline *l, const char *key)
+static void add_key(struct logline *l, const char *key, size_t klen)
 {
-	size_t klen = strlen(key);
+	char *p = l->buf + l->len;
 
+	if (l->len + klen + 4 >= sizeof(l->buf))
+		return;
 	if (l->form == LOGLINE_JSON) {
-		put(l, ",\"", 2);
-		put(l, key, klen);
-		put(l, "\":", 2);
+		memcpy(p, ",\"", 2);
+		memcpy(p + 2, key, klen);
+		memcpy(p + 2 + klen, "\":", 2);
+		l->len += klen + 4;
 	} else {
-		put(l, " ", 1);
-		put(l, key, klen);
-		put(l, "=", 1);
+		p[0] = ' ';
+		memcpy(p + 1, key, klen);
+		p[1 + klen] = '=';
+		l->len += klen + 2;
 	}
+	l->buf[l->len] = 0;
 }
 
-/* logline_add - one field, escaped for the line's form */
-void logline_add(struct logline *l, const char *key, const char *value)
+/* logline_add_n - one field, escaped for the line's form */
+void logline_add_n(struct logline *l, const char *key, size_t klen, const char *value)
 {
-	add_key(l, key);
+	add_key(l, key, klen);
 	if (value == NULL)
 		value = "";
 	if (l->form == LOGLINE_JSON)
@@ -140,8 +168,19 @@ void logline_add(struct logline *l, const char *key, const char *value)
 		kv_value(l, value);
 }
 
-/* logline_add_uint - a number, formatted without printf (a JSON number in JSON) */
-void logline_add_uint(struct logline *l, const char *key, unsigned long value)
+/* logline_add_word_n - our own word, copied as it is (quoted in JSON) */
+void logline_add_word_n(struct logline *l, const char *key, size_t klen, const char *value)
+{
+	add_key(l, key, klen);
+	if (l->form == LOGLINE_JSON)
+		put(l, "\"", 1);
+	put(l, value, strlen(value));
+	if (l->form == LOGLINE_JSON)
+		put(l, "\"", 1);
+}
+
+/* logline_add_uint_n - a number, formatted without printf (a JSON number in JSON) */
+void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigned long value)
 {
 	char digits[24];
 	size_t i = sizeof(digits);
@@ -149,7 +188,7 @@ void logline_add_uint(struct logline *l, const char *key, unsigned long value)
 	do
 		digits[--i] = (char)('0' + value % 10);
 	while ((value /= 10) != 0);
-	add_key(l, key);
+	add_key(l, key, klen);
 	put(l, digits + i, sizeof(digits) - i);
 }
 

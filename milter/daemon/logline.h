@@ -27,16 +27,28 @@ struct logline {
 /* logline_start - a new line for the queue id (NULL or "": NOQUEUE, as Postfix) */
 void logline_start(struct logline *l, enum logline_form form, const char *qid);
 
+/* logline_continue - a new line that starts as a copy of head (its shared fields) */
+void logline_continue(struct logline *l, const struct logline *head);
+
 /*
  * logline_add - one field. Values come from the network: in key=value form
  * anything outside printable ASCII is written \xHH; in JSON, invalid UTF-8
  * becomes \ufffd; either way a value is shortened to LOGLINE_VALUE_MAX
  * bytes and marked with "...".
  */
-void logline_add(struct logline *l, const char *key, const char *value);
+#define logline_add(l, key, value) logline_add_n(l, key, sizeof(key) - 1, value)
+void logline_add_n(struct logline *l, const char *key, size_t klen, const char *value);
 
-/* logline_add_uint - a field with a number */
-void logline_add_uint(struct logline *l, const char *key, unsigned long value);
+/*
+ * logline_add_word - a field whose value is one of our own words (an
+ * action, a reason, an enhanced code): printable, no space, nothing to escape
+ */
+#define logline_add_word(l, key, value) logline_add_word_n(l, key, sizeof(key) - 1, value)
+void logline_add_word_n(struct logline *l, const char *key, size_t klen, const char *value);
+
+/* logline_add_uint - a field with a number (key: a string literal) */
+#define logline_add_uint(l, key, value) logline_add_uint_n(l, key, sizeof(key) - 1, value)
+void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigned long value);
 
 /* logline_end - close the line (JSON's brace); buf is NUL-terminated throughout */
 void logline_end(struct logline *l);

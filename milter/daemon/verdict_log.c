@@ -44,36 +44,56 @@ static void add_geo(struct logline *line, const struct facts *f, const struct po
 	}
 }
 
-/* verdict_format - the decision line */
+/* verdict_head - the fields every recipient of one message shares */
+void verdict_head(struct logline *head, enum logline_form form, const char *qid,
+    const struct facts *f, const char *client_text)
+{
+	logline_start(head, form, qid);
+	logline_add(head, "client", client_text);
+	if (f->client_name && *f->client_name)
+		logline_add(head, "client_name", f->client_name);
+	if (f->helo && *f->helo)
+		logline_add(head, "helo", f->helo);
+	logline_add(head, "login", f->login && *f->login ? f->login : "-");
+	logline_add(head, "from", f->sender);
+}
+
+/* verdict_tail - the recipient's own fields and the verdict, after the head */
+void verdict_tail(struct logline *line, const struct facts *f, const struct verdict *v,
+    const struct policy *p)
+{
+	logline_add(line, "rcpt", f->rcpt);
+	add_geo(line, f, p);
+	/* our own words need no escape; rule names come from the configuration */
+	logline_add_word(line, "action", action_name(v->action));
+	logline_add_uint(line, "code", (unsigned long)v->code);
+	logline_add_word(line, "ecode", v->ecode);
+	logline_add(line, "rule", v->rule);
+	logline_add_word(line, "reason", v->reason);
+	if (v->dry_run)
+		logline_add_word(line, "dry_run", "yes");
+	if (v->dry_rule != NULL) {
+		logline_add(line, "trial_rule", v->dry_rule);
+		logline_add_word(line, "trial_action", action_name(v->dry_action));
+	}
+	add_continued(line, v, p);
+	logline_end(line);
+}
+
+/* verdict_client - the client address as the line shows it */
+const char *verdict_client(const struct facts *f, char *buf, size_t len)
+{
+	return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+}
+
+/* verdict_format - the whole decision line at once */
 void verdict_format(struct logline *line, enum logline_form form, const char *qid,
     const struct facts *f, const struct verdict *v, const struct policy *p)
 {
 	char client[IPADDR_STRLEN];
 
-	logline_start(line, form, qid);
-	logline_add(line, "client",
-	    f->client ? ipaddr_format(f->client, client, sizeof(client)) : "unknown");
-	if (f->client_name && *f->client_name)
-		logline_add(line, "client_name", f->client_name);
-	if (f->helo && *f->helo)
-		logline_add(line, "helo", f->helo);
-	logline_add(line, "login", f->login && *f->login ? f->login : "-");
-	logline_add(line, "from", f->sender);
-	logline_add(line, "rcpt", f->rcpt);
-	add_geo(line, f, p);
-	logline_add(line, "action", action_name(v->action));
-	logline_add_uint(line, "code", (unsigned long)v->code);
-	logline_add(line, "ecode", v->ecode);
-	logline_add(line, "rule", v->rule);
-	logline_add(line, "reason", v->reason);
-	if (v->dry_run)
-		logline_add(line, "dry_run", "yes");
-	if (v->dry_rule != NULL) {
-		logline_add(line, "trial_rule", v->dry_rule);
-		logline_add(line, "trial_action", action_name(v->dry_action));
-	}
-	add_continued(line, v, p);
-	logline_end(line);
+	verdict_head(line, form, qid, f, verdict_client(f, client, sizeof(client)));
+	verdict_tail(line, f, v, p);
 }
 
 /* verdict_refused - a refusal, enforced or not */
@@ -82,12 +102,13 @@ bool verdict_refused(const struct verdict *v)
 	return v->action != ACTION_ACCEPT;
 }
 
-/* verdict_log - log the decision line */
-void verdict_log(enum logline_form form, const char *qid, const struct facts *f,
-    const struct verdict *v, const struct policy *p)
+/* verdict_log - log the decision line: the message's head, then this recipient */
+void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
+    const struct policy *p)
 {
 	struct logline line;
 
-	verdict_format(&line, form, qid, f, v, p);
+	logline_continue(&line, head);
+	verdict_tail(&line, f, v, p);
 	log_line(LOG_LEVEL_INFO, line.buf, line.len);
 }

@@ -3,6 +3,7 @@
 #define RM_VERDICT_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "logline.h"
 #include "policy.h"
@@ -18,11 +19,25 @@
 void verdict_format(struct logline *line, enum logline_form form, const char *qid,
     const struct facts *f, const struct verdict *v, const struct policy *p);
 
+/*
+ * verdict_head - what every recipient of one message shares: the queue id,
+ * client, client_name, helo, login and from, formatted once per message
+ */
+void verdict_head(struct logline *head, enum logline_form form, const char *qid,
+    const struct facts *f, const char *client_text);
+
+/* verdict_tail - append the recipient's fields and the verdict to a copy of the head */
+void verdict_tail(struct logline *line, const struct facts *f, const struct verdict *v,
+    const struct policy *p);
+
+/* verdict_client - the client's address as the line shows it ("unknown" when none) */
+const char *verdict_client(const struct facts *f, char *buf, size_t len);
+
 /* verdict_refused - a refusal, enforced or not (log_decisions = "refusals" logs these) */
 bool verdict_refused(const struct verdict *v);
 
-/* verdict_log - log the decision line */
-void verdict_log(enum logline_form form, const char *qid, const struct facts *f,
-    const struct verdict *v, const struct policy *p);
+/* verdict_log - log the decision line for one recipient of the message head was made for */
+void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
+    const struct policy *p);
 
 #endif
