@@ -15,12 +15,16 @@ enum log_level {
 };
 
 /*
- * log_open - to stderr when foreground, else syslog with this facility.
+ * log_open - to stderr when foreground, else syslog with this facility
+ * (one datagram a line to /dev/log, as glibc's syslog(3) sends them).
  * When JOURNAL_STREAM names our stderr (systemd connected it to the
  * journal), each stderr line starts with "<N>" so the journal keeps its
  * priority.
  */
 void log_open(const char *ident, bool to_stderr, int facility);
+
+/* log_forked - the process forked (daemon_detach): syslog lines name the new pid */
+void log_forked(void);
 
 /* log_journal - is stderr the journal? */
 bool log_journal(void);

@@ -283,6 +283,7 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 		log_err("cannot detach into the background");
 		return fail(&left);
 	}
+	log_forked();
 	/* Its thread starts after the fork: threads do not survive one. */
 	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
 		return fail(&left);

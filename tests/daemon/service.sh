@@ -229,6 +229,34 @@ printf '%s\n' "$m" | awk -v now="$now" '
 	tap FAIL "/metrics has build_info, connections_active and the process_* metrics, with sane values" \
 	    "$(printf '%s\n' "$m" | grep -E '^(relay_milter_build_info|relay_milter_connections_active|process_)')"
 
+# --- syslog: our own writer, one datagram a line, back after syslogd restarts ---
+. "$top_srcdir/tests/lib/devlog.sh"
+LOGRECV="$top_builddir/tests/daemon/logrecv"
+if devlog_available && [ -x "$LOGRECV" ]; then
+	write_conf
+	: >"$work/syslog"
+	export milter conf sock work MILTERTEST lib top_srcdir
+	devlog_run "$work/syslog" "$work/olddev" '
+		"$milter" -c "$conf" && for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+		"$MILTERTEST" -D SOCKET="unix:$sock" -D LIB="$lib" -D SCRIPT=Y -s "$top_srcdir/tests/daemon/service.lua" >/dev/null 2>&1
+		sleep 0.3
+		devlog_restart # as when syslogd restarts: the old socket is gone, a new one is there
+		"$MILTERTEST" -D SOCKET="unix:$sock" -D LIB="$lib" -D SCRIPT=Z -s "$top_srcdir/tests/daemon/service.lua" >/dev/null 2>&1
+		sleep 0.3
+		kill "$(cat "$work/relay-milter.pid")"
+		for _ in $(seq 50); do [ -e "$work/relay-milter.pid" ] || break; sleep 0.1; done'
+	dpid=$(sed -n 's/^<22>... .. ..:..:.. relay-milter\[\([0-9]*\)\]: relay-milter [0-9.]* started: .*/\1/p' "$work/syslog")
+	grep -q "^<22>[A-Z][a-z][a-z] [ 1-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] relay-milter\[$dpid\]: Y2: client=203.0.113.9 .*rcpt=<victim@example.net> action=reject code=550 " "$work/syslog" &&
+		[ -n "$dpid" ] &&
+		tap OK "syslog: one RFC 3164 datagram a line, facility mail, the detached daemon's pid" ||
+		tap FAIL "syslog: one RFC 3164 datagram a line, facility mail, the detached daemon's pid" "$(head -5 "$work/syslog")"
+	[ "$(grep -c ': Z[123]: client=' "$work/syslog")" = 3 ] &&
+		tap OK "syslog: after syslogd restarts, the next lines arrive again" ||
+		tap FAIL "syslog: after syslogd restarts, the next lines arrive again" "$(grep -c ': [YZ][123]: ' "$work/syslog") decision lines: $(tail -4 "$work/syslog")"
+else
+	tap OK "syslog path # SKIP needs root, unshare and tests/daemon/logrecv"
+fi
+
 # --- -V ------------------------------------------------------------------------
 v=$("$milter" -V)
 missing=
