@@ -36,6 +36,7 @@ struct options {
 	int check_only;
 	int explain;   /* --explain: the remaining arguments are KEY=VALUE facts */
 	int json;      /* --json: explain as JSON */
+	int syslog;    /* --syslog: log to syslog even in the foreground */
 	int list_keys; /* --list-keys (hidden): every key the loader accepts */
 };
 
@@ -46,6 +47,7 @@ static void usage(FILE *fp)
 	    "       relay-milter [-c FILE] --explain [--json] KEY=VALUE... rcpt=ADDRESS...\n"
 	    "  -c FILE     configuration file (default %s)\n"
 	    "  -f          stay in the foreground and log to stderr\n"
+	    "  --syslog    with -f: log to syslog all the same\n"
 	    "  -t          check the configuration and exit (0 valid, 1 not)\n"
 	    "  -s SOCKET   milter socket: unix:/path, inet:PORT@HOST, inet6:PORT@HOST\n"
 	    "  -u USER     drop privileges to USER once the socket is open\n"
@@ -65,6 +67,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	    {"config", required_argument, NULL, 'c'},
 	    {"explain", no_argument, NULL, 'E'},
 	    {"json", no_argument, NULL, 'J'},
+	    {"syslog", no_argument, NULL, 'S'},
 	    {"list-keys", no_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -98,6 +101,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 			break;
 		case 'J':
 			o->json = 1;
+			break;
+		case 'S':
+			o->syslog = 1;
 			break;
 		case 'K':
 			o->list_keys = 1;
@@ -270,7 +276,7 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	struct snapshot *snap;
 	int metrics_fd = -1, rc;
 
-	log_open("relay-milter", o->foreground, cfg->settings.syslog_facility);
+	log_open("relay-milter", o->foreground && !o->syslog, cfg->settings.syslog_facility);
 	block_signals();
 	if (reload_install(cfg) < 0 || callbacks_register() < 0)
 		return 1;
