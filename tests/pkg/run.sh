@@ -12,7 +12,8 @@
 #     relay-milter, with the conffile adapted to the test's domains: every
 #     scenario through a private Postfix reaching the socket through the
 #     group the package set up.
-#  5. apt-get purge leaves nothing but the system user, which Debian's
+#  5. A local edit of the conffile survives a reinstall and a remove;
+#     apt-get purge leaves nothing but the system user, which Debian's
 #     practice keeps (README.Debian); the test then removes that user too
 #     if it made it, so the machine is as it was.
 #
@@ -349,7 +350,25 @@ else
 fi
 elapsed
 
-# === 5. purge ================================================================
+# === 5. upgrade, remove, purge ================================================
+# A local edit of the conffile survives reinstalling the package (dpkg's
+# upgrade path, without a question: the package's version did not change).
+echo '# a local edit (tests/pkg/run.sh)' >>"$CONF"
+if timeout 120 dpkg -i "$MILTER_DEB" </dev/null >"$WORK/reinstall.log" 2>&1 &&
+	grep -qx '# a local edit (tests/pkg/run.sh)' "$CONF"; then
+	tap_ok "reinstalling relay-milter keeps a local edit of $CONF"
+else
+	tap_fail "reinstalling relay-milter keeps a local edit of $CONF" "$(tail -n 10 "$WORK/reinstall.log")"
+fi
+# Remove keeps the conffile (and the edit), the rest goes.
+DEBIAN_FRONTEND=noninteractive timeout 120 apt-get remove -y -q relay-milter >"$WORK/remove.log" 2>&1
+if [ "$(dpkg-query -W -f='${db:Status-Status}' relay-milter 2>/dev/null)" = config-files ] &&
+	grep -qx '# a local edit (tests/pkg/run.sh)' "$CONF" && [ ! -e /usr/sbin/relay-milter ]; then
+	tap_ok "apt-get remove relay-milter keeps $CONF, removes the program"
+else
+	tap_fail "apt-get remove relay-milter keeps $CONF, removes the program" \
+		"status: $(dpkg-query -W -f='${db:Status-Status}' relay-milter 2>&1)" "$(tail -n 5 "$WORK/remove.log")"
+fi
 pkg_purge
 if pkg_installed relay-milter || pkg_installed relay-probe; then
 	tap_fail "apt-get purge relay-milter relay-probe" "$(tail -n 20 "$WORK/purge.log")"
