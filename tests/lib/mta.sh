@@ -15,6 +15,17 @@
 # with its configuration, queue and logs under one temporary directory,
 # and everything started here is stopped from an EXIT trap, even when a
 # test fails or is interrupted.
+#
+# The relay-milter under test (tests/pkg/run.sh points these at the
+# installed package):
+#   RELAY_MILTER      the binary (default: the build tree's)
+#   MTA_MILTER_BASE   a configuration to start from (e.g. the package's
+#                     conffile): its socket, local_domains, trusted_networks
+#                     and authenticated_relay lines become the test's, the
+#                     rest is kept (default: a minimal one)
+#   MTA_MILTER_USER   start relay-milter as this user, as its systemd unit
+#                     does; the socket's folder is then that user's, mode
+#                     0750, as the package's /run/relay-milter (default: root)
 
 : "${top_srcdir:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
@@ -92,6 +103,16 @@ mta_init() {
 		tap_bail "cannot make a socket directory"
 	chmod 0755 "$MTA_TMP" "$MTA_SOCKDIR"
 	MTA_MILTER_LOG=$MTA_TMP/milter.log
+	MTA_MILTER_CONF=$MTA_TMP/relay-milter.conf
+	if [ -n "${MTA_MILTER_USER:-}" ]; then
+		# like /run/relay-milter: the milter's user owns it, its group
+		# (which Postfix must be in) may enter; the configuration must be
+		# readable by that user, so it lives here too
+		chown "$MTA_MILTER_USER:$(id -gn "$MTA_MILTER_USER")" "$MTA_SOCKDIR" &&
+			chmod 0750 "$MTA_SOCKDIR" ||
+			tap_bail "cannot give $MTA_SOCKDIR to user $MTA_MILTER_USER"
+		MTA_MILTER_CONF=$MTA_SOCKDIR/relay-milter.conf
+	fi
 }
 
 # mta_free_port - print a TCP port nobody uses, below the ephemeral range
@@ -132,7 +153,24 @@ mta_need_root() {
 # --- relay-milter ----------------------------------------------------------
 
 # mta_milter_config - write the test configuration of relay-milter to $1
+#
+# From $MTA_MILTER_BASE if set: each of the lines the test needs must be
+# there once, and is replaced.
 mta_milter_config() {
+	if [ -n "${MTA_MILTER_BASE:-}" ]; then
+		local key n
+		sed -e "s|^socket = .*|socket = \"unix:$MTA_SOCKDIR/relay-milter.sock\";|" \
+			-e "s|^local_domains = .*|local_domains = [ $MTA_LOCAL_DOMAINS ];|" \
+			-e "s|^trusted_networks = .*|trusted_networks = [ $MTA_TRUSTED_NETWORKS ];|" \
+			-e "s|^authenticated_relay = .*|authenticated_relay = true;|" \
+			"$MTA_MILTER_BASE" >"$1" || return 1
+		chmod 0644 "$1"
+		for key in socket local_domains trusted_networks authenticated_relay; do
+			n=$(grep -c "^$key = " "$1")
+			[ "$n" = 1 ] || { echo "# $MTA_MILTER_BASE: $n lines \"$key = \", want 1"; return 1; }
+		done
+		return 0
+	fi
 	cat >"$1" <<EOF
 # written by tests/lib/mta.sh
 socket = "unix:$MTA_SOCKDIR/relay-milter.sock";
@@ -149,9 +187,13 @@ EOF
 # non-zero if it does not come up within ten seconds.
 mta_milter_start() {
 	local sock=$1 i path
-	[ -f "$MTA_TMP/relay-milter.conf" ] || mta_milter_config "$MTA_TMP/relay-milter.conf"
-	"$RELAY_MILTER" -c "$MTA_TMP/relay-milter.conf" -f -s "$sock" \
-		>>"$MTA_MILTER_LOG" 2>&1 &
+	local -a run=("$RELAY_MILTER")
+	[ -f "$MTA_MILTER_CONF" ] || mta_milter_config "$MTA_MILTER_CONF" || return 1
+	if [ -n "${MTA_MILTER_USER:-}" ]; then
+		run=(setpriv --reuid="$MTA_MILTER_USER" --regid="$(id -g "$MTA_MILTER_USER")"
+			--init-groups "$RELAY_MILTER")
+	fi
+	"${run[@]}" -c "$MTA_MILTER_CONF" -f -s "$sock" >>"$MTA_MILTER_LOG" 2>&1 &
 	MTA_MILTER_PID=$!
 	MTA_MILTER_SOCK=$sock
 	mta_atexit "mta_milter_stop $MTA_MILTER_PID"

@@ -2,28 +2,46 @@
 # contrib.sh - the integration files in contrib/ are valid and say what
 # the README says (TAP). The Postfix snippet, the submission example and
 # the Sendmail .mc lines are exercised by postfix.sh and sendmail.sh; this
-# checks the systemd unit and that README quotes those
-# files verbatim, so the documentation cannot drift from the tested files.
+# checks the systemd unit (as make generates it from its .in file) and that
+# README quotes those files verbatim, so the documentation cannot drift
+# from the tested files.
 
 . "$(dirname "$0")/../lib/mta.sh"
 
-UNIT=$top_srcdir/contrib/systemd/relay-milter.service
+UNIT_IN=$top_srcdir/contrib/systemd/relay-milter.service.in
+UNIT=$top_builddir/contrib/systemd/relay-milter.service
 DOC=$top_srcdir/README
 SNIPPET=$top_srcdir/contrib/postfix/main.cf.snippet
 MC=$top_srcdir/contrib/sendmail/relay-milter.mc
 mta_init contrib
 
 # --- the systemd unit ---------------------------------------------------------
+# make generates it from relay-milter.service.in with configure's paths.
+bin=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$UNIT" 2>/dev/null)
+conf=$(sed -n 's/^ExecStart=.* -c \([^ ]*\).*/\1/p' "$UNIT" 2>/dev/null)
+if [ ! -r "$UNIT" ]; then
+	tap_fail "make generated the unit from relay-milter.service.in" "no $UNIT"
+elif grep -q '@[a-z_]*@' "$UNIT" || ! grep -q '@sbindir@/relay-milter' "$UNIT_IN"; then
+	tap_fail "make generated the unit from relay-milter.service.in" \
+		"$(grep -n '@[a-z_]*@' "$UNIT")"
+else
+	case $bin:$conf in
+	/*/sbin/relay-milter:/*/relay-milter.conf)
+		tap_ok "make generated the unit with configure's paths ($bin, $conf)" ;;
+	*)	tap_fail "make generated the unit with configure's paths" "ExecStart: $bin -c $conf" ;;
+	esac
+fi
 # Point it at the built daemon and the sample configuration, so that
-# systemd-analyze can check the commands exist.
-sed -e "s#/usr/local/sbin/relay-milter#$RELAY_MILTER#g" \
-	-e "s#/usr/local/etc/relay-milter.conf#$top_srcdir/conf/relay-milter.conf#g" \
+# systemd-analyze can check the commands exist; the man pages it names are
+# not installed from the build tree, so it does not look them up.
+sed -e "s#${bin:-/nonexistent}#$RELAY_MILTER#g" \
+	-e "s#${conf:-/nonexistent}#$top_srcdir/conf/relay-milter.conf#g" \
 	"$UNIT" >"$MTA_TMP/relay-milter.service"
 if ! command -v systemd-analyze >/dev/null; then
 	tap_skip "unit passes systemd-analyze verify" "systemd-analyze not installed"
 	tap_skip "unit exposure level at most 2.0" "systemd-analyze not installed"
 else
-	out=$(cd "$MTA_TMP" && systemd-analyze verify relay-milter.service 2>&1)
+	out=$(cd "$MTA_TMP" && systemd-analyze verify --man=no relay-milter.service 2>&1)
 	if [ -z "$out" ]; then
 		tap_ok "unit passes systemd-analyze verify without a warning"
 	else
@@ -39,7 +57,7 @@ else
 fi
 missing=
 for d in User=relay-milter Group=relay-milter NoNewPrivileges=yes ProtectSystem=strict \
-	ProtectHome=yes PrivateTmp=yes RuntimeDirectory=relay-milter Type=simple; do
+	ProtectHome=yes PrivateTmp=yes RuntimeDirectory=relay-milter Type=notify; do
 	grep -qxF "$d" "$UNIT" || missing="$missing $d"
 done
 if [ -z "$missing" ]; then
@@ -63,8 +81,8 @@ else
 fi
 start=$(sed -n 's/^ExecStart=[^ ]* //p' "$UNIT")
 case " $start " in
-*" -f "*) tap_ok "ExecStart keeps relay-milter in the foreground (-f) for Type=simple" ;;
-*) tap_fail "ExecStart keeps relay-milter in the foreground (-f) for Type=simple" "$start" ;;
+*" -f "*) tap_ok "ExecStart keeps relay-milter in the foreground (-f) for Type=notify" ;;
+*) tap_fail "ExecStart keeps relay-milter in the foreground (-f) for Type=notify" "$start" ;;
 esac
 
 # --- the README quotes the tested files verbatim --------------------------------

@@ -110,7 +110,7 @@ pf_session() {
 }
 
 # === Part 1: the scenario table, test's own milter settings ===============
-mta_milter_config "$MTA_TMP/relay-milter.conf"
+mta_milter_config "$MTA_MILTER_CONF" || tap_bail "cannot write the configuration of relay-milter"
 SOCK=unix:$MTA_SOCKDIR/relay-milter.sock
 mta_milter_start "$SOCK" || tap_bail "relay-milter did not start"
 cat >"$MTA_TMP/own-milter.cf" <<EOF

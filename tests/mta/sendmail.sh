@@ -116,7 +116,7 @@ sm_not_queued() {
 }
 
 # === the scenario table =====================================================
-mta_milter_config "$MTA_TMP/relay-milter.conf"
+mta_milter_config "$MTA_MILTER_CONF" || tap_bail "cannot write the configuration of relay-milter"
 MPORT=$(mta_free_port) || tap_bail "no free port"
 SOCK="inet:$MPORT@127.0.0.1"
 mta_milter_start "$SOCK" || tap_bail "relay-milter did not start"
