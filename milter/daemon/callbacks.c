@@ -296,9 +296,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	struct facts f;
 	struct verdict v;
 	const char *qid;
+	struct timespec t0, t1;
 
 	if (c == NULL || c->snap == NULL || c->sender == NULL)
 		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Sendmail may name the queue id only now; the line's head names it too */
 	if ((qid = smfi_getsymval(ctx, "i")) != NULL && strncmp(qid, c->qid, sizeof(c->qid)) != 0) {
 		copy_field(c->qid, sizeof(c->qid), qid);
@@ -323,6 +325,9 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 		metrics_geo(c->geo.info.status);
 	c->rcpts++;
 	log_decision(c, &f, &v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_rcpt_time((unsigned long long)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+	    (unsigned long long)(t1.tv_nsec - t0.tv_nsec));
 	return answer(ctx, &v);
 }
 

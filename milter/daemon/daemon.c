@@ -48,6 +48,7 @@ int daemon_socket_perms(const char *spec, mode_t mode, const char *user, const c
 	struct passwd *pw = NULL;
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
+	struct stat st;
 
 	if (path == NULL)
 		return 0;
@@ -57,6 +58,16 @@ int daemon_socket_perms(const char *spec, mode_t mode, const char *user, const c
 	}
 	if (group != NULL && group_id(group, &gid) < 0)
 		return -1;
+	/*
+	 * No chown when owner and group are already right: a unit that runs
+	 * us as the user directly may forbid the chown system calls
+	 * (SystemCallFilter=~@privileged), and nothing needs changing there.
+	 */
+	if (lstat(path, &st) == 0 && (uid == (uid_t)-1 || uid == st.st_uid) &&
+	    (gid == (gid_t)-1 || gid == st.st_gid)) {
+		uid = (uid_t)-1;
+		gid = (gid_t)-1;
+	}
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
 		log_err("chown %s: %s", path, strerror(errno));
 		return -1;

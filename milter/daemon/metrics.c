@@ -42,6 +42,13 @@ static unsigned long counters[METRICS_NCOUNTERS];
 static unsigned long recipients[SLOT_N]; /* by the deciding verdict */
 static unsigned long dry_notes[SLOT_N];  /* dry-run verdicts noted, either way */
 static struct label_table rules;
+/* How long RCPT decisions take: upper bounds of the buckets, in nanoseconds. */
+static const unsigned long long rcpt_bounds[] = {10000, 30000, 100000, 300000, 1000000, 3000000,
+    10000000, 30000000, 100000000};
+#define NBOUNDS (sizeof(rcpt_bounds) / sizeof(rcpt_bounds[0]))
+static unsigned long rcpt_buckets[NBOUNDS + 1]; /* the last: above every bound */
+static unsigned long long rcpt_ns_sum;
+
 /* Built-in steps and reasons: fixed, so counted by their index alone. */
 static unsigned long steps[STEP_N][SLOT_N];
 static unsigned long reasons[REASON_N][SLOT_N];
@@ -196,6 +203,17 @@ void metrics_decision(const struct verdict *v, const unsigned *rule_ids)
 	}
 }
 
+/* metrics_rcpt_time - one decision's time into its bucket (not cumulative: summed at scrape) */
+void metrics_rcpt_time(unsigned long long ns)
+{
+	size_t i = 0;
+
+	while (i < NBOUNDS && ns > rcpt_bounds[i])
+		i++;
+	bump(&rcpt_buckets[i]);
+	__atomic_add_fetch(&rcpt_ns_sum, ns, __ATOMIC_RELAXED);
+}
+
 /* metrics_geo - count one GeoIP lookup */
 void metrics_geo(int status)
 {
@@ -317,6 +335,27 @@ static void format_config(FILE *fp, const struct snapshot *snap)
 	simple(fp, "config_age_seconds", "gauge",
 	    "Seconds since the running configuration was loaded.",
 	    snap && now > loaded ? (unsigned long)(now - loaded) : 0);
+}
+
+/* format_rcpt_time - the histogram as Prometheus wants it: cumulative buckets */
+static void format_rcpt_time(FILE *fp)
+{
+	unsigned long cum = 0;
+
+	head(fp, "rcpt_decision_seconds", "histogram",
+	    "Time from a RCPT to its verdict: facts, policy and decision line.");
+	for (size_t i = 0; i <= NBOUNDS; i++) {
+		cum += get(&rcpt_buckets[i]);
+		if (i < NBOUNDS)
+			fprintf(fp, "relay_milter_rcpt_decision_seconds_bucket{le=\"%g\"} %lu\n",
+			    (double)rcpt_bounds[i] / 1e9, cum);
+		else
+			fprintf(fp, "relay_milter_rcpt_decision_seconds_bucket{le=\"+Inf\"} %lu\n",
+			    cum);
+	}
+	fprintf(fp, "relay_milter_rcpt_decision_seconds_sum %.9f\n",
+	    (double)__atomic_load_n(&rcpt_ns_sum, __ATOMIC_RELAXED) / 1e9);
+	fprintf(fp, "relay_milter_rcpt_decision_seconds_count %lu\n", cum);
 }
 
 /* proc_number - the Nth (from 1) space-separated field of a /proc file, as a number */
@@ -463,6 +502,7 @@ char *metrics_format(size_t *len)
 	    get(&counters[METRICS_RELOAD_FAILURES]));
 	simple(fp, "connections_active", "gauge", "SMTP connections open now.",
 	    get(&counters[METRICS_ACTIVE_CONNECTIONS]));
+	format_rcpt_time(fp);
 	format_config(fp, snap);
 	snapshot_release(snap);
 	head(fp, "build_info", "gauge", "Always 1; the version relay-milter was built as.");
@@ -503,4 +543,6 @@ void metrics_reset(void)
 	memset(counters, 0, sizeof(counters));
 	memset(recipients, 0, sizeof(recipients));
 	memset(dry_notes, 0, sizeof(dry_notes));
+	memset(rcpt_buckets, 0, sizeof(rcpt_buckets));
+	rcpt_ns_sum = 0;
 }

@@ -43,6 +43,12 @@ unsigned *metrics_rule_ids(const struct policy *p);
 /* metrics_decision - count one recipient verdict: by verdict, rule, reason, dry-run */
 void metrics_decision(const struct verdict *v, const unsigned *rule_ids);
 
+/*
+ * metrics_rcpt_time - one RCPT decision took ns nanoseconds (facts,
+ * policy, decision line): relay_milter_rcpt_decision_seconds, a histogram
+ */
+void metrics_rcpt_time(unsigned long long ns);
+
 /* metrics_geo - count one GeoIP lookup; status < 0 is a failure */
 void metrics_geo(int status);
 
