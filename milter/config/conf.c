@@ -1,4 +1,5 @@
 /* conf.c - read, validate and compile the configuration file: errors, scalar keys, the key table */
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -105,6 +106,57 @@ void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst)
 	free(*dst);
 	if ((*dst = strdup(config_setting_get_string(s))) == NULL)
 		ld_bad(ld, s, "out of memory");
+}
+
+/* wide_int_in - does a line hold an integer literal (not in quotes or a comment) over 32 bits? */
+static bool wide_int_in(const char *line)
+{
+	bool quoted = false;
+
+	for (const char *t = line; *t; t++) {
+		if (*t == '"')
+			quoted = !quoted;
+		else if (quoted && *t == '\\' && t[1] != 0)
+			t++;
+		else if (!quoted && (*t == '#' || (t[0] == '/' && (t[1] == '/' || t[1] == '*'))))
+			break;
+		else if (!quoted && *t >= '0' && *t <= '9' &&
+		    (t == line || !(isalnum((unsigned char)t[-1]) || t[-1] == '_'))) {
+			char *end;
+			unsigned long long v = strtoull(t, &end, 0);
+
+			if (v > 2147483647ULL && *end != 'L')
+				return true;
+			t = end - 1;
+		}
+	}
+	return false;
+}
+
+/*
+ * ld_int_wrapped - libconfig 1.5 keeps an integer without the L suffix in
+ * 32 bits, so 4294967296 arrives as 0 and 4294967297 as 1: read the
+ * setting's own line again and say whether it holds a wider literal
+ */
+bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s)
+{
+	unsigned line = config_setting_source_line(s), n = 0;
+	char *buf = NULL;
+	size_t cap = 0;
+	bool wide = false;
+	FILE *fp;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT || line == 0 ||
+	    (fp = fopen(ld_file(ld, s), "r")) == NULL)
+		return config_setting_type(s) == CONFIG_TYPE_INT && config_setting_get_int(s) <= 0;
+	while (getline(&buf, &cap, fp) != -1)
+		if (++n == line) {
+			wide = wide_int_in(buf);
+			break;
+		}
+	free(buf);
+	fclose(fp);
+	return wide;
 }
 
 /* --- scalar keys --- */

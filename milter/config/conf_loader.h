@@ -53,6 +53,9 @@ void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst);
  */
 int ld_word(struct loader *ld, const config_setting_t *s, const char *const *words);
 
+/* ld_int_wrapped - might libconfig have cut this integer setting to 32 bits? */
+bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s);
+
 /* ld_need_geo - a setting needs a GeoIP database; checked once every key is read */
 void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

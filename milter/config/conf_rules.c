@@ -61,7 +61,13 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 
 			if (t == CONFIG_TYPE_STRING)
 				items[i] = config_setting_get_string(e);
-			else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+			else if (ld_int_wrapped(ld, e)) {
+				ld_bad(ld, e,
+				    "rule \"%s\": %s: an integer beyond 2147483647 is cut to 32 "
+				    "bits by libconfig: write it as a string (\"AS4200000000\")",
+				    rule->name, key);
+				goto out;
+			} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
 				snprintf(nums[i], sizeof(nums[i]), "%lld",
 				    config_setting_get_int64(e));
 				items[i] = nums[i];
