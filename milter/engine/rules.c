@@ -1,4 +1,5 @@
 /* rules.c - the condition table and the evaluation of ordered rules */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,7 +125,11 @@ static int compile_countries(struct cond *c, const struct cond_value *v, const c
 	return compile_strings(c, v, why, item);
 }
 
-/* compile_asns - AS numbers, written 64500 or "AS64500" */
+/*
+ * compile_asns - AS numbers 1 to 4294967295, written 64500 or "AS64500",
+ * and "--" for a client the database does not list: that is its own
+ * token, so no number (AS 0 least of all) can name it by accident
+ */
 static int compile_asns(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
 {
 	if ((c->numbers = calloc(v->n ? v->n : 1, sizeof(*c->numbers))) == NULL) {
@@ -133,17 +138,28 @@ static int compile_asns(struct cond *c, const struct cond_value *v, const char *
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		const char *s = v->items[i];
+		unsigned long long n;
 		char *end;
 
+		if (strcmp(s, GEO_COUNTRY_UNKNOWN) == 0) {
+			c->flag = true;
+			continue;
+		}
 		if (strncasecmp(s, "AS", 2) == 0)
 			s += 2;
-		if (*s < '0' || *s > '9' || strlen(s) > 10 ||
-		    (c->numbers[i] = strtoul(s, &end, 10)) > 4294967295UL || *end != 0) {
+		*item = i;
+		n = strtoull(s, &end, 10);
+		if (*s < '0' || *s > '9' || *end != 0) {
 			*why = "expected an AS number";
-			*item = i;
 			return -1;
 		}
-		c->nnumbers++;
+		if (n == 0 || n > 4294967295ULL) {
+			*why = n == 0 ? "AS 0 is reserved (\"--\" names a client the database "
+					"does not list)" :
+					"out of range: AS numbers are 1 to 4294967295";
+			return -1;
+		}
+		c->numbers[c->nnumbers++] = (unsigned long)n;
 	}
 	return 0;
 }
@@ -191,20 +207,45 @@ static bool sender_matches(const char *pat, const struct addr *s)
 	    strcasecmp(pat + llen + 1, s->domain) == 0;
 }
 
-static int match_sender(const struct cond *c, struct rule_ctx *ctx)
+/* view_result - 1 every form holds, 0 none does and none is unknown, else unsure */
+static int view_result(const struct addr_view *v, size_t held)
 {
-	for (size_t i = 0; i < c->nstrings; i++)
-		if (sender_matches(c->strings[i], rule_sender(ctx)))
-			return 1;
-	return 0;
+	if (!v->unknown && held == v->n)
+		return v->n > 0 ? 1 : 0;
+	if (!v->unknown && held == 0)
+		return 0;
+	return COND_UNSURE;
 }
 
+/* match_sender - the sender as the MTA will deliver it, every form of it */
+static int match_sender(const struct cond *c, struct rule_ctx *ctx)
+{
+	const struct addr_view *v = rule_sender_view(ctx);
+	size_t held = 0;
+
+	for (size_t f = 0; f < v->n; f++) {
+		for (size_t i = 0; i < c->nstrings; i++) {
+			if (sender_matches(c->strings[i], v->form[f])) {
+				held++;
+				break;
+			}
+		}
+	}
+	return view_result(v, held);
+}
+
+/* match_rcpt_domain - the recipient's domain in every form the core judges */
 static int match_rcpt_domain(const struct cond *c, struct rule_ctx *ctx)
 {
-	const struct addr *r = ctx->rcpt;
+	const struct addr_view *v = &ctx->rcpt_view;
+	size_t held = 0;
 
-	return r->kind == ADDR_MAILBOX && !r->literal &&
-	    domainset_contains(c->domains, r->domain, strlen(r->domain));
+	for (size_t f = 0; f < v->n; f++) {
+		const struct addr *r = v->form[f];
+
+		held += !r->literal && domainset_contains(c->domains, r->domain, strlen(r->domain));
+	}
+	return view_result(v, held);
 }
 
 static int match_rcpt_local(const struct cond *c, struct rule_ctx *ctx)
@@ -235,11 +276,55 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 /* rule_sender - parse MAIL FROM once per decision, and only when asked */
 const struct addr *rule_sender(struct rule_ctx *ctx)
 {
-	if (!ctx->sender_parsed) {
-		addr_parse(ctx->facts->sender ? ctx->facts->sender : "<>", &ctx->sender);
-		ctx->sender_parsed = true;
-	}
+	rule_sender_view(ctx);
 	return &ctx->sender;
+}
+
+/* sender_form - one form of the sender, qualified as the MTA qualifies a bare one */
+static void sender_form(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a)
+{
+	struct addr *q = &ctx->sender_qualified[v->n];
+
+	if (v->n >= VIEW_MAX)
+		return;
+	if (a->kind != ADDR_NODOMAIN) {
+		v->form[v->n++] = a;
+		return;
+	}
+	/* MAIL FROM:<alice>: Postfix delivers alice@$myorigin */
+	if (ctx->sender_origin == NULL) {
+		v->unknown = true;
+		return;
+	}
+	*q = *a;
+	q->kind = ADDR_MAILBOX;
+	snprintf(q->domain, sizeof(q->domain), "%s", ctx->sender_origin);
+	v->form[v->n++] = q;
+}
+
+/*
+ * rule_sender_view - the MAIL FROM as sent and as the MTA passed it
+ * ({mail_addr}), a bare name qualified with sender_origin; parsed once
+ * per decision, and only when asked
+ */
+const struct addr_view *rule_sender_view(struct rule_ctx *ctx)
+{
+	const char *mta = ctx->facts->sender_mta;
+	struct addr_view *v = &ctx->sender_view;
+
+	if (ctx->sender_parsed)
+		return v;
+	ctx->sender_parsed = true;
+	v->n = 0;
+	v->unknown = false;
+	addr_parse(ctx->facts->sender ? ctx->facts->sender : "<>", &ctx->sender);
+	sender_form(ctx, v, &ctx->sender);
+	/* Postfix passes "" for the null sender */
+	if (mta != NULL && !(*mta == 0 && ctx->sender.kind == ADDR_NULL)) {
+		addr_parse(mta, &ctx->sender_mta);
+		sender_form(ctx, v, &ctx->sender_mta);
+	}
+	return v;
 }
 
 /* rule_geo - look the client up once; the cache's owner keeps the answer */
@@ -262,12 +347,15 @@ static int match_country(const struct cond *c, struct rule_ctx *ctx)
 	return 0;
 }
 
+/* match_asn - a listed number, or "--" for a client not in the database */
 static int match_asn(const struct cond *c, struct rule_ctx *ctx)
 {
 	const struct geo_info *g = rule_geo(ctx);
 
 	if (g->asn_status < 0)
 		return -1;
+	if (g->asn_status > 0)
+		return c->flag;
 	for (size_t i = 0; i < c->nnumbers; i++)
 		if (c->numbers[i] == g->asn)
 			return 1;
@@ -311,8 +399,12 @@ const char *const *cond_type_names(void)
 	return names;
 }
 
-/* cond_holds - one condition, negation applied; a failure counts as holding */
-static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
+/*
+ * cond_holds - one condition, negation applied; a failure counts as
+ * holding, and so does an unsure answer when the rule refuses (never
+ * when it accepts: doubt does not relay)
+ */
+static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool refusing, bool *failed)
 {
 	int m = c->type->match(c, ctx);
 
@@ -320,6 +412,8 @@ static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
 		*failed = true;
 		return true;
 	}
+	if (m == COND_UNSURE)
+		return refusing;
 	return (m == 1) != c->negate;
 }
 
@@ -331,18 +425,18 @@ static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
  */
 int rule_match(const struct rule *rule, struct rule_ctx *ctx)
 {
-	bool failed = false;
+	bool failed = false, refusing = rule->action != ACTION_ACCEPT;
 
 	for (size_t i = 0; i < rule->nconds; i++) {
 		const struct cond *c = &rule->conds[i];
 
-		if (!c->type->lookup && !cond_holds(c, ctx, &failed))
+		if (!c->type->lookup && !cond_holds(c, ctx, refusing, &failed))
 			return 0;
 	}
 	for (size_t i = 0; i < rule->nconds; i++) {
 		const struct cond *c = &rule->conds[i];
 
-		if (c->type->lookup && !cond_holds(c, ctx, &failed))
+		if (c->type->lookup && !cond_holds(c, ctx, refusing, &failed))
 			return 0;
 	}
 	return failed ? -1 : 1;
