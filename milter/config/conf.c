@@ -22,31 +22,54 @@ struct key {
 	key_fn load;
 };
 
+/* push - append a formatted "FILE:LINE: message" to a list; dropped when memory runs out */
+static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+    const char *fmt, va_list ap)
+{
+	char msg[1024], *full, **grown;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if ((grown = realloc(*list, (*n + 1) * sizeof(char *))) == NULL)
+		return;
+	*list = grown;
+	if (asprintf(&full, "%s:%d: %s%s", file ? file : "?", line, prefix, msg) < 0)
+		return;
+	(*list)[(*n)++] = full;
+}
+
 /* conf_error - record one "FILE:LINE: message" */
 void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
 {
-	char msg[1024], *full;
-	char **grown;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	push(&errs->msgs, &errs->n, file, line, "", fmt, ap);
 	va_end(ap);
-	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL)
-		return;
-	errs->msgs = grown;
-	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
-		return;
-	errs->msgs[errs->n++] = full;
+}
+
+/* conf_warn - a near-open setting: a warning, or with --strict an error */
+void conf_warn(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (errs->strict)
+		push(&errs->msgs, &errs->n, file, line, "(--strict) ", fmt, ap);
+	else
+		push(&errs->warns, &errs->nwarns, file, line, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 void conf_errors_free(struct conf_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
 		free(errs->msgs[i]);
+	for (size_t i = 0; i < errs->nwarns; i++)
+		free(errs->warns[i]);
 	free(errs->msgs);
-	errs->msgs = NULL;
-	errs->n = 0;
+	free(errs->warns);
+	errs->msgs = errs->warns = NULL;
+	errs->n = errs->nwarns = 0;
 }
 
 /* setting_file - the file a setting came from (it may be @include'd) */

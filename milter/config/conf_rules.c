@@ -232,6 +232,7 @@ void load_rules(struct loader *ld, const config_setting_t *s)
 			continue;
 		}
 		load_rule(ld, g, &p->rules[p->nrules]);
+		ld_check_rule(ld, g, &p->rules[p->nrules]);
 		p->nrules++;
 	}
 }

@@ -1,7 +1,10 @@
 /*
  * check_conf.c - the configuration loader, driven by fixtures in tests/conf:
- * good-*.conf must load; bad-*.conf must fail with exactly the errors its
- * "# expect: LINE: message" comments list, each at its FILE:LINE.
+ * good-*.conf must load without a warning; bad-*.conf must fail with
+ * exactly the errors its "# expect: LINE: message" comments list, each at
+ * its FILE:LINE; warn-*.conf must load with exactly the warnings its
+ * "# warn: LINE: warning: message" comments list, and fail with the same
+ * messages as errors when loaded strictly (-t --strict).
  */
 #include <check.h>
 #include <dirent.h>
@@ -68,12 +71,13 @@ static void materialise(const char *name, char *path, size_t len, char **text)
 }
 
 /* expected - the "# expect:" lines, each as a full "FILE:LINE: message" */
-static size_t expected(const char *text, const char *path, char out[][600], size_t max)
+static size_t expected(const char *text, const char *tag, const char *path, char out[][600],
+    size_t max)
 {
 	size_t n = 0;
 
-	for (const char *p = text; (p = strstr(p, "# expect: ")) != NULL && n < max; n++) {
-		const char *e = p += 10;
+	for (const char *p = text; (p = strstr(p, tag)) != NULL && n < max; n++) {
+		const char *e = p += strlen(tag);
 		size_t len = strcspn(e, "\n");
 
 		/* "5: msg" is in the file itself; "/path:5: msg" names a list file */
@@ -83,6 +87,50 @@ static size_t expected(const char *text, const char *path, char out[][600], size
 			snprintf(out[n], 600, "%s:%.*s", path, (int)len, e);
 	}
 	return n;
+}
+
+/* in_list - is msg one of the n strings? */
+static bool in_list(char **list, size_t n, const char *msg)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], msg) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * check_warnings - a warn-*.conf loads with exactly its "# warn:" lines as
+ * warnings; loaded strictly it fails with each of them as an error
+ */
+static void check_warnings(const char *name, const char *path, const char *text,
+    const struct config *cfg, struct conf_errors *errs)
+{
+	char want[32][600], strict[600];
+	struct conf_errors serrs = {.strict = true};
+	struct config *scfg;
+	size_t nwant = expected(text, "# warn: ", path, want, 32);
+
+	ck_assert_msg(cfg != NULL && errs->n == 0, "%s: got %zu errors, first: %s", name, errs->n,
+	    errs->n ? errs->msgs[0] : "-");
+	ck_assert_msg(nwant > 0, "%s: no # warn: lines", name);
+	for (size_t i = 0; i < nwant; i++)
+		ck_assert_msg(in_list(errs->warns, errs->nwarns, want[i]),
+		    "%s: missing warning \"%s\"; got %zu, first: %s", name, want[i], errs->nwarns,
+		    errs->nwarns ? errs->warns[0] : "-");
+	ck_assert_msg(errs->nwarns == nwant, "%s: got %zu warnings, want %zu (last: %s)", name,
+	    errs->nwarns, nwant, errs->nwarns ? errs->warns[errs->nwarns - 1] : "-");
+	scfg = conf_load(path, &serrs);
+	ck_assert_msg(scfg == NULL, "%s: loaded with --strict, want refused", name);
+	for (size_t i = 0; i < nwant; i++) {
+		char *w = strstr(want[i], ": warning: ");
+
+		snprintf(strict, sizeof(strict), "%.*s: (--strict) %s", (int)(w - want[i]), want[i],
+		    w + 11);
+		ck_assert_msg(in_list(serrs.msgs, serrs.n, strict),
+		    "%s --strict: missing error \"%s\"", name, strict);
+	}
+	ck_assert_uint_eq(serrs.nwarns, 0);
+	conf_errors_free(&serrs);
 }
 
 START_TEST(test_fixture)
@@ -95,11 +143,15 @@ START_TEST(test_fixture)
 	size_t nwant;
 
 	materialise(name, path, sizeof(path), &text);
-	nwant = expected(text, path, want, 32);
+	nwant = expected(text, "# expect: ", path, want, 32);
 	cfg = conf_load(path, &errs);
 	if (strncmp(name, "good-", 5) == 0) {
 		ck_assert_msg(cfg != NULL && errs.n == 0, "%s: got %zu errors, first: %s", name,
 		    errs.n, errs.n ? errs.msgs[0] : "-");
+		ck_assert_msg(errs.nwarns == 0, "%s: got %zu warnings, first: %s", name,
+		    errs.nwarns, errs.nwarns ? errs.warns[0] : "-");
+	} else if (strncmp(name, "warn-", 5) == 0) {
+		check_warnings(name, path, text, cfg, &errs);
 	} else {
 		ck_assert_msg(cfg == NULL, "%s: loaded, want errors", name);
 		ck_assert_msg(nwant > 0, "%s: no # expect: lines", name);
@@ -188,7 +240,9 @@ START_TEST(test_sample)
 	struct config *cfg = conf_load(TEST_SRCDIR "/../conf/relay-milter.conf", &errs);
 
 	ck_assert_msg(cfg != NULL, "sample: %s", errs.n ? errs.msgs[0] : "?");
+	ck_assert_msg(errs.nwarns == 0, "sample: %s", errs.nwarns ? errs.warns[0] : "?");
 	conf_free(cfg);
+	conf_errors_free(&errs);
 }
 END_TEST
 
@@ -197,7 +251,8 @@ static int is_fixture(const struct dirent *d)
 	size_t n = strlen(d->d_name);
 
 	return n > 5 && strcmp(d->d_name + n - 5, ".conf") == 0 &&
-	    (strncmp(d->d_name, "good-", 5) == 0 || strncmp(d->d_name, "bad-", 4) == 0);
+	    (strncmp(d->d_name, "good-", 5) == 0 || strncmp(d->d_name, "bad-", 4) == 0 ||
+		strncmp(d->d_name, "warn-", 5) == 0);
 }
 
 static Suite *conf_suite(void)
