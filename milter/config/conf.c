@@ -11,6 +11,7 @@
 #include <syslog.h>
 
 #include "hostport.h"
+#include "linefile.h"
 #include "conf_loader.h"
 
 typedef void (*key_fn)(struct loader *ld, const config_setting_t *s);
@@ -443,20 +444,64 @@ static struct config *config_new(const char *path)
 	return cfg;
 }
 
-/* check_file - refuse a file that others may rewrite, as OpenSMTPD does */
-static int check_file(const char *path, struct conf_errors *errs)
+/* file_problem - why a configuration file may not be used, or NULL; fp the opened file */
+static const char *file_problem(const char *path, FILE **fp, char *buf, size_t len)
 {
-	struct stat st;
+	int rc;
 
-	if (stat(path, &st) < 0) {
-		conf_error(errs, path, 0, "cannot open: %s", strerror(errno));
-		return -1;
+	if ((*fp = linefile_open(path, &rc)) != NULL)
+		return NULL;
+	return linefile_error(rc, errno, buf, len);
+}
+
+#define INCLUDE_DEPTH_MAX 10 /* libconfig's own limit */
+
+/* include_target - the file of an "@include" line (libconfig reads them at line start), or NULL */
+static const char *include_target(char *line)
+{
+	char *s = line, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "@include", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
+		return NULL;
+	for (s += 8; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s != '"' || (end = strchr(s + 1, '"')) == NULL)
+		return NULL;
+	*end = 0;
+	return s + 1;
+}
+
+/*
+ * check_includes - every @include'd file is held to the rules of the top
+ * file (a regular file that not everyone may write) before libconfig
+ * opens it: a FIFO would hang -t and the reload thread for good. A file
+ * that does not exist is left to libconfig, which says so at its line.
+ */
+static void check_includes(FILE *fp, const char *path, struct conf_errors *errs, int depth)
+{
+	char *line = NULL, buf[300];
+	size_t cap = 0;
+	int lineno = 0;
+
+	while (getline(&line, &cap, fp) != -1) {
+		const char *inc, *why;
+		struct stat st;
+		FILE *sub;
+
+		lineno++;
+		if ((inc = include_target(line)) == NULL || stat(inc, &st) < 0)
+			continue;
+		if ((why = file_problem(inc, &sub, buf, sizeof(buf))) != NULL)
+			conf_error(errs, path, lineno, "@include \"%s\": %s", inc, why);
+		else {
+			if (depth < INCLUDE_DEPTH_MAX)
+				check_includes(sub, inc, errs, depth + 1);
+			fclose(sub);
+		}
 	}
-	if (st.st_mode & S_IWOTH) {
-		conf_error(errs, path, 0, "writable by everyone: refusing to use it");
-		return -1;
-	}
-	return 0;
+	free(line);
 }
 
 /* conf_load - read path and compile it, whole or not at all */
@@ -465,16 +510,28 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 	struct loader ld = {.path = path, .errs = errs};
 	const config_setting_t *root;
 	size_t before = errs->n;
+	const char *why;
+	char buf[300];
 	config_t lc;
+	FILE *fp;
 
-	if (check_file(path, errs) < 0)
+	/* the very file checked is the one read: no window to swap it */
+	if ((why = file_problem(path, &fp, buf, sizeof(buf))) != NULL) {
+		conf_error(errs, path, 0, "%s", why);
 		return NULL;
+	}
+	check_includes(fp, path, errs, 0);
+	if (errs->n > before || fseek(fp, 0, SEEK_SET) < 0) {
+		fclose(fp);
+		return NULL;
+	}
 	if ((ld.cfg = config_new(path)) == NULL) {
 		conf_error(errs, path, 0, "out of memory");
+		fclose(fp);
 		return NULL;
 	}
 	config_init(&lc);
-	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+	if (config_read(&lc, fp) != CONFIG_TRUE) {
 		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
 		    config_error_line(&lc), "%s", config_error_text(&lc));
 	} else {
@@ -483,6 +540,7 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
 		finish_users_geo(&ld);
 	}
+	fclose(fp);
 	config_destroy(&lc);
 	domainset_finish(ld.cfg->policy->local_domains);
 	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||

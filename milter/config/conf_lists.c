@@ -45,11 +45,11 @@ static void load_file(struct loader *ld, const config_setting_t *e, const char *
 {
 	struct list_read r = {ld, path, add, risk, ctx};
 	int rc = linefile_read(path, LIST_LINE_MAX, list_line, &r);
+	char buf[300];
 
 	if (rc != 0)
-		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e),
-		    "%s: %s: %s", path, rc == LINEFILE_OPEN ? "cannot open" : "read error",
-		    strerror(errno));
+		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e), "%s: %s",
+		    path, linefile_error(rc, errno, buf, sizeof(buf)));
 }
 
 /* load_list - feed every element (and every line of every named file) to add */

@@ -233,6 +233,96 @@ START_TEST(test_world_writable)
 }
 END_TEST
 
+/* write_file - a small file with the given mode */
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *fp = fopen(path, "w");
+
+	ck_assert_msg(fp != NULL, "create %s", path);
+	fputs(text, fp);
+	fclose(fp);
+	ck_assert(chmod(path, mode) == 0);
+}
+
+/* load_one - load a configuration text from dir/main.conf; the first error or "" */
+static void load_one(const char *dir, const char *text, char *first, size_t len)
+{
+	char path[300];
+	struct conf_errors errs = {0};
+	struct config *cfg;
+
+	snprintf(path, sizeof(path), "%s/main.conf", dir);
+	write_file(path, text, 0644);
+	cfg = conf_load(path, &errs);
+	snprintf(first, len, "%s", errs.n ? errs.msgs[0] : "");
+	ck_assert_msg((cfg == NULL) == (errs.n > 0), "loaded with %zu errors", errs.n);
+	conf_free(cfg);
+	conf_errors_free(&errs);
+}
+
+/*
+ * Every file a configuration names (list files, users_file, @include) is
+ * refused when everyone may write it or when it is not a regular file: a
+ * FIFO must not hang -t or a reload (the test's timeout catches a hang).
+ */
+START_TEST(test_named_files)
+{
+	static const char *const kinds[] = {"writable", "fifo", "directory"};
+	static const char *const uses[][2] = {
+	    {"local_domains = [ \"", "\" ];\n"},
+	    {"trusted_networks = [ \"", "\" ];\n"},
+	    {"users_file = \"", "\";\nsender_ownership = \"authenticated\";\n"},
+	    {"@include \"", "\"\n"},
+	};
+	static const char *const bodies[] = {"example.com\n", "192.0.2.0/24\n",
+	    "alice alice@example.com\n", "local_domains = [ \"example.com\" ];\n"};
+	char dir[] = "/tmp/rm-files-XXXXXX", file[300], text[600], first[1200];
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/named", dir);
+	for (size_t u = 0; u < sizeof(uses) / sizeof(uses[0]); u++) {
+		/* the same file, safe: it loads */
+		write_file(file, bodies[u], 0644);
+		snprintf(text, sizeof(text), "%s%s%s", uses[u][0], file, uses[u][1]);
+		load_one(dir, text, first, sizeof(first));
+		ck_assert_msg(first[0] == 0, "use %zu, safe file: got \"%s\"", u, first);
+		for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+			const char *want = k == 0 ? "writable by everyone: refusing to use it" :
+						    "not a regular file";
+
+			unlink(file);
+			rmdir(file);
+			if (k == 0)
+				write_file(file, bodies[u], 0666);
+			else if (k == 1)
+				ck_assert(mkfifo(file, 0644) == 0);
+			else
+				ck_assert(mkdir(file, 0755) == 0);
+			load_one(dir, text, first, sizeof(first));
+			ck_assert_msg(strstr(first, want) != NULL && strstr(first, ":1: ") != NULL,
+			    "use %zu, %s file: got \"%s\", want \"FILE:1: ...%s\"", u, kinds[k],
+			    first, want);
+		}
+		unlink(file);
+		rmdir(file);
+	}
+	/* the top file itself */
+	snprintf(file, sizeof(file), "%s/main.conf", dir);
+	unlink(file);
+	ck_assert(mkfifo(file, 0644) == 0);
+	{
+		struct conf_errors errs = {0};
+
+		ck_assert_ptr_null(conf_load(file, &errs));
+		ck_assert_msg(errs.n == 1 && strstr(errs.msgs[0], "not a regular file") != NULL,
+		    "FIFO as the configuration: got \"%s\"", errs.n ? errs.msgs[0] : "");
+		conf_errors_free(&errs);
+	}
+	unlink(file);
+	ck_assert(rmdir(dir) == 0);
+}
+END_TEST
+
 /* The sample configuration shipped in conf/ is valid. */
 START_TEST(test_sample)
 {
@@ -272,6 +362,7 @@ static Suite *conf_suite(void)
 	tcase_add_loop_test(tc, test_fixture, 0, nfixtures);
 	tcase_add_test(tc, test_values);
 	tcase_add_test(tc, test_world_writable);
+	tcase_add_test(tc, test_named_files);
 	tcase_add_test(tc, test_sample);
 	suite_add_tcase(s, tc);
 	return s;
