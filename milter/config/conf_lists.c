@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "idn.h"
 #include "linefile.h"
 #include "conf_loader.h"
 
@@ -80,13 +79,7 @@ static void load_list(struct loader *ld, const config_setting_t *s, add_fn add, 
 /* add_domain - a local domain, UTF-8 or A-label, with an optional leading dot */
 static int add_domain(void *ctx, const char *entry, const char **why)
 {
-	char ace[300];
-	int dot = entry[0] == '.';
-
-	ace[0] = '.';
-	if (idn_to_ascii(entry + dot, strlen(entry + dot), ace + 1, sizeof(ace) - 1, why) < 0)
-		return -1;
-	return domainset_add(ctx, ace + !dot, why);
+	return domainset_add_name(ctx, entry, why);
 }
 
 static int add_network(void *ctx, const char *entry, const char **why)

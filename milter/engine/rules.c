@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "domain.h"
+#include "idn.h"
 #include "geo.h"
 #include "rules.h"
 
@@ -49,7 +49,7 @@ static int compile_nets(struct cond *c, const struct cond_value *v, const char *
 	return 0;
 }
 
-/* compile_domains - a list of domains ("example.com", ".example.com") */
+/* compile_domains - a list of domains ("example.com", ".example.com"), UTF-8 or A-labels */
 static int compile_domains(struct cond *c, const struct cond_value *v, const char **why,
     size_t *item)
 {
@@ -58,7 +58,7 @@ static int compile_domains(struct cond *c, const struct cond_value *v, const cha
 		return -1;
 	}
 	for (size_t i = 0; i < v->n; i++) {
-		if (domainset_add(c->domains, v->items[i], why) < 0) {
+		if (domainset_add_name(c->domains, v->items[i], why) < 0) {
 			*item = i;
 			return -1;
 		}
@@ -90,22 +90,84 @@ static int compile_strings(struct cond *c, const struct cond_value *v, const cha
 	return 0;
 }
 
-/* compile_senders - addresses, "@domain", or "<>" for the null sender */
+/*
+ * sender_pattern - "local@domain" or "@domain" in the form a parsed
+ * sender compares with (local part unquoted, domain in lower-case A-labels,
+ * no trailing dot), into out; NULL, or why it could never match
+ */
+static const char *sender_pattern(const char *s, char *out, size_t len)
+{
+	char probe[ADDR_DOMAIN_MAX + 8];
+	struct addr a;
+	bool whole = s[0] == '@';
+
+	if (whole) {
+		if (strlen(s) > ADDR_DOMAIN_MAX + 1)
+			return "domain too long";
+		snprintf(probe, sizeof(probe), "x%s", s);
+		s = probe;
+	}
+	if (addr_parse(s, &a) != ADDR_MAILBOX || a.literal)
+		return "expected an address, @domain or <>";
+	if (whole)
+		snprintf(out, len, "@%s", a.domain);
+	else
+		snprintf(out, len, "%s@%s", a.local, a.domain);
+	return NULL;
+}
+
+/* compile_senders - addresses, "@domain", or "<>" for the null sender, normalised */
 static int compile_senders(struct cond *c, const struct cond_value *v, const char **why,
     size_t *item)
 {
-	for (size_t i = 0; i < v->n; i++) {
-		const char *s = v->items[i], *at = strrchr(s, '@');
+	char norm[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
 
-		if (strcmp(s, "<>") == 0)
-			continue;
-		if (at == NULL || !domain_valid(at + 1, strlen(at + 1))) {
-			*why = "expected an address, @domain or <>";
+	if ((c->strings = calloc(v->n ? v->n : 1, sizeof(char *))) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = v->items[i];
+
+		if (strcmp(s, "<>") != 0 &&
+		    (*why = sender_pattern(s, norm, sizeof(norm))) != NULL) {
 			*item = i;
 			return -1;
 		}
+		if ((c->strings[i] = strdup(strcmp(s, "<>") == 0 ? s : norm)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		c->nstrings++;
 	}
-	return compile_strings(c, v, why, item);
+	return 0;
+}
+
+/* compile_helos - HELO names, exact or ".suffix", normalised as every list of domains is */
+static int compile_helos(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
+{
+	char ace[2 + 256];
+
+	if ((c->strings = calloc(v->n ? v->n : 1, sizeof(char *))) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = v->items[i];
+		int dot = s[0] == '.';
+
+		ace[0] = '.';
+		if (idn_to_ascii(s + dot, strlen(s + dot), ace + 1, sizeof(ace) - 1, why) < 0) {
+			*item = i;
+			return -1;
+		}
+		if ((c->strings[i] = strdup(ace + !dot)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		c->nstrings++;
+	}
+	return 0;
 }
 
 /* compile_countries - ISO 3166 alpha-2 codes, or "--" for unknown */
@@ -253,21 +315,33 @@ static int match_rcpt_local(const struct cond *c, struct rule_ctx *ctx)
 	return ctx->rcpt_local == c->flag;
 }
 
-/* match_helo - exact name, or ".suffix" for any name below it; no case */
+/* match_helo - exact name, or ".suffix" for any name below it; no case; U-labels as A-labels */
 static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 {
-	const char *helo = ctx->facts->helo;
+	const char *helo = ctx->facts->helo, *why;
+	char ace[256];
 	size_t hl;
 
 	if (helo == NULL)
 		return 0;
 	hl = strlen(helo);
+	for (size_t i = 0; i < hl; i++) {
+		if ((unsigned char)helo[i] >= 0x80) {
+			if (idn_to_ascii(helo, hl, ace, sizeof(ace), &why) < 0)
+				return 0; /* not a name: matches no name */
+			helo = ace;
+			hl = strlen(ace);
+			break;
+		}
+	}
+	if (hl > 1 && helo[hl - 1] == '.')
+		hl--; /* one trailing dot, as the patterns */
 	for (size_t i = 0; i < c->nstrings; i++) {
 		const char *p = c->strings[i];
 		size_t pl = strlen(p);
 
-		if (p[0] == '.' ? hl > pl && strcasecmp(helo + hl - pl, p) == 0 :
-				  strcasecmp(helo, p) == 0)
+		if (p[0] == '.' ? hl > pl && strncasecmp(helo + hl - pl, p, pl) == 0 :
+				  hl == pl && strncasecmp(helo, p, pl) == 0)
 			return 1;
 	}
 	return 0;
@@ -367,7 +441,7 @@ static const struct cond_type cond_types[] = {
     {"network", STAGE_CONNECT, true, false, compile_nets, match_network, free_cond},
     {"country", STAGE_CONNECT, true, true, compile_countries, match_country, free_cond},
     {"asn", STAGE_CONNECT, true, true, compile_asns, match_asn, free_cond},
-    {"helo", STAGE_HELO, true, false, compile_strings, match_helo, free_cond},
+    {"helo", STAGE_HELO, true, false, compile_helos, match_helo, free_cond},
     {"authenticated", STAGE_MAIL, false, false, compile_flag, match_authenticated, free_cond},
     {"login", STAGE_MAIL, true, false, compile_strings, match_login, free_cond},
     {"sender", STAGE_MAIL, true, false, compile_senders, match_sender, free_cond},

@@ -86,6 +86,36 @@ static const struct row rows[] = {
     {{"recipient_domain", L(".example.net")}, GB, "h", NULL, "<>", "<x@a.example.net>", 1},
     {{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 0},
     {{"not_recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 1},
+    /* every list of domains takes the same names: UTF-8, A-labels, a trailing dot (issue 11) */
+    {{"sender", L("@example.org.")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"sender", L("Z@Example.ORG.")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"sender",
+	 L("@b\xc3\xbc"
+	   "cher.example")},
+	GB, "h", NULL, "<z@xn--bcher-kva.example>", "<x@example.net>", 1},
+    {{"sender", L("@xn--bcher-kva.example")}, GB, "h", NULL,
+	"<z@b\xc3\xbc"
+	"cher.example>",
+	"<x@example.net>", 1},
+    {{"sender", L("\"z\"@example.org")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"recipient_domain",
+	 L("b\xc3\xbc"
+	   "cher.example")},
+	GB, "h", NULL, "<>", "<x@xn--bcher-kva.example>", 1},
+    {{"recipient_domain",
+	 L(".B\xc3\xbc"
+	   "cher.example.")},
+	GB, "h", NULL, "<>", "<x@a.xn--bcher-kva.example>", 1},
+    {{"helo",
+	 L("b\xc3\xbc"
+	   "cher.example")},
+	GB, "xn--bcher-kva.example", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("xn--bcher-kva.example")}, GB,
+	"B\xc3\xbc"
+	"cher.example",
+	NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("mx.example.net.")}, GB, "mx.example.net", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("mx.example.net")}, GB, "mx.example.net.", NULL, "<>", "<x@example.net>", 1},
     /* recipient_local (a boolean) */
     {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.com>", 1},
     {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
@@ -244,6 +274,31 @@ START_TEST(test_asn_range)
 }
 END_TEST
 
+/* A sender pattern that could never match a parsed sender is refused. */
+START_TEST(test_sender_refused)
+{
+	static const char *const bad[] = {"@[192.0.2.1]", "a@[192.0.2.1]", "@", "a@",
+	    "@exa mple.com",
+	    "@example\xe3\x80\x82"
+	    "com",
+	    "@example..com", "a@b@", "plain"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *items[] = {bad[i], NULL};
+		struct cond_value v = {.is_list = true, .items = items, .n = 1};
+		struct cond c = {0};
+		const char *why = NULL;
+		size_t item = 0;
+		bool neg;
+
+		c.type = cond_type_find("sender", &neg);
+		ck_assert_msg(c.type->compile(&c, &v, &why, &item) < 0,
+		    "sender \"%s\": got accepted, want refused", bad[i]);
+		c.type->free(&c);
+	}
+}
+END_TEST
+
 /*
  * A condition judges an address as the core does: the form sent and the
  * MTA's resolution both, and a routing trick is never surely local. Doubt
@@ -343,6 +398,7 @@ static Suite *rules_suite(void)
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_lookup_only_when_needed);
 	tcase_add_test(tc, test_asn_range);
+	tcase_add_test(tc, test_sender_refused);
 	tcase_add_loop_test(tc, test_resolved_view, 0, sizeof(view_rows) / sizeof(view_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
