@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include "domain.h"
 #include "hostport.h"
+#include "idn.h"
 #include "linefile.h"
 #include "conf_loader.h"
 
@@ -366,6 +368,26 @@ static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
 	load_reply_key(ld, s, &ld->cfg->policy->invalid_rcpt);
 }
 
+/*
+ * load_sender_origin - the domain the MTA appends to a bare MAIL FROM
+ * (Postfix $myorigin, Sendmail $j or MASQUERADE_AS), in A-label form
+ */
+static void load_sender_origin(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s), *why = NULL;
+	char ace[256];
+	struct policy *p = ld->cfg->policy;
+
+	if (idn_to_ascii(v, strlen(v), ace, sizeof(ace), &why) < 0 ||
+	    (why = domain_check(ace, strlen(ace))) != NULL) {
+		ld_bad(ld, s, "sender_origin: \"%s\": %s", v, why ? why : "invalid domain");
+		return;
+	}
+	free(p->sender_origin);
+	if ((p->sender_origin = strdup(ace)) == NULL)
+		ld_bad(ld, s, "out of memory");
+}
+
 /* Every top-level key, with its type and loader. */
 static const struct key top_keys[] = {
     {"socket", CONFIG_TYPE_STRING, load_socket},
@@ -391,6 +413,7 @@ static const struct key top_keys[] = {
     {"users_file", CONFIG_TYPE_STRING, load_users_file},
     {"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
     {"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
+    {"sender_origin", CONFIG_TYPE_STRING, load_sender_origin},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))

@@ -193,6 +193,7 @@ START_TEST(test_values)
 	ck_assert_str_eq(cfg->settings.user, "relay-milter");
 	ck_assert(!cfg->policy->authenticated_relay && cfg->policy->allow_routing_tricks);
 	ck_assert_int_eq(cfg->policy->no_client, NO_CLIENT_UNTRUSTED);
+	ck_assert_str_eq(cfg->policy->sender_origin, "example.com");
 	ck_assert(domainset_contains(cfg->policy->local_domains, "xn--bcher-kva.example", 21));
 	ck_assert(domainset_contains(cfg->policy->local_domains, "a.example.org", 13));
 	ck_assert(!domainset_contains(cfg->policy->local_domains, "example.net", 11));
