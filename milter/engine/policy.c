@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "domain.h"
 #include "geo.h"
+#include "idn.h"
 #include "policy.h"
 #include "rules.h"
 #include "users.h"
@@ -122,13 +124,61 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	return addr_is_local(p, f, &ctx->rcpt_mta);
 }
 
-/* view_add - one form of an address for the domain conditions to judge */
-static void view_add(struct addr_view *v, const struct addr *a, bool allow_tricks)
+/*
+ * trick_form - a routing trick's target as one more form of the recipient:
+ * the part of the local part that names a host (after the last '%' or
+ * '@', before the first '!'). Anything there that is not a domain makes
+ * the destination unknown.
+ */
+static void trick_form(struct rule_ctx *ctx, struct addr_view *v, const char *host, size_t len)
 {
-	if (a->kind != ADDR_MAILBOX || (a->tricks != 0 && !allow_tricks))
+	struct addr *t;
+	const char *why;
+
+	if (ctx->ntricks >= TRICKS_MAX || v->n >= VIEW_MAX) {
 		v->unknown = true;
-	else if (v->n < VIEW_MAX)
+		return;
+	}
+	t = &ctx->rcpt_trick[ctx->ntricks];
+	memset(t, 0, sizeof(*t));
+	if (len == 0 || idn_to_ascii(host, len, t->domain, sizeof(t->domain), &why) < 0 ||
+	    domain_check(t->domain, strlen(t->domain)) != NULL) {
+		v->unknown = true;
+		return;
+	}
+	t->kind = ADDR_MAILBOX;
+	ctx->ntricks++;
+	v->form[v->n++] = t;
+}
+
+/* trick_forms - the targets of the tricks in one form's local part */
+static void trick_forms(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a)
+{
+	const char *l = a->local, *p;
+
+	if ((p = strrchr(l, '%')) != NULL)
+		trick_form(ctx, v, p + 1, strlen(p + 1));
+	if ((p = strrchr(l, '@')) != NULL)
+		trick_form(ctx, v, p + 1, strcspn(p + 1, "%"));
+	if ((p = strchr(l, '!')) != NULL)
+		trick_form(ctx, v, l, (size_t)(p - l));
+}
+
+/*
+ * view_add - one form of an address for the domain conditions to judge;
+ * with routing tricks not allowed, also where its tricks lead
+ */
+static void view_add(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a,
+    bool allow_tricks)
+{
+	bool tricks = a->tricks != 0 && !allow_tricks;
+
+	if (a->kind == ADDR_MAILBOX && v->n < VIEW_MAX)
 		v->form[v->n++] = a;
+	else if (!(a->kind == ADDR_NODOMAIN && tricks))
+		v->unknown = true; /* a bare "remote!user" still has its bang target */
+	if (tricks && (a->kind == ADDR_MAILBOX || a->kind == ADDR_NODOMAIN))
+		trick_forms(ctx, v, a);
 }
 
 /*
@@ -146,15 +196,16 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 
 	v->n = 0;
 	v->unknown = false;
+	ctx->ntricks = 0;
 	if (mta && sendmail_local(ctx->facts, &ctx->rcpt_mta)) {
 		if (!bare) /* a local user of the MTA's own has no domain to judge */
-			view_add(v, sent, p->allow_routing_tricks);
+			view_add(ctx, v, sent, p->allow_routing_tricks);
 		return;
 	}
 	if (!(mta && bare))
-		view_add(v, sent, p->allow_routing_tricks);
+		view_add(ctx, v, sent, p->allow_routing_tricks);
 	if (mta)
-		view_add(v, &ctx->rcpt_mta, p->allow_routing_tricks);
+		view_add(ctx, v, &ctx->rcpt_mta, p->allow_routing_tricks);
 }
 
 /* client_trusted - is the client inside the trusted networks? */

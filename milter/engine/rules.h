@@ -24,13 +24,14 @@ enum stage {
  * {mail_addr}). Every condition that looks at an address asks here, so a
  * rule judges what the core judges and what the MTA will act on.
  */
-#define VIEW_MAX 2
+#define VIEW_MAX   6 /* sent, MTA's, and two trick targets of each */
+#define TRICKS_MAX 4
 struct addr_view {
 	const struct addr *form[VIEW_MAX]; /* the domains to judge: sent, then the MTA's */
 	size_t n;
 	/*
 	 * Where the address goes cannot be told from its domains: a routing
-	 * trick the policy does not allow, a form without a domain the MTA
+	 * trick whose target is no domain, a form without a domain the MTA
 	 * qualifies in a way we do not know, or an MTA resolution we cannot
 	 * parse. A domain condition is then unsure (COND_UNSURE).
 	 */
@@ -41,7 +42,9 @@ struct addr_view {
 struct rule_ctx {
 	const struct facts *facts;
 	const struct addr *rcpt;
-	struct addr rcpt_mta;       /* {rcpt_addr} parsed, when the MTA sent it */
+	struct addr rcpt_mta;               /* {rcpt_addr} parsed, when the MTA sent it */
+	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
+	size_t ntricks;
 	struct addr_view rcpt_view; /* the recipient, resolved (policy.c) */
 	bool rcpt_local;
 	bool allow_tricks;              /* policy: allow_routing_tricks */
@@ -64,10 +67,11 @@ const struct addr_view *rule_sender_view(struct rule_ctx *ctx);
 
 /*
  * A match result beside 1/0/-1: the forms of an address disagree (one is
- * in the list, another is not) or its destination is unknown. It holds
- * for a rule that refuses and not for one that accepts, so doubt always
- * ends in a refusal: "recipient_domain = [ local ]; action = accept" never
- * accepts user%remote@local, and a reject rule still stops it.
+ * in the list, another is not: the form sent, the MTA's, where a routing
+ * trick leads) or one form's destination is unknown. It holds for a rule
+ * that refuses and not for one that accepts, so doubt always ends in a
+ * refusal: "recipient_domain = [ local ]; action = accept" never accepts
+ * user%remote@local, and a reject rule for remote still stops it.
  */
 #define COND_UNSURE 2
 
