@@ -140,6 +140,12 @@ socket_mode = "0666";
 local_domains = [ $MTA_LOCAL_DOMAINS ];
 trusted_networks = [ $MTA_TRUSTED_NETWORKS ];
 authenticated_relay = true;
+# Rules that look safe must judge the address the MTA acts on (issue 11):
+# only the rows for rule.example.com and blocked.example meet them.
+rules = (
+  { name = "rule-domain"; recipient_domain = [ "rule.example.com" ]; action = "accept"; },
+  { name = "blocked-domain"; recipient_domain = [ "blocked.example" ]; action = "reject"; }
+);
 EOF
 }
 
