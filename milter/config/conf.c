@@ -27,6 +27,9 @@ struct key {
 
 /* push - append a formatted "FILE:LINE: message" to a list; dropped when memory runs out */
 static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
     const char *fmt, va_list ap)
 {
 	char msg[1024], *full, **grown;
