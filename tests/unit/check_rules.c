@@ -278,9 +278,7 @@ END_TEST
 START_TEST(test_sender_refused)
 {
 	static const char *const bad[] = {"@[192.0.2.1]", "a@[192.0.2.1]", "@", "a@",
-	    "@exa mple.com",
-	    "@example\xe3\x80\x82"
-	    "com",
+	    "@exa mple.com", "@example\xe3\x80\x82\x63om", /* U+3002 then "com" */
 	    "@example..com", "a@b@", "plain"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
