@@ -22,6 +22,18 @@ static int parse_action(const char *v, enum action *out)
 	return -1;
 }
 
+/* warn_networks - a network condition that covers a large part of the Internet */
+static void warn_networks(struct loader *ld, const config_setting_t *s, const struct rule *rule,
+    const char **items, size_t n)
+{
+	const char *why;
+
+	for (size_t i = 0; i < n; i++)
+		if ((why = ld_network_risk(items[i])) != NULL)
+			conf_warn(ld->errs, ld_file(ld, s), (int)config_setting_source_line(s),
+			    "rule \"%s\": network: \"%s\": %s", rule->name, items[i], why);
+}
+
 /* load_cond - one condition of a rule, compiled through its table row */
 static void load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule)
 {
@@ -94,6 +106,8 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		type->free(c);
 	} else {
 		rule->nconds++;
+		if (strcmp(type->name, "network") == 0 && !negate)
+			warn_networks(ld, s, rule, items, v.n);
 		if (type->lookup)
 			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s",
 			    rule->name, key);
