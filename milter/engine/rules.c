@@ -361,6 +361,8 @@ static void sender_form(struct rule_ctx *ctx, struct addr_view *v, const struct 
 
 	if (v->n >= VIEW_MAX)
 		return;
+	if (a->kind == ADDR_INVALID)
+		v->unknown = true; /* what we cannot parse the MTA may still read */
 	if (a->kind != ADDR_NODOMAIN) {
 		v->form[v->n++] = a;
 		return;

@@ -366,6 +366,10 @@ static const struct view_row view_rows[] = {
 	"example.org", 1},
     {ACTION_REJECT, {"sender", L("alice@example.org")}, NULL, "<alice>", "<x@example.net>", NULL,
 	NULL, NULL, 1},
+    {ACTION_ACCEPT, {"not_sender", L("@example.net")}, NULL, "<unterminated@example.org",
+	"<x@example.net>", NULL, NULL, NULL, 0},
+    {ACTION_REJECT, {"sender", L("@example.net")}, NULL, "<unterminated@example.org",
+	"<x@example.net>", NULL, NULL, NULL, 1},
 };
 
 START_TEST(test_resolved_view)
