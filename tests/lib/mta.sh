@@ -506,6 +506,8 @@ mta_transaction() {
 	local from=$1 spec rcpt want got accepted=0 bad=
 	shift
 	MTA_WHY=
+	# "<path>+SMTPUTF8" in the table: MAIL FROM:<path> SMTPUTF8
+	case $from in *+SMTPUTF8) from="${from%+SMTPUTF8} SMTPUTF8" ;; esac
 	mta_chat "MAIL FROM:$from"
 	case $REPLY in 250*) ;; *) MTA_WHY="MAIL FROM:$from: $REPLY"; return 1 ;; esac
 	for spec in "$@"; do
@@ -552,6 +554,8 @@ mta_scenarios() {
 				skip=$MTA_WHY
 			elif [ "$kind" = sendmail ] && [ "$login" != - ] && [ -z "${MTA_SASL_SECRET:-}" ]; then
 				skip="no SASL for Sendmail here (saslpasswd2 missing)"
+			elif [ "$kind" = sendmail ] && [ "${from%+SMTPUTF8}" != "$from" ]; then
+				skip="the Sendmail test instance does not offer SMTPUTF8"
 			fi
 			if [ -z "$skip" ]; then
 				if ! mta_session_open "$kind" "$client" "$login" "$helo"; then
