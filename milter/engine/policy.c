@@ -175,7 +175,7 @@ static void view_add(struct rule_ctx *ctx, struct addr_view *v, const struct add
 
 	if (a->kind == ADDR_MAILBOX && v->n < VIEW_MAX)
 		v->form[v->n++] = a;
-	else if (!(a->kind == ADDR_NODOMAIN && tricks))
+	else if (a->kind == ADDR_MAILBOX || !(a->kind == ADDR_NODOMAIN && tricks))
 		v->unknown = true; /* a bare "remote!user" still has its bang target */
 	if (tricks && (a->kind == ADDR_MAILBOX || a->kind == ADDR_NODOMAIN))
 		trick_forms(ctx, v, a);
