@@ -1,4 +1,5 @@
 /* conf.c - read, validate and compile the configuration file: errors, scalar keys, the key table */
+#include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -9,7 +10,10 @@
 #include <sys/stat.h>
 #include <syslog.h>
 
+#include "domain.h"
 #include "hostport.h"
+#include "idn.h"
+#include "linefile.h"
 #include "conf_loader.h"
 
 typedef void (*key_fn)(struct loader *ld, const config_setting_t *s);
@@ -21,31 +25,57 @@ struct key {
 	key_fn load;
 };
 
+/* push - append a formatted "FILE:LINE: message" to a list; dropped when memory runs out */
+static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+    const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
+
+static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+    const char *fmt, va_list ap)
+{
+	char msg[1024], *full, **grown;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if ((grown = realloc(*list, (*n + 1) * sizeof(char *))) == NULL)
+		return;
+	*list = grown;
+	if (asprintf(&full, "%s:%d: %s%s", file ? file : "?", line, prefix, msg) < 0)
+		return;
+	(*list)[(*n)++] = full;
+}
+
 /* conf_error - record one "FILE:LINE: message" */
 void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
 {
-	char msg[1024], *full;
-	char **grown;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	push(&errs->msgs, &errs->n, file, line, "", fmt, ap);
 	va_end(ap);
-	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL)
-		return;
-	errs->msgs = grown;
-	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
-		return;
-	errs->msgs[errs->n++] = full;
+}
+
+/* conf_warn - a near-open setting: a warning, or with --strict an error */
+void conf_warn(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (errs->strict)
+		push(&errs->msgs, &errs->n, file, line, "(--strict) ", fmt, ap);
+	else
+		push(&errs->warns, &errs->nwarns, file, line, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 void conf_errors_free(struct conf_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
 		free(errs->msgs[i]);
+	for (size_t i = 0; i < errs->nwarns; i++)
+		free(errs->warns[i]);
 	free(errs->msgs);
-	errs->msgs = NULL;
-	errs->n = 0;
+	free(errs->warns);
+	errs->msgs = errs->warns = NULL;
+	errs->n = errs->nwarns = 0;
 }
 
 /* setting_file - the file a setting came from (it may be @include'd) */
@@ -105,6 +135,57 @@ void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst)
 	free(*dst);
 	if ((*dst = strdup(config_setting_get_string(s))) == NULL)
 		ld_bad(ld, s, "out of memory");
+}
+
+/* wide_int_in - does a line hold an integer literal (not in quotes or a comment) over 32 bits? */
+static bool wide_int_in(const char *line)
+{
+	bool quoted = false;
+
+	for (const char *t = line; *t; t++) {
+		if (*t == '"')
+			quoted = !quoted;
+		else if (quoted && *t == '\\' && t[1] != 0)
+			t++;
+		else if (!quoted && (*t == '#' || (t[0] == '/' && (t[1] == '/' || t[1] == '*'))))
+			break;
+		else if (!quoted && *t >= '0' && *t <= '9' &&
+		    (t == line || !(isalnum((unsigned char)t[-1]) || t[-1] == '_'))) {
+			char *end;
+			unsigned long long v = strtoull(t, &end, 0);
+
+			if (v > 2147483647ULL && *end != 'L')
+				return true;
+			t = end - 1;
+		}
+	}
+	return false;
+}
+
+/*
+ * ld_int_wrapped - libconfig 1.5 keeps an integer without the L suffix in
+ * 32 bits, so 4294967296 arrives as 0 and 4294967297 as 1: read the
+ * setting's own line again and say whether it holds a wider literal
+ */
+bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s)
+{
+	unsigned line = config_setting_source_line(s), n = 0;
+	char *buf = NULL;
+	size_t cap = 0;
+	bool wide = false;
+	FILE *fp;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT || line == 0 ||
+	    (fp = fopen(ld_file(ld, s), "r")) == NULL)
+		return config_setting_type(s) == CONFIG_TYPE_INT && config_setting_get_int(s) <= 0;
+	while (getline(&buf, &cap, fp) != -1)
+		if (++n == line) {
+			wide = wide_int_in(buf);
+			break;
+		}
+	free(buf);
+	fclose(fp);
+	return wide;
 }
 
 /* --- scalar keys --- */
@@ -318,6 +399,26 @@ static void load_invalid_rcpt(struct loader *ld, const config_setting_t *s)
 	load_reply_key(ld, s, &ld->cfg->policy->invalid_rcpt);
 }
 
+/*
+ * load_sender_origin - the domain the MTA appends to a bare MAIL FROM
+ * (Postfix $myorigin, Sendmail $j or MASQUERADE_AS), in A-label form
+ */
+static void load_sender_origin(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s), *why = NULL;
+	char ace[256];
+	struct policy *p = ld->cfg->policy;
+
+	if (idn_to_ascii(v, strlen(v), ace, sizeof(ace), &why) < 0 ||
+	    (why = domain_check(ace, strlen(ace))) != NULL) {
+		ld_bad(ld, s, "sender_origin: \"%s\": %s", v, why ? why : "invalid domain");
+		return;
+	}
+	free(p->sender_origin);
+	if ((p->sender_origin = strdup(ace)) == NULL)
+		ld_bad(ld, s, "out of memory");
+}
+
 /* Every top-level key, with its type and loader. */
 static const struct key top_keys[] = {
     {"socket", CONFIG_TYPE_STRING, load_socket},
@@ -346,6 +447,7 @@ static const struct key top_keys[] = {
     {"users_file", CONFIG_TYPE_STRING, load_users_file},
     {"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
     {"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
+    {"sender_origin", CONFIG_TYPE_STRING, load_sender_origin},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -399,20 +501,64 @@ static struct config *config_new(const char *path)
 	return cfg;
 }
 
-/* check_file - refuse a file that others may rewrite, as OpenSMTPD does */
-static int check_file(const char *path, struct conf_errors *errs)
+/* file_problem - why a configuration file may not be used, or NULL; fp the opened file */
+static const char *file_problem(const char *path, FILE **fp, char *buf, size_t len)
 {
-	struct stat st;
+	int rc;
 
-	if (stat(path, &st) < 0) {
-		conf_error(errs, path, 0, "cannot open: %s", strerror(errno));
-		return -1;
+	if ((*fp = linefile_open(path, &rc)) != NULL)
+		return NULL;
+	return linefile_error(rc, errno, buf, len);
+}
+
+#define INCLUDE_DEPTH_MAX 10 /* libconfig's own limit */
+
+/* include_target - the file of an "@include" line (libconfig reads them at line start), or NULL */
+static const char *include_target(char *line)
+{
+	char *s = line, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (strncmp(s, "@include", 8) != 0 || (s[8] != ' ' && s[8] != '\t'))
+		return NULL;
+	for (s += 8; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s != '"' || (end = strchr(s + 1, '"')) == NULL)
+		return NULL;
+	*end = 0;
+	return s + 1;
+}
+
+/*
+ * check_includes - every @include'd file is held to the rules of the top
+ * file (a regular file that not everyone may write) before libconfig
+ * opens it: a FIFO would hang -t and the reload thread for good. A file
+ * that does not exist is left to libconfig, which says so at its line.
+ */
+static void check_includes(FILE *fp, const char *path, struct conf_errors *errs, int depth)
+{
+	char *line = NULL, buf[300];
+	size_t cap = 0;
+	int lineno = 0;
+
+	while (getline(&line, &cap, fp) != -1) {
+		const char *inc, *why;
+		struct stat st;
+		FILE *sub;
+
+		lineno++;
+		if ((inc = include_target(line)) == NULL || stat(inc, &st) < 0)
+			continue;
+		if ((why = file_problem(inc, &sub, buf, sizeof(buf))) != NULL)
+			conf_error(errs, path, lineno, "@include \"%s\": %s", inc, why);
+		else {
+			if (depth < INCLUDE_DEPTH_MAX)
+				check_includes(sub, inc, errs, depth + 1);
+			fclose(sub);
+		}
 	}
-	if (st.st_mode & S_IWOTH) {
-		conf_error(errs, path, 0, "writable by everyone: refusing to use it");
-		return -1;
-	}
-	return 0;
+	free(line);
 }
 
 /* conf_load - read path and compile it, whole or not at all */
@@ -421,16 +567,28 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 	struct loader ld = {.path = path, .errs = errs};
 	const config_setting_t *root;
 	size_t before = errs->n;
+	const char *why;
+	char buf[300];
 	config_t lc;
+	FILE *fp;
 
-	if (check_file(path, errs) < 0)
+	/* the very file checked is the one read: no window to swap it */
+	if ((why = file_problem(path, &fp, buf, sizeof(buf))) != NULL) {
+		conf_error(errs, path, 0, "%s", why);
 		return NULL;
+	}
+	check_includes(fp, path, errs, 0);
+	if (errs->n > before || fseek(fp, 0, SEEK_SET) < 0) {
+		fclose(fp);
+		return NULL;
+	}
 	if ((ld.cfg = config_new(path)) == NULL) {
 		conf_error(errs, path, 0, "out of memory");
+		fclose(fp);
 		return NULL;
 	}
 	config_init(&lc);
-	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+	if (config_read(&lc, fp) != CONFIG_TRUE) {
 		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
 		    config_error_line(&lc), "%s", config_error_text(&lc));
 	} else {
@@ -439,6 +597,7 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
 		finish_users_geo(&ld);
 	}
+	fclose(fp);
 	config_destroy(&lc);
 	domainset_finish(ld.cfg->policy->local_domains);
 	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||

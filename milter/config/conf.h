@@ -49,10 +49,19 @@ struct config {
 	unsigned *rule_ids; /* per rule, its metrics counter slot: set by the daemon, freed here */
 };
 
-/* Every problem found in one load, each "FILE:LINE: what is wrong". */
+/*
+ * Every problem found in one load, each "FILE:LINE: what is wrong"; and
+ * every setting that is valid but opens the relay wide (0.0.0.0/0 among
+ * the trusted networks, "com" as a local domain, an accept rule for
+ * everyone), each "FILE:LINE: warning: ...". With strict set (-t
+ * --strict), such a warning is an error and the load fails.
+ */
 struct conf_errors {
 	char **msgs;
 	size_t n;
+	char **warns;
+	size_t nwarns;
+	bool strict;
 };
 
 /*
@@ -66,6 +75,10 @@ void conf_free(struct config *config);
 
 /* conf_error - record one error (printf-style) */
 void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* conf_warn - record one near-open setting (an error when errs->strict) */
+void conf_warn(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 void conf_errors_free(struct conf_errors *errs);

@@ -2,11 +2,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "idn.h"
 #include "linefile.h"
 #include "conf_loader.h"
 
 typedef int (*add_fn)(void *ctx, const char *entry, const char **why);
+typedef const char *(*risk_fn)(const char *entry); /* why an entry opens the relay, or NULL */
 
 #define LIST_LINE_MAX 1024
 
@@ -15,6 +15,7 @@ struct list_read {
 	struct loader *ld;
 	const char *path;
 	add_fn add;
+	risk_fn risk;
 	void *ctx;
 };
 
@@ -29,6 +30,8 @@ static void list_line(void *arg, int lineno, char *entry, const char *why)
 		conf_error(r->ld->errs, r->path, lineno, "%s: one entry per line expected", entry);
 	else if (r->add(r->ctx, entry, &why) < 0)
 		conf_error(r->ld->errs, r->path, lineno, "%s: %s", entry, why);
+	else if (r->risk != NULL && (why = r->risk(entry)) != NULL)
+		conf_warn(r->ld->errs, r->path, lineno, "%s: %s", entry, why);
 }
 
 /*
@@ -37,19 +40,20 @@ static void list_line(void *arg, int lineno, char *entry, const char *why)
  * configuration line that names it
  */
 static void load_file(struct loader *ld, const config_setting_t *e, const char *path, add_fn add,
-    void *ctx)
+    risk_fn risk, void *ctx)
 {
-	struct list_read r = {ld, path, add, ctx};
+	struct list_read r = {ld, path, add, risk, ctx};
 	int rc = linefile_read(path, LIST_LINE_MAX, list_line, &r);
+	char buf[300];
 
 	if (rc != 0)
-		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e),
-		    "%s: %s: %s", path, rc == LINEFILE_OPEN ? "cannot open" : "read error",
-		    strerror(errno));
+		conf_error(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e), "%s: %s",
+		    path, linefile_error(rc, errno, buf, sizeof(buf)));
 }
 
 /* load_list - feed every element (and every line of every named file) to add */
-static void load_list(struct loader *ld, const config_setting_t *s, add_fn add, void *ctx)
+static void load_list(struct loader *ld, const config_setting_t *s, add_fn add, risk_fn risk,
+    void *ctx)
 {
 	int n = config_setting_length(s);
 
@@ -63,22 +67,19 @@ static void load_list(struct loader *ld, const config_setting_t *s, add_fn add, 
 		}
 		v = config_setting_get_string(e);
 		if (v[0] == '/')
-			load_file(ld, e, v, add, ctx);
+			load_file(ld, e, v, add, risk, ctx);
 		else if (add(ctx, v, &why) < 0)
 			ld_bad(ld, e, "%s: \"%s\": %s", config_setting_name(s), v, why);
+		else if (risk != NULL && (why = risk(v)) != NULL)
+			conf_warn(ld->errs, ld_file(ld, e), (int)config_setting_source_line(e),
+			    "%s: \"%s\": %s", config_setting_name(s), v, why);
 	}
 }
 
 /* add_domain - a local domain, UTF-8 or A-label, with an optional leading dot */
 static int add_domain(void *ctx, const char *entry, const char **why)
 {
-	char ace[300];
-	int dot = entry[0] == '.';
-
-	ace[0] = '.';
-	if (idn_to_ascii(entry + dot, strlen(entry + dot), ace + 1, sizeof(ace) - 1, why) < 0)
-		return -1;
-	return domainset_add(ctx, ace + !dot, why);
+	return domainset_add_name(ctx, entry, why);
 }
 
 static int add_network(void *ctx, const char *entry, const char **why)
@@ -88,15 +89,15 @@ static int add_network(void *ctx, const char *entry, const char **why)
 
 void load_local_domains(struct loader *ld, const config_setting_t *s)
 {
-	load_list(ld, s, add_domain, ld->cfg->policy->local_domains);
+	load_list(ld, s, add_domain, ld_domain_risk, ld->cfg->policy->local_domains);
 }
 
 void load_trusted_networks(struct loader *ld, const config_setting_t *s)
 {
-	load_list(ld, s, add_network, ld->cfg->policy->trusted_networks);
+	load_list(ld, s, add_network, ld_network_risk, ld->cfg->policy->trusted_networks);
 }
 
 void load_own_addresses(struct loader *ld, const config_setting_t *s)
 {
-	load_list(ld, s, add_network, ld->cfg->policy->own_addresses);
+	load_list(ld, s, add_network, ld_network_risk, ld->cfg->policy->own_addresses);
 }

@@ -53,6 +53,9 @@ void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst);
  */
 int ld_word(struct loader *ld, const config_setting_t *s, const char *const *words);
 
+/* ld_int_wrapped - might libconfig have cut this integer setting to 32 bits? */
+bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s);
+
 /* ld_need_geo - a setting needs a GeoIP database; checked once every key is read */
 void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -70,6 +73,14 @@ void load_users(struct loader *ld, const config_setting_t *s);
 void load_users_file(struct loader *ld, const config_setting_t *s);
 void load_sender_ownership(struct loader *ld, const config_setting_t *s);
 void load_null_sender(struct loader *ld, const config_setting_t *s);
+/* conf_warn.c: settings that open the relay wide (warnings; errors with --strict) */
+/* ld_network_risk - why trusting or owning this network opens the relay, or NULL */
+const char *ld_network_risk(const char *entry);
+/* ld_domain_risk - why this local domain ("name" or ".name", A-labels) opens the relay, or NULL */
+const char *ld_domain_risk(const char *entry);
+struct rule;
+/* ld_check_rule - warn about an accept rule that relays for everyone */
+void ld_check_rule(struct loader *ld, const config_setting_t *g, const struct rule *r);
 /* finish_users_geo - what can be judged only once every key is read */
 void finish_users_geo(struct loader *ld);
 

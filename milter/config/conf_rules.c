@@ -22,6 +22,18 @@ static int parse_action(const char *v, enum action *out)
 	return -1;
 }
 
+/* warn_networks - a network condition that covers a large part of the Internet */
+static void warn_networks(struct loader *ld, const config_setting_t *s, const struct rule *rule,
+    const char **items, size_t n)
+{
+	const char *why;
+
+	for (size_t i = 0; i < n; i++)
+		if ((why = ld_network_risk(items[i])) != NULL)
+			conf_warn(ld->errs, ld_file(ld, s), (int)config_setting_source_line(s),
+			    "rule \"%s\": network: \"%s\": %s", rule->name, items[i], why);
+}
+
 /* load_cond - one condition of a rule, compiled through its table row */
 static void load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule)
 {
@@ -61,7 +73,13 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 
 			if (t == CONFIG_TYPE_STRING)
 				items[i] = config_setting_get_string(e);
-			else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
+			else if (ld_int_wrapped(ld, e)) {
+				ld_bad(ld, e,
+				    "rule \"%s\": %s: an integer beyond 2147483647 is cut to 32 "
+				    "bits by libconfig: write it as a string (\"AS4200000000\")",
+				    rule->name, key);
+				goto out;
+			} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
 				snprintf(nums[i], sizeof(nums[i]), "%lld",
 				    config_setting_get_int64(e));
 				items[i] = nums[i];
@@ -88,6 +106,8 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		type->free(c);
 	} else {
 		rule->nconds++;
+		if (strcmp(type->name, "network") == 0 && !negate)
+			warn_networks(ld, s, rule, items, v.n);
 		if (type->lookup)
 			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s",
 			    rule->name, key);
@@ -226,6 +246,7 @@ void load_rules(struct loader *ld, const config_setting_t *s)
 			continue;
 		}
 		load_rule(ld, g, &p->rules[p->nrules]);
+		ld_check_rule(ld, g, &p->rules[p->nrules]);
 		p->nrules++;
 	}
 }

@@ -233,14 +233,14 @@ static void users_file_line(void *arg, int lineno, char *line, const char *why)
  */
 static void read_users_file(struct loader *ld)
 {
+	char buf[300];
 	int rc;
 
 	if (ld->users_file == NULL)
 		return;
 	if ((rc = linefile_read(ld->users_file, USERS_LINE_MAX, users_file_line, ld)) != 0)
-		conf_error(ld->errs, ld->users_file_src, ld->users_file_line,
-		    "users_file: %s: %s: %s", ld->users_file,
-		    rc == LINEFILE_OPEN ? "cannot open" : "read error", strerror(errno));
+		conf_error(ld->errs, ld->users_file_src, ld->users_file_line, "users_file: %s: %s",
+		    ld->users_file, linefile_error(rc, errno, buf, sizeof(buf)));
 }
 
 /* load_sender_ownership - "off", "authenticated" or "everyone" */

@@ -158,7 +158,7 @@ static const struct {
 	const char *macros;
 } wanted_macros[] = {
     {SMFIM_CONNECT, "{daemon_addr} {if_addr}"},
-    {SMFIM_ENVFROM, "i {auth_authen}"},
+    {SMFIM_ENVFROM, "i {auth_authen} {mail_addr}"},
     {SMFIM_ENVRCPT, "i {rcpt_addr} {rcpt_mailer}"},
 };
 
@@ -312,6 +312,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.helo = c->helo;
 	f.login = c->login;
 	f.sender = c->sender;
+	f.sender_mta = smfi_getsymval(ctx, "{mail_addr}"); /* MAIL's macros last the transaction */
 	f.rcpt = argv ? argv[0] : NULL;
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
 	f.rcpt_mailer = smfi_getsymval(ctx, "{rcpt_mailer}");

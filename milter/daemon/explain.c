@@ -27,7 +27,7 @@ struct explain_rcpt {
 struct explain_input {
 	const char *client_text;
 	struct ipaddr client;
-	const char *client_name, *helo, *login, *from;
+	const char *client_name, *helo, *login, *from, *mail_addr;
 	struct ipaddr mta[EXPLAIN_MTA_MAX];
 	size_t nmta;
 	struct explain_rcpt rcpts[EXPLAIN_RCPT_MAX];
@@ -44,6 +44,7 @@ void explain_usage(FILE *fp)
 	    "  helo=NAME          HELO/EHLO name\n"
 	    "  login=NAME         SMTP AUTH identity ({auth_authen})\n"
 	    "  from=ADDRESS       MAIL FROM (default <>)\n"
+	    "  mail_addr=ADDRESS  the MTA's form of the sender ({mail_addr})\n"
 	    "  rcpt=ADDRESS       RCPT TO; repeat for several recipients\n"
 	    "  rcpt_addr=ADDRESS  the MTA's resolution of the preceding rcpt ({rcpt_addr})\n"
 	    "  mailer=NAME        the MTA's mailer for the preceding rcpt ({rcpt_mailer})\n"
@@ -104,6 +105,8 @@ static int add_fact(struct explain_input *in, const char *arg, FILE *err)
 		return set_once(&in->login, key, value, err);
 	if (strcmp(key, "from") == 0)
 		return set_once(&in->from, key, value, err);
+	if (strcmp(key, "mail_addr") == 0)
+		return set_once(&in->mail_addr, key, value, err);
 	if (strcmp(key, "rcpt") == 0) {
 		if (in->nrcpts == EXPLAIN_RCPT_MAX) {
 			fprintf(err, "relay-milter: --explain: more than %d recipients\n",
@@ -335,6 +338,7 @@ static void base_facts(const struct explain_input *in, struct facts *f, struct g
 	f->helo = in->helo;
 	f->login = in->login;
 	f->sender = in->from;
+	f->sender_mta = in->mail_addr;
 	f->mta_addrs = in->mta;
 	f->nmta_addrs = in->nmta;
 	f->now = time(NULL);

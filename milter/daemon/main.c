@@ -34,6 +34,7 @@ struct options {
 	const char *pidfile;
 	int foreground;
 	int check_only;
+	int strict;    /* --strict: a near-open setting is an error */
 	int explain;   /* --explain: the remaining arguments are KEY=VALUE facts */
 	int json;      /* --json: explain as JSON */
 	int syslog;    /* --syslog: log to syslog even in the foreground */
@@ -43,12 +44,13 @@ struct options {
 static void usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: relay-milter [-c FILE] [-f] [-t] [-s SOCKET] [-u USER] [-p PIDFILE] [-V] [-h]\n"
+	    "usage: relay-milter [-c FILE] [-f] [-t [--strict]] [-s SOCKET] [-u USER] [-p PIDFILE] [-V] [-h]\n"
 	    "       relay-milter [-c FILE] --explain [--json] KEY=VALUE... rcpt=ADDRESS...\n"
 	    "  -c FILE     configuration file (default %s)\n"
 	    "  -f          stay in the foreground and log to stderr\n"
 	    "  --syslog    with -f: log to syslog all the same\n"
 	    "  -t          check the configuration and exit (0 valid, 1 not)\n"
+	    "  --strict    a setting that opens the relay wide is an error, not a warning\n"
 	    "  -s SOCKET   milter socket: unix:/path, inet:PORT@HOST, inet6:PORT@HOST\n"
 	    "  -u USER     drop privileges to USER once the socket is open\n"
 	    "  -p PIDFILE  write the process id here\n"
@@ -69,6 +71,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	    {"json", no_argument, NULL, 'J'},
 	    {"syslog", no_argument, NULL, 'S'},
 	    {"list-keys", no_argument, NULL, 'K'},
+	    {"strict", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -108,6 +111,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'K':
 			o->list_keys = 1;
 			break;
+		case 'S':
+			o->strict = 1;
+			break;
 		case 'V':
 			versions_print(stdout);
 			exit(0);
@@ -125,14 +131,16 @@ static void parse_options(int argc, char **argv, struct options *o)
 	}
 }
 
-/* load_or_report - the first configuration; every error goes to stderr */
-static struct config *load_or_report(const char *path)
+/* load_or_report - the first configuration; every error and warning goes to stderr */
+static struct config *load_or_report(const char *path, int strict)
 {
-	struct conf_errors errs = {0};
+	struct conf_errors errs = {.strict = strict != 0};
 	struct config *cfg = conf_load(path, &errs);
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
+	for (size_t i = 0; i < errs.nwarns; i++)
+		fprintf(stderr, "%s\n", errs.warns[i]);
 	conf_errors_free(&errs);
 	return cfg;
 }
@@ -327,7 +335,7 @@ int main(int argc, char **argv)
 	}
 	if (o.explain)
 		return explain_run(o.conf, argc - optind, argv + optind, o.json, stdout, stderr);
-	if ((cfg = load_or_report(o.conf)) == NULL) {
+	if ((cfg = load_or_report(o.conf, o.strict)) == NULL) {
 		fprintf(stderr, "relay-milter: %s: configuration not valid\n", o.conf);
 		return 1;
 	}

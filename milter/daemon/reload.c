@@ -76,6 +76,9 @@ int reload_now(const char *path)
 		metrics_add(METRICS_RELOAD_FAILURES);
 		return -1;
 	}
+	for (size_t i = 0; i < errs.nwarns; i++)
+		log_warn("%s", errs.warns[i]);
+	conf_errors_free(&errs);
 	if ((old = snapshot_acquire()) != NULL) {
 		warn_restart_only(&old->config->settings, &cfg->settings);
 		snapshot_release(old);

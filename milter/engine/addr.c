@@ -123,7 +123,8 @@ static void addr_note_trick(unsigned char c, int quoted, unsigned *tricks)
 }
 
 /* addr_parse_literal - "[a.b.c.d]" or "[IPv6:...]" between s and e */
-static const char *addr_parse_literal(const char *s, const char *e, char *dom, struct ipaddr *ip)
+static const char *addr_parse_literal(const char *s, const char *e, char *dom, struct ipaddr *ip,
+    bool *tagged_v6)
 {
 	char text[ADDR_LITERAL_MAX + 1];
 	const char *close, *body;
@@ -146,6 +147,7 @@ static const char *addr_parse_literal(const char *s, const char *e, char *dom, s
 	memcpy(text, s + 1, n);
 	text[n] = '\0';
 	v6 = n >= 5 && strncasecmp(text, "IPv6:", 5) == 0;
+	*tagged_v6 = v6 != 0;
 	body = v6 ? text + 5 : text;
 
 	/*
@@ -166,16 +168,17 @@ static const char *addr_parse_literal(const char *s, const char *e, char *dom, s
 
 /* addr_parse_domain - a name or a literal between s and e into dom */
 static const char *addr_parse_domain(const char *s, const char *e, char *dom, bool *literal,
-    struct ipaddr *ip)
+    struct ipaddr *ip, bool *tagged_v6)
 {
 	const char *why = NULL;
 
 	*literal = false;
+	*tagged_v6 = false;
 	if (s >= e)
 		return "empty domain";
 	if (*s == '[') {
 		*literal = true;
-		return addr_parse_literal(s, e, dom, ip);
+		return addr_parse_literal(s, e, dom, ip, tagged_v6);
 	}
 	/* idn_to_ascii strips one trailing dot, lower-cases, converts U-labels. */
 	if (idn_to_ascii(s, (size_t)(e - s), dom, ADDR_DOMAIN_MAX + 1, &why) != 0)
@@ -191,7 +194,7 @@ static const char *addr_parse_route(const char **sp, const char *e)
 	const char *s = *sp;
 	const char *why;
 	const char *end;
-	bool literal;
+	bool literal, v6;
 
 	for (;;) {
 		if (s >= e || *s != '@')
@@ -208,7 +211,7 @@ static const char *addr_parse_route(const char **sp, const char *e)
 			while (end < e && *end != ',' && *end != ':')
 				end++;
 		}
-		if ((why = addr_parse_domain(s, end, hop, &literal, &ip)) != NULL)
+		if ((why = addr_parse_domain(s, end, hop, &literal, &ip, &v6)) != NULL)
 			return why;
 		if (end >= e)
 			return "source route without ':'";
@@ -388,8 +391,8 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 	}
 	if ((why = addr_parse_local(s, at, out)) != NULL)
 		return addr_fail(out, why);
-	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip)) !=
-	    NULL)
+	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip,
+		 &out->literal_v6)) != NULL)
 		return addr_fail(out, why);
 	out->kind = ADDR_MAILBOX;
 	return ADDR_MAILBOX;

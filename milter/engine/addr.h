@@ -32,6 +32,9 @@ struct addr {
 	                                     for a literal the text inside [] */
 	bool literal;                     /* domain was [a.b.c.d] or [IPv6:...] */
 	struct ipaddr literal_ip;         /* valid when literal */
+	bool literal_v6;                  /* written [IPv6:...]: literal_ip holds IPv4 when
+	                                     that was ::ffff:a.b.c.d, which the MTA does not
+	                                     call its own IPv4 address */
 	unsigned tricks;                  /* ADDR_TRICK_* bits */
 	const char *error;                /* static reason when ADDR_INVALID */
 };

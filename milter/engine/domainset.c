@@ -5,6 +5,7 @@
 
 #include "domain.h"
 #include "domainset.h"
+#include "idn.h"
 
 #define DOMAIN_MAX DOMAIN_NAME_MAX
 
@@ -283,4 +284,16 @@ void domainset_free(struct domainset *set)
 	free(set->slots);
 	free(set->arena);
 	free(set);
+}
+
+/* domainset_add_name - a domain as an operator writes it: UTF-8 or A-labels, maybe ".name" */
+int domainset_add_name(struct domainset *set, const char *text, const char **why)
+{
+	char ace[2 + 256]; /* "." and what idn_to_ascii needs */
+	int dot = text[0] == '.';
+
+	ace[0] = '.';
+	if (idn_to_ascii(text + dot, strlen(text + dot), ace + 1, sizeof(ace) - 1, why) < 0)
+		return -1;
+	return domainset_add(set, ace + !dot, why);
 }

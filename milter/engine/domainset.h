@@ -26,6 +26,13 @@ struct domainset *domainset_new(void);
  */
 int domainset_add(struct domainset *set, const char *text, const char **why);
 
+/*
+ * domainset_add_name - the same for a name as an operator writes it: in
+ * UTF-8 or A-labels, any ASCII case, one trailing dot (idn.h); every list
+ * that takes domains goes through here, so all accept the same names
+ */
+int domainset_add_name(struct domainset *set, const char *text, const char **why);
+
 /* domainset_finish - the set is read-only and thread-safe afterwards */
 void domainset_finish(struct domainset *set);
 

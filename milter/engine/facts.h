@@ -66,6 +66,7 @@ struct facts {
 	const char *helo;
 	const char *login;              /* SMTP AUTH identity; NULL or "" if none */
 	const char *sender;             /* MAIL FROM path as sent */
+	const char *sender_mta;         /* the MTA's form of it ({mail_addr}), or NULL */
 	const char *rcpt;               /* RCPT TO path as sent (argv[0]) */
 	const char *rcpt_mta;           /* the MTA's resolution ({rcpt_addr}), or NULL */
 	const char *rcpt_mailer;        /* {rcpt_mailer}, or NULL */

@@ -7,9 +7,8 @@
 #include "idn.h"
 
 /*
- * A 253-byte A-label name is at most about 4 UTF-8 bytes per code point,
- * but UTS #46 maps some code points to nothing (soft hyphen, ZWJ), so the
- * input has no natural bound: cap it well above any real name.
+ * A 253-byte A-label name is at most about 4 UTF-8 bytes per code point
+ * of its U-label form: cap the input well above any real name.
  */
 #define IDN_INPUT_MAX 1024
 #define IDN_NAME_MAX  253 /* RFC 1035, without the trailing dot */
@@ -31,20 +30,6 @@ static bool idn_is_ascii(const char *s, size_t len)
 		if ((unsigned char)s[i] >= 0x80)
 			return false;
 	return true;
-}
-
-/*
- * idn_has_deviation - does the name hold a UTS #46 deviation character
- * (ZWNJ, ZWJ, sharp s, final sigma)? These are exactly where transitional
- * and non-transitional processing disagree: transitionally "loc<ZWJ>al"
- * is "local", while IDNA2008 refuses it. A name that only converts
- * transitionally must not contain one, or it would look local to us and
- * be something else to the MTA.
- */
-static bool idn_has_deviation(const char *s)
-{
-	return strstr(s, "\xe2\x80\x8c") != NULL || strstr(s, "\xe2\x80\x8d") != NULL ||
-	    strstr(s, "\xc3\x9f") != NULL || strstr(s, "\xcf\x82") != NULL;
 }
 
 /* idn_store - copy a converted name out, lower-cased */
@@ -107,17 +92,14 @@ int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const cha
 		return idn_store(buf, out, outlen, why);
 
 	/*
-	 * IDNA2008 with UTS #46 non-transitional mapping, as browsers and
-	 * current registries use; transitional processing (ß -> ss) only when
-	 * the name is refused otherwise (symbols such as U+2603 that IDNA2008
-	 * disallows but UTS #46 allows), and never for a deviation character.
+	 * IDNA2008 alone (RFC 5891), no UTS #46 mapping: the MTA does not map
+	 * either (Postfix with SMTPUTF8 routes user@local\u3002test to smtp),
+	 * so a fullwidth dot or letter, a soft hyphen, a capital U-label or
+	 * a name not in NFC is refused here, never folded into a local one.
+	 * ASCII letters are folded first: that much every MTA does.
 	 */
-	rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK && !idn_has_deviation(buf)) {
-		idn2_free(ascii);
-		ascii = NULL;
-		rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);
-	}
+	idn_lower(buf);
+	rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NO_TR46);
 	if (rc != IDN2_OK) {
 		idn2_free(ascii);
 		*why = idn2_strerror(rc);

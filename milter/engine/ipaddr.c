@@ -81,3 +81,14 @@ bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b)
 
 	return a->family == b->family && memcmp(a->bytes, b->bytes, n) == 0;
 }
+
+/* ipaddr_unspecified - every byte zero, in either family */
+bool ipaddr_unspecified(const struct ipaddr *addr)
+{
+	size_t n = addr->family == IPADDR_V4 ? 4 : 16;
+
+	for (size_t i = 0; i < n; i++)
+		if (addr->bytes[i] != 0)
+			return false;
+	return true;
+}

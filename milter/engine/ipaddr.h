@@ -34,4 +34,7 @@ const char *ipaddr_format(const struct ipaddr *addr, char *buf, size_t len);
 /* ipaddr_equal - same family and same address */
 bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b);
 
+/* ipaddr_unspecified - 0.0.0.0 or ::, the wildcard a listener binds: nobody's address */
+bool ipaddr_unspecified(const struct ipaddr *addr);
+
 #endif

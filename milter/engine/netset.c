@@ -155,15 +155,13 @@ static int parse_prefix(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
-/* netset_add - add a network written as text */
-int netset_add(struct netset *set, const char *text, const char **why)
+/* netset_parse - a network written as text, into address and prefix */
+int netset_parse(const char *text, struct ipaddr *addr, unsigned *prefix, const char **why)
 {
 	char buf[64];
 	const char *slash;
-	struct ipaddr addr;
-	unsigned prefix;
 	size_t len;
-	int v6text, rc;
+	int v6text;
 
 	slash = strchr(text, '/');
 	len = slash ? (size_t)(slash - text) : strlen(text);
@@ -173,26 +171,38 @@ int netset_add(struct netset *set, const char *text, const char **why)
 	}
 	memcpy(buf, text, len);
 	buf[len] = 0;
-	if (ipaddr_parse(buf, &addr) < 0) {
+	if (ipaddr_parse(buf, addr) < 0) {
 		*why = "malformed network address";
 		return -1;
 	}
 	/* "::ffff:192.0.2.0/120" is folded to IPv4: its prefix counts from bit 96. */
 	v6text = strchr(buf, ':') != NULL;
 	if (slash == NULL)
-		prefix = addr.family == IPADDR_V4 ? 32 : 128;
-	else if (parse_prefix(slash + 1, v6text ? 128 : 32, &prefix) < 0) {
+		*prefix = addr->family == IPADDR_V4 ? 32 : 128;
+	else if (parse_prefix(slash + 1, v6text ? 128 : 32, prefix) < 0) {
 		*why = "malformed prefix length";
 		return -1;
 	}
-	if (v6text && addr.family == IPADDR_V4) {
-		if (slash != NULL && prefix < 96) {
+	if (v6text && addr->family == IPADDR_V4) {
+		if (slash != NULL && *prefix < 96) {
 			*why = "IPv4-mapped prefix shorter than 96 bits";
 			return -1;
 		}
 		if (slash != NULL)
-			prefix -= 96;
+			*prefix -= 96;
 	}
+	return 0;
+}
+
+/* netset_add - add a network written as text */
+int netset_add(struct netset *set, const char *text, const char **why)
+{
+	struct ipaddr addr;
+	unsigned prefix;
+	int rc;
+
+	if (netset_parse(text, &addr, &prefix, why) < 0)
+		return -1;
 	rc = netset_add_addr(set, &addr, prefix);
 	if (rc == -1)
 		*why = "address has bits set beyond the prefix length";

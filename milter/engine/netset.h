@@ -23,6 +23,13 @@ struct netset *netset_new(void);
  */
 int netset_add(struct netset *set, const char *text, const char **why);
 
+/*
+ * netset_parse - "a.b.c.d/len" and the other forms of netset_add into an
+ * address and a prefix length (an IPv4-mapped network counts as IPv4);
+ * 0, or -1 with *why
+ */
+int netset_parse(const char *text, struct ipaddr *addr, unsigned *prefix, const char **why);
+
 /* netset_add_addr - add one network given in binary form */
 int netset_add_addr(struct netset *set, const struct ipaddr *addr, unsigned prefix);
 

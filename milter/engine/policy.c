@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "addr.h"
+#include "domain.h"
 #include "geo.h"
+#include "idn.h"
 #include "policy.h"
 #include "rules.h"
 #include "users.h"
@@ -17,7 +19,7 @@ struct policy *policy_new(void)
 	if (p == NULL)
 		return NULL;
 	p->authenticated_relay = true;
-	p->no_client = NO_CLIENT_TRUSTED;
+	p->no_client = NO_CLIENT_UNTRUSTED; /* a client we cannot place is an outsider */
 	if (reply_set(&p->relay_denied, 550, "5.7.1", "<%r>: Relay access denied") < 0 ||
 	    reply_set(&p->routing_denied, 550, "5.7.1",
 		"<%r>: Relay access denied: sender-routed address") < 0 ||
@@ -40,15 +42,25 @@ void policy_free(struct policy *p)
 	reply_clear(&p->relay_denied);
 	reply_clear(&p->routing_denied);
 	reply_clear(&p->invalid_rcpt);
+	free(p->sender_origin);
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free_contents(&p->rules[i]);
 	free(p->rules);
 	free(p);
 }
 
-/* literal_is_own - does user@[addr] name this server? */
-static bool literal_is_own(const struct policy *p, const struct facts *f, const struct ipaddr *ip)
+/*
+ * literal_is_own - does user@[addr] name this server? Only in the form
+ * the MTA itself treats as local: [IPv6:::ffff:a.b.c.d] is not the IPv4
+ * address to Postfix (it goes to smtp), and the wildcard address a
+ * listener binds (Sendmail passes 0.0.0.0 as {daemon_addr}) is nobody's.
+ */
+static bool literal_is_own(const struct policy *p, const struct facts *f, const struct addr *a)
 {
+	const struct ipaddr *ip = &a->literal_ip;
+
+	if ((a->literal_v6 && ip->family != IPADDR_V6) || ipaddr_unspecified(ip))
+		return false;
 	if (netset_contains(p->own_addresses, ip))
 		return true;
 	for (size_t i = 0; i < f->nmta_addrs; i++)
@@ -68,7 +80,7 @@ static bool addr_is_local(const struct policy *p, const struct facts *f, const s
 		return true;
 	case ADDR_MAILBOX:
 		if (a->literal)
-			return literal_is_own(p, f, &a->literal_ip);
+			return literal_is_own(p, f, a);
 		return domainset_contains(p->local_domains, a->domain, strlen(a->domain));
 	case ADDR_NULL:
 	case ADDR_INVALID:
@@ -77,28 +89,123 @@ static bool addr_is_local(const struct policy *p, const struct facts *f, const s
 	return false;
 }
 
+/* has_mta_rcpt - did the MTA send its own resolution of the recipient? */
+static bool has_mta_rcpt(const struct facts *f)
+{
+	return f->rcpt_mta != NULL && *f->rcpt_mta != 0;
+}
+
+/* sendmail_local - Sendmail names a local delivery by the bare user, mailer "local" */
+static bool sendmail_local(const struct facts *f, const struct addr *mta)
+{
+	return mta->kind == ADDR_NODOMAIN && f->rcpt_mailer != NULL &&
+	    strcmp(f->rcpt_mailer, "local") == 0 && mta->tricks == 0;
+}
+
 /*
  * rcpt_is_local - the raw recipient is local, and so is the MTA's own
  * resolution of it when the MTA sent one: an address that looks local to
  * one layer and remote to the next is a relay attempt.
  */
-static bool rcpt_is_local(const struct policy *p, const struct facts *f, const struct addr *raw)
+static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 {
-	struct addr mta;
+	const struct facts *f = ctx->facts;
 
-	if (!addr_is_local(p, f, raw))
+	if (!addr_is_local(p, f, ctx->rcpt))
 		return false;
 	/*
 	 * A bare "user" needs the check as much as any: Postfix qualifies it
 	 * with $myorigin, which need not be a local domain of ours.
 	 */
-	if (f->rcpt_mta == NULL || *f->rcpt_mta == 0)
+	if (!has_mta_rcpt(f))
 		return true;
-	/* Sendmail: local delivery names a bare user with mailer "local". */
-	if (addr_parse(f->rcpt_mta, &mta) == ADDR_NODOMAIN)
-		return f->rcpt_mailer != NULL && strcmp(f->rcpt_mailer, "local") == 0 &&
-		    mta.tricks == 0;
-	return addr_is_local(p, f, &mta);
+	if (ctx->rcpt_mta.kind == ADDR_NODOMAIN)
+		return sendmail_local(f, &ctx->rcpt_mta);
+	return addr_is_local(p, f, &ctx->rcpt_mta);
+}
+
+/*
+ * trick_form - a routing trick's target as one more form of the recipient:
+ * the part of the local part that names a host (after the last '%' or
+ * '@', before the first '!'). Anything there that is not a domain makes
+ * the destination unknown.
+ */
+static void trick_form(struct rule_ctx *ctx, struct addr_view *v, const char *host, size_t len)
+{
+	struct addr *t;
+	const char *why;
+
+	if (ctx->ntricks >= TRICKS_MAX || v->n >= VIEW_MAX) {
+		v->unknown = true;
+		return;
+	}
+	t = &ctx->rcpt_trick[ctx->ntricks];
+	memset(t, 0, sizeof(*t));
+	if (len == 0 || idn_to_ascii(host, len, t->domain, sizeof(t->domain), &why) < 0 ||
+	    domain_check(t->domain, strlen(t->domain)) != NULL) {
+		v->unknown = true;
+		return;
+	}
+	t->kind = ADDR_MAILBOX;
+	ctx->ntricks++;
+	v->form[v->n++] = t;
+}
+
+/* trick_forms - the targets of the tricks in one form's local part */
+static void trick_forms(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a)
+{
+	const char *l = a->local, *p;
+
+	if ((p = strrchr(l, '%')) != NULL)
+		trick_form(ctx, v, p + 1, strlen(p + 1));
+	if ((p = strrchr(l, '@')) != NULL)
+		trick_form(ctx, v, p + 1, strcspn(p + 1, "%"));
+	if ((p = strchr(l, '!')) != NULL)
+		trick_form(ctx, v, l, (size_t)(p - l));
+}
+
+/*
+ * view_add - one form of an address for the domain conditions to judge;
+ * with routing tricks not allowed, also where its tricks lead
+ */
+static void view_add(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a,
+    bool allow_tricks)
+{
+	bool tricks = a->tricks != 0 && !allow_tricks;
+
+	if (a->kind == ADDR_MAILBOX && v->n < VIEW_MAX)
+		v->form[v->n++] = a;
+	else if (a->kind == ADDR_MAILBOX || !(a->kind == ADDR_NODOMAIN && tricks))
+		v->unknown = true; /* a bare "remote!user" still has its bang target */
+	if (tricks && (a->kind == ADDR_MAILBOX || a->kind == ADDR_NODOMAIN))
+		trick_forms(ctx, v, a);
+}
+
+/*
+ * rcpt_view - the recipient as the core judges it: the form sent and the
+ * MTA's resolution, both. A bare "user" counts only through the MTA's
+ * qualified form; without one its domain is unknown. Sendmail's bare
+ * local user agrees with the form sent and adds nothing.
+ */
+static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
+{
+	const struct addr *sent = ctx->rcpt;
+	struct addr_view *v = &ctx->rcpt_view;
+	bool mta = has_mta_rcpt(ctx->facts);
+	bool bare = sent->kind == ADDR_NODOMAIN && sent->tricks == 0;
+
+	v->n = 0;
+	v->unknown = false;
+	ctx->ntricks = 0;
+	if (mta && sendmail_local(ctx->facts, &ctx->rcpt_mta)) {
+		if (!bare) /* a local user of the MTA's own has no domain to judge */
+			view_add(ctx, v, sent, p->allow_routing_tricks);
+		return;
+	}
+	if (!(mta && bare))
+		view_add(ctx, v, sent, p->allow_routing_tricks);
+	if (mta)
+		view_add(ctx, v, &ctx->rcpt_mta, p->allow_routing_tricks);
 }
 
 /* client_trusted - is the client inside the trusted networks? */
@@ -296,8 +403,42 @@ static const struct reply not_owned = {553, "5.7.1",
     "<%s>: Sender address rejected: not owned by user %l"};
 static const struct reply not_logged_in = {553, "5.7.1",
     "<%s>: Sender address rejected: not logged in"};
-static const struct reply unverifiable = {553, "5.7.1",
+static const struct reply unverifiable_reply = {553, "5.7.1",
     "<%s>: Sender address rejected: cannot tell who owns it"};
+
+/* owned_by_login - the login owns every form of the sender, and each is known */
+static bool owned_by_login(const struct policy *p, const struct facts *f, const struct addr_view *v)
+{
+	const struct user *u = users_find(p->users, f->login);
+
+	if (v->unknown || v->n == 0)
+		return false;
+	for (size_t i = 0; i < v->n; i++)
+		if (!users_owns(p->users, u, v->form[i]))
+			return false;
+	return true;
+}
+
+/*
+ * outsider_sender - may an unauthenticated outsider use this sender? NULL
+ * yes, else the refusal: an owned form is not his, and a form we cannot
+ * parse or qualify we cannot prove unowned (the MTA may read it otherwise)
+ */
+static const struct reply *outsider_sender(const struct policy *p, const struct addr_view *v,
+    enum reason *why)
+{
+	bool owned = false, unverifiable = v->unknown;
+
+	for (size_t i = 0; i < v->n; i++) {
+		unverifiable |= v->form[i]->kind == ADDR_INVALID;
+		owned |= users_owned(p->users, v->form[i]);
+	}
+	if (unverifiable) {
+		*why = REASON_SENDER_UNVERIFIABLE;
+		return &unverifiable_reply;
+	}
+	return owned ? &not_logged_in : NULL;
+}
 
 /*
  * run_sender_ownership - may this client use this MAIL FROM? Judged per
@@ -307,7 +448,8 @@ static const struct reply unverifiable = {553, "5.7.1",
  * reject_sender_login_mismatch does). An authenticated client may use only
  * the addresses its login owns; the null sender is allowed unless
  * null_sender_authenticated = "reject". With "everyone", an unauthenticated
- * client outside the trusted networks may not use an owned address.
+ * client outside the trusted networks may not use an owned address. The
+ * sender is judged in every form the MTA may deliver (sender_view).
  */
 static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
     struct trace *trace)
@@ -324,18 +466,10 @@ static int run_sender_ownership(const struct policy *p, struct rule_ctx *ctx, st
 				r = &not_owned;
 				reason = REASON_NULL_SENDER;
 			}
-		} else if (!users_owns(p->users, users_find(p->users, f->login), rule_sender(ctx)))
+		} else if (!owned_by_login(p, f, rule_sender_view(ctx)))
 			r = &not_owned;
-	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f)) {
-		const struct addr *sender = rule_sender(ctx);
-
-		/* what we cannot parse, we cannot prove unowned (the MTA may read it) */
-		if (sender->kind == ADDR_INVALID) {
-			r = &unverifiable;
-			reason = REASON_SENDER_UNVERIFIABLE;
-		} else if (users_owned(p->users, sender))
-			r = &not_logged_in;
-	}
+	} else if (p->sender_ownership == SENDER_OWNERSHIP_EVERYONE && !client_trusted(p, f))
+		r = outsider_sender(p, rule_sender_view(ctx), &reason);
 	trace_add(trace, p, STEP_SENDER_OWNERSHIP, -1, r != NULL);
 	if (r == NULL)
 		return 0;
@@ -491,12 +625,17 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
 	ctx.facts = f;
 	ctx.rcpt = &rcpt;
+	if (has_mta_rcpt(f))
+		addr_parse(f->rcpt_mta, &ctx.rcpt_mta);
+	ctx.allow_tricks = p->allow_routing_tricks;
+	ctx.sender_origin = p->sender_origin;
 	ctx.sender_parsed = false;
 	ctx.geo = p->geo;
 	ctx.geo_lookup = false;
 	ctx.local_geo.done = false;
 	ctx.geo_cache = f->geo != NULL ? f->geo : &ctx.local_geo;
-	ctx.rcpt_local = rcpt_is_local(p, f, &rcpt);
+	ctx.rcpt_local = rcpt_is_local(p, &ctx);
+	rcpt_view(p, &ctx);
 	v->rcpt_local = ctx.rcpt_local;
 	/* With a database configured every decision logs country and asn; the
 	 * cache is the connection's, so this is one lookup per client. */

@@ -15,8 +15,8 @@ struct rule;
 
 /* What happens to a connection without a client address (local submission). */
 enum no_client {
-	NO_CLIENT_TRUSTED,   /* treated like a trusted network (default) */
-	NO_CLIENT_UNTRUSTED, /* treated like any outside client */
+	NO_CLIENT_TRUSTED,   /* treated like a trusted network */
+	NO_CLIENT_UNTRUSTED, /* treated like any outside client (default) */
 };
 
 /* Who may use a sender address that a login owns (users, users_file). */
@@ -47,6 +47,7 @@ struct policy {
 	const struct geo_provider *geo; /* NULL when no GeoIP database */
 	struct users *users;            /* per-login settings; NULL when none */
 	enum sender_ownership sender_ownership;
+	char *sender_origin;     /* the domain the MTA appends to a bare sender; NULL: unknown */
 	bool null_sender_reject; /* an authenticated client may not send from <> */
 	bool dry_run;            /* mode = "dry-run": refusals are logged only */
 };

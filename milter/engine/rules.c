@@ -1,9 +1,10 @@
 /* rules.c - the condition table and the evaluation of ordered rules */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "domain.h"
+#include "idn.h"
 #include "geo.h"
 #include "rules.h"
 
@@ -48,7 +49,7 @@ static int compile_nets(struct cond *c, const struct cond_value *v, const char *
 	return 0;
 }
 
-/* compile_domains - a list of domains ("example.com", ".example.com") */
+/* compile_domains - a list of domains ("example.com", ".example.com"), UTF-8 or A-labels */
 static int compile_domains(struct cond *c, const struct cond_value *v, const char **why,
     size_t *item)
 {
@@ -57,7 +58,7 @@ static int compile_domains(struct cond *c, const struct cond_value *v, const cha
 		return -1;
 	}
 	for (size_t i = 0; i < v->n; i++) {
-		if (domainset_add(c->domains, v->items[i], why) < 0) {
+		if (domainset_add_name(c->domains, v->items[i], why) < 0) {
 			*item = i;
 			return -1;
 		}
@@ -89,22 +90,84 @@ static int compile_strings(struct cond *c, const struct cond_value *v, const cha
 	return 0;
 }
 
-/* compile_senders - addresses, "@domain", or "<>" for the null sender */
+/*
+ * sender_pattern - "local@domain" or "@domain" in the form a parsed
+ * sender compares with (local part unquoted, domain in lower-case A-labels,
+ * no trailing dot), into out; NULL, or why it could never match
+ */
+static const char *sender_pattern(const char *s, char *out, size_t len)
+{
+	char probe[ADDR_DOMAIN_MAX + 8];
+	struct addr a;
+	bool whole = s[0] == '@';
+
+	if (whole) {
+		if (strlen(s) > ADDR_DOMAIN_MAX + 1)
+			return "domain too long";
+		snprintf(probe, sizeof(probe), "x%s", s);
+		s = probe;
+	}
+	if (addr_parse(s, &a) != ADDR_MAILBOX || a.literal)
+		return "expected an address, @domain or <>";
+	if (whole)
+		snprintf(out, len, "@%s", a.domain);
+	else
+		snprintf(out, len, "%s@%s", a.local, a.domain);
+	return NULL;
+}
+
+/* compile_senders - addresses, "@domain", or "<>" for the null sender, normalised */
 static int compile_senders(struct cond *c, const struct cond_value *v, const char **why,
     size_t *item)
 {
-	for (size_t i = 0; i < v->n; i++) {
-		const char *s = v->items[i], *at = strrchr(s, '@');
+	char norm[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
 
-		if (strcmp(s, "<>") == 0)
-			continue;
-		if (at == NULL || !domain_valid(at + 1, strlen(at + 1))) {
-			*why = "expected an address, @domain or <>";
+	if ((c->strings = calloc(v->n ? v->n : 1, sizeof(char *))) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = v->items[i];
+
+		if (strcmp(s, "<>") != 0 &&
+		    (*why = sender_pattern(s, norm, sizeof(norm))) != NULL) {
 			*item = i;
 			return -1;
 		}
+		if ((c->strings[i] = strdup(strcmp(s, "<>") == 0 ? s : norm)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		c->nstrings++;
 	}
-	return compile_strings(c, v, why, item);
+	return 0;
+}
+
+/* compile_helos - HELO names, exact or ".suffix", normalised as every list of domains is */
+static int compile_helos(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
+{
+	char ace[2 + 256];
+
+	if ((c->strings = calloc(v->n ? v->n : 1, sizeof(char *))) == NULL) {
+		*why = "out of memory";
+		return -1;
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		const char *s = v->items[i];
+		int dot = s[0] == '.';
+
+		ace[0] = '.';
+		if (idn_to_ascii(s + dot, strlen(s + dot), ace + 1, sizeof(ace) - 1, why) < 0) {
+			*item = i;
+			return -1;
+		}
+		if ((c->strings[i] = strdup(ace + !dot)) == NULL) {
+			*why = "out of memory";
+			return -1;
+		}
+		c->nstrings++;
+	}
+	return 0;
 }
 
 /* compile_countries - ISO 3166 alpha-2 codes, or "--" for unknown */
@@ -124,7 +187,11 @@ static int compile_countries(struct cond *c, const struct cond_value *v, const c
 	return compile_strings(c, v, why, item);
 }
 
-/* compile_asns - AS numbers, written 64500 or "AS64500" */
+/*
+ * compile_asns - AS numbers 1 to 4294967295, written 64500 or "AS64500",
+ * and "--" for a client the database does not list: that is its own
+ * token, so no number (AS 0 least of all) can name it by accident
+ */
 static int compile_asns(struct cond *c, const struct cond_value *v, const char **why, size_t *item)
 {
 	if ((c->numbers = calloc(v->n ? v->n : 1, sizeof(*c->numbers))) == NULL) {
@@ -133,17 +200,28 @@ static int compile_asns(struct cond *c, const struct cond_value *v, const char *
 	}
 	for (size_t i = 0; i < v->n; i++) {
 		const char *s = v->items[i];
+		unsigned long long n;
 		char *end;
 
+		if (strcmp(s, GEO_COUNTRY_UNKNOWN) == 0) {
+			c->flag = true;
+			continue;
+		}
 		if (strncasecmp(s, "AS", 2) == 0)
 			s += 2;
-		if (*s < '0' || *s > '9' || strlen(s) > 10 ||
-		    (c->numbers[i] = strtoul(s, &end, 10)) > 4294967295UL || *end != 0) {
+		*item = i;
+		n = strtoull(s, &end, 10);
+		if (*s < '0' || *s > '9' || *end != 0) {
 			*why = "expected an AS number";
-			*item = i;
 			return -1;
 		}
-		c->nnumbers++;
+		if (n == 0 || n > 4294967295ULL) {
+			*why = n == 0 ? "AS 0 is reserved (\"--\" names a client the database "
+					"does not list)" :
+					"out of range: AS numbers are 1 to 4294967295";
+			return -1;
+		}
+		c->numbers[c->nnumbers++] = (unsigned long)n;
 	}
 	return 0;
 }
@@ -191,20 +269,45 @@ static bool sender_matches(const char *pat, const struct addr *s)
 	    strcasecmp(pat + llen + 1, s->domain) == 0;
 }
 
-static int match_sender(const struct cond *c, struct rule_ctx *ctx)
+/* view_result - 1 every form holds, 0 none does and none is unknown, else unsure */
+static int view_result(const struct addr_view *v, size_t held)
 {
-	for (size_t i = 0; i < c->nstrings; i++)
-		if (sender_matches(c->strings[i], rule_sender(ctx)))
-			return 1;
-	return 0;
+	if (!v->unknown && held == v->n)
+		return v->n > 0 ? 1 : 0;
+	if (!v->unknown && held == 0)
+		return 0;
+	return COND_UNSURE;
 }
 
+/* match_sender - the sender as the MTA will deliver it, every form of it */
+static int match_sender(const struct cond *c, struct rule_ctx *ctx)
+{
+	const struct addr_view *v = rule_sender_view(ctx);
+	size_t held = 0;
+
+	for (size_t f = 0; f < v->n; f++) {
+		for (size_t i = 0; i < c->nstrings; i++) {
+			if (sender_matches(c->strings[i], v->form[f])) {
+				held++;
+				break;
+			}
+		}
+	}
+	return view_result(v, held);
+}
+
+/* match_rcpt_domain - the recipient's domain in every form the core judges */
 static int match_rcpt_domain(const struct cond *c, struct rule_ctx *ctx)
 {
-	const struct addr *r = ctx->rcpt;
+	const struct addr_view *v = &ctx->rcpt_view;
+	size_t held = 0;
 
-	return r->kind == ADDR_MAILBOX && !r->literal &&
-	    domainset_contains(c->domains, r->domain, strlen(r->domain));
+	for (size_t f = 0; f < v->n; f++) {
+		const struct addr *r = v->form[f];
+
+		held += !r->literal && domainset_contains(c->domains, r->domain, strlen(r->domain));
+	}
+	return view_result(v, held);
 }
 
 static int match_rcpt_local(const struct cond *c, struct rule_ctx *ctx)
@@ -212,21 +315,33 @@ static int match_rcpt_local(const struct cond *c, struct rule_ctx *ctx)
 	return ctx->rcpt_local == c->flag;
 }
 
-/* match_helo - exact name, or ".suffix" for any name below it; no case */
+/* match_helo - exact name, or ".suffix" for any name below it; no case; U-labels as A-labels */
 static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 {
-	const char *helo = ctx->facts->helo;
+	const char *helo = ctx->facts->helo, *why;
+	char ace[256];
 	size_t hl;
 
 	if (helo == NULL)
 		return 0;
 	hl = strlen(helo);
+	for (size_t i = 0; i < hl; i++) {
+		if ((unsigned char)helo[i] >= 0x80) {
+			if (idn_to_ascii(helo, hl, ace, sizeof(ace), &why) < 0)
+				return 0; /* not a name: matches no name */
+			helo = ace;
+			hl = strlen(ace);
+			break;
+		}
+	}
+	if (hl > 1 && helo[hl - 1] == '.')
+		hl--; /* one trailing dot, as the patterns */
 	for (size_t i = 0; i < c->nstrings; i++) {
 		const char *p = c->strings[i];
 		size_t pl = strlen(p);
 
-		if (p[0] == '.' ? hl > pl && strcasecmp(helo + hl - pl, p) == 0 :
-				  strcasecmp(helo, p) == 0)
+		if (p[0] == '.' ? hl > pl && strncasecmp(helo + hl - pl, p, pl) == 0 :
+				  hl == pl && strncasecmp(helo, p, pl) == 0)
 			return 1;
 	}
 	return 0;
@@ -235,11 +350,57 @@ static int match_helo(const struct cond *c, struct rule_ctx *ctx)
 /* rule_sender - parse MAIL FROM once per decision, and only when asked */
 const struct addr *rule_sender(struct rule_ctx *ctx)
 {
-	if (!ctx->sender_parsed) {
-		addr_parse(ctx->facts->sender ? ctx->facts->sender : "<>", &ctx->sender);
-		ctx->sender_parsed = true;
-	}
+	rule_sender_view(ctx);
 	return &ctx->sender;
+}
+
+/* sender_form - one form of the sender, qualified as the MTA qualifies a bare one */
+static void sender_form(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a)
+{
+	struct addr *q = &ctx->sender_qualified[v->n];
+
+	if (v->n >= VIEW_MAX)
+		return;
+	if (a->kind == ADDR_INVALID)
+		v->unknown = true; /* what we cannot parse the MTA may still read */
+	if (a->kind != ADDR_NODOMAIN) {
+		v->form[v->n++] = a;
+		return;
+	}
+	/* MAIL FROM:<alice>: Postfix delivers alice@$myorigin */
+	if (ctx->sender_origin == NULL) {
+		v->unknown = true;
+		return;
+	}
+	*q = *a;
+	q->kind = ADDR_MAILBOX;
+	snprintf(q->domain, sizeof(q->domain), "%s", ctx->sender_origin);
+	v->form[v->n++] = q;
+}
+
+/*
+ * rule_sender_view - the MAIL FROM as sent and as the MTA passed it
+ * ({mail_addr}), a bare name qualified with sender_origin; parsed once
+ * per decision, and only when asked
+ */
+const struct addr_view *rule_sender_view(struct rule_ctx *ctx)
+{
+	const char *mta = ctx->facts->sender_mta;
+	struct addr_view *v = &ctx->sender_view;
+
+	if (ctx->sender_parsed)
+		return v;
+	ctx->sender_parsed = true;
+	v->n = 0;
+	v->unknown = false;
+	addr_parse(ctx->facts->sender ? ctx->facts->sender : "<>", &ctx->sender);
+	sender_form(ctx, v, &ctx->sender);
+	/* Postfix passes "" for the null sender */
+	if (mta != NULL && !(*mta == 0 && ctx->sender.kind == ADDR_NULL)) {
+		addr_parse(mta, &ctx->sender_mta);
+		sender_form(ctx, v, &ctx->sender_mta);
+	}
+	return v;
 }
 
 /* rule_geo - look the client up once; the cache's owner keeps the answer */
@@ -262,12 +423,15 @@ static int match_country(const struct cond *c, struct rule_ctx *ctx)
 	return 0;
 }
 
+/* match_asn - a listed number, or "--" for a client not in the database */
 static int match_asn(const struct cond *c, struct rule_ctx *ctx)
 {
 	const struct geo_info *g = rule_geo(ctx);
 
 	if (g->asn_status < 0)
 		return -1;
+	if (g->asn_status > 0)
+		return c->flag;
 	for (size_t i = 0; i < c->nnumbers; i++)
 		if (c->numbers[i] == g->asn)
 			return 1;
@@ -279,7 +443,7 @@ static const struct cond_type cond_types[] = {
     {"network", STAGE_CONNECT, true, false, compile_nets, match_network, free_cond},
     {"country", STAGE_CONNECT, true, true, compile_countries, match_country, free_cond},
     {"asn", STAGE_CONNECT, true, true, compile_asns, match_asn, free_cond},
-    {"helo", STAGE_HELO, true, false, compile_strings, match_helo, free_cond},
+    {"helo", STAGE_HELO, true, false, compile_helos, match_helo, free_cond},
     {"authenticated", STAGE_MAIL, false, false, compile_flag, match_authenticated, free_cond},
     {"login", STAGE_MAIL, true, false, compile_strings, match_login, free_cond},
     {"sender", STAGE_MAIL, true, false, compile_senders, match_sender, free_cond},
@@ -311,8 +475,12 @@ const char *const *cond_type_names(void)
 	return names;
 }
 
-/* cond_holds - one condition, negation applied; a failure counts as holding */
-static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
+/*
+ * cond_holds - one condition, negation applied; a failure counts as
+ * holding, and so does an unsure answer when the rule refuses (never
+ * when it accepts: doubt does not relay)
+ */
+static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool refusing, bool *failed)
 {
 	int m = c->type->match(c, ctx);
 
@@ -320,6 +488,8 @@ static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
 		*failed = true;
 		return true;
 	}
+	if (m == COND_UNSURE)
+		return refusing;
 	return (m == 1) != c->negate;
 }
 
@@ -331,18 +501,18 @@ static bool cond_holds(const struct cond *c, struct rule_ctx *ctx, bool *failed)
  */
 int rule_match(const struct rule *rule, struct rule_ctx *ctx)
 {
-	bool failed = false;
+	bool failed = false, refusing = rule->action != ACTION_ACCEPT;
 
 	for (size_t i = 0; i < rule->nconds; i++) {
 		const struct cond *c = &rule->conds[i];
 
-		if (!c->type->lookup && !cond_holds(c, ctx, &failed))
+		if (!c->type->lookup && !cond_holds(c, ctx, refusing, &failed))
 			return 0;
 	}
 	for (size_t i = 0; i < rule->nconds; i++) {
 		const struct cond *c = &rule->conds[i];
 
-		if (c->type->lookup && !cond_holds(c, ctx, &failed))
+		if (c->type->lookup && !cond_holds(c, ctx, refusing, &failed))
 			return 0;
 	}
 	return failed ? -1 : 1;

@@ -18,22 +18,62 @@ enum stage {
 	STAGE_RCPT,
 };
 
+/*
+ * One address as every layer sees it, worked out once per decision: the
+ * path the client sent and the MTA's own resolution of it ({rcpt_addr},
+ * {mail_addr}). Every condition that looks at an address asks here, so a
+ * rule judges what the core judges and what the MTA will act on.
+ */
+#define VIEW_MAX   6 /* sent, MTA's, and two trick targets of each */
+#define TRICKS_MAX 4
+struct addr_view {
+	const struct addr *form[VIEW_MAX]; /* the domains to judge: sent, then the MTA's */
+	size_t n;
+	/*
+	 * Where the address goes cannot be told from its domains: a routing
+	 * trick whose target is no domain, a form without a domain the MTA
+	 * qualifies in a way we do not know, or an MTA resolution we cannot
+	 * parse. A domain condition is then unsure (COND_UNSURE).
+	 */
+	bool unknown;
+};
+
 /* What one decision knows, parsed once and shared by every predicate. */
 struct rule_ctx {
 	const struct facts *facts;
 	const struct addr *rcpt;
+	struct addr rcpt_mta;               /* {rcpt_addr} parsed, when the MTA sent it */
+	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
+	size_t ntricks;
+	struct addr_view rcpt_view; /* the recipient, resolved (policy.c) */
 	bool rcpt_local;
+	bool allow_tricks;              /* policy: allow_routing_tricks */
+	const char *sender_origin;      /* policy: what the MTA appends to a bare sender, or NULL */
 	const struct geo_provider *geo; /* NULL: no GeoIP database */
 	struct geo_cache *geo_cache;    /* facts->geo, or local_geo */
 	struct geo_cache local_geo;
 	bool geo_lookup; /* this decision looked the client up */
 	/* MAIL FROM, parsed on first need (rule_sender): most decisions never look */
-	struct addr sender;
+	struct addr sender, sender_mta, sender_qualified[VIEW_MAX];
+	struct addr_view sender_view;
 	bool sender_parsed;
 };
 
-/* rule_sender - the parsed MAIL FROM of this decision */
+/* rule_sender - the parsed MAIL FROM of this decision, as the client sent it */
 const struct addr *rule_sender(struct rule_ctx *ctx);
+
+/* rule_sender_view - the sender as the MTA will deliver it (qualified, resolved) */
+const struct addr_view *rule_sender_view(struct rule_ctx *ctx);
+
+/*
+ * A match result beside 1/0/-1: the forms of an address disagree (one is
+ * in the list, another is not: the form sent, the MTA's, where a routing
+ * trick leads) or one form's destination is unknown. It holds for a rule
+ * that refuses and not for one that accepts, so doubt always ends in a
+ * refusal: "recipient_domain = [ local ]; action = accept" never accepts
+ * user%remote@local, and a reject rule for remote still stops it.
+ */
+#define COND_UNSURE 2
 
 /* A condition's configured value: a boolean or a list of strings. */
 struct cond_value {
@@ -64,7 +104,7 @@ struct cond_type {
 struct cond {
 	const struct cond_type *type;
 	bool negate; /* written "not_NAME" */
-	bool flag;
+	bool flag;   /* a boolean's value; for asn: "--" (not in the database) listed */
 	struct netset *nets;
 	struct domainset *domains;
 	char **strings;

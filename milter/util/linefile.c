@@ -1,8 +1,11 @@
 /* linefile.c - files of one entry a line: list files, users_file */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "linefile.h"
 
@@ -21,17 +24,69 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * linefile_open - O_NONBLOCK so that a FIFO cannot hang the open, fstat
+ * on what was opened (no window between the check and the use), then back
+ * to blocking reads of the regular file
+ */
+FILE *linefile_open(const char *path, int *rc)
+{
+	struct stat st;
+	FILE *fp;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err;
+
+	*rc = LINEFILE_OPEN;
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode)) {
+		*rc = LINEFILE_NOTREG;
+		goto fail;
+	}
+	if (st.st_mode & S_IWOTH) {
+		*rc = LINEFILE_WRITABLE;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
+	    (fp = fdopen(fd, "r")) == NULL)
+		goto fail;
+	*rc = 0;
+	return fp;
+fail:
+	err = errno;
+	close(fd);
+	errno = err;
+	return NULL;
+}
+
+/* linefile_error - the message for a LINEFILE_* code */
+const char *linefile_error(int rc, int err, char *buf, size_t len)
+{
+	switch (rc) {
+	case LINEFILE_NOTREG:
+		return "not a regular file";
+	case LINEFILE_WRITABLE:
+		return "writable by everyone: refusing to use it";
+	case LINEFILE_READ:
+		snprintf(buf, len, "read error: %s", strerror(err));
+		return buf;
+	}
+	snprintf(buf, len, "cannot open: %s", strerror(err));
+	return buf;
+}
+
 /* linefile_read - every line of path to fn */
 int linefile_read(const char *path, size_t max, linefile_fn fn, void *ctx)
 {
 	char *buf = NULL, *entry;
 	size_t cap = 0;
 	ssize_t got;
-	int lineno = 0, err = 0;
-	FILE *fp = fopen(path, "r");
+	int lineno = 0, err = 0, rc;
+	FILE *fp = linefile_open(path, &rc);
 
 	if (fp == NULL)
-		return LINEFILE_OPEN;
+		return rc;
 	while ((got = getline(&buf, &cap, fp)) != -1) {
 		lineno++;
 		if ((size_t)got > max || strlen(buf) != (size_t)got)

@@ -98,21 +98,8 @@ static const struct addr_case cases[] = {
     {"<user@B\xc3\xbc"
      "cher.Example.>",
 	M, "user", "xn--bcher-kva.example", NULL, 0},
-    {"<user@B\xc3\x9c"
-     "CHER.EXAMPLE>",
-	M, "user", "xn--bcher-kva.example", NULL, 0},
-    {"<user@bu\xcc\x88"
-     "cher.example>",
-	M, "user", "xn--bcher-kva.example", NULL, 0},
     {"<user@m\xc3\xbcnchen.xn--bcher-kva.example>", M, "user",
 	"xn--mnchen-3ya.xn--bcher-kva.example", NULL, 0},
-    /* Refused by non-transitional UTS #46, accepted by the transitional fallback. */
-    {"<user@\xe2\x98\x83.example>", M, "user", "xn--n3h.example", NULL, 0},
-    /* Ideographic full stop, fullwidth letters, soft hyphen: UTS #46 mapping. */
-    {"<user@\xe4\xbe\x8b\xe3\x81\x88\xe3\x80\x82\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88>", M, "user",
-	"xn--r8jz45g.xn--zckzah", NULL, 0},
-    {"<user@\xef\xbc\xa1\xef\xbc\xa2.example>", M, "user", "ab.example", NULL, 0},
-    {"<user@exa\xc2\xadmple.com>", M, "user", "example.com", NULL, 0},
     {"<j\xc3\xb6rg@example.com>", M, "j\xc3\xb6rg", "example.com", NULL, 0},
     {"<\"\xc3\xbc ber\"@example.com>", M, "\xc3\xbc ber", "example.com", NULL, 0},
     {"<\xf0\x9f\x98\x80@example.com>", M, "\xf0\x9f\x98\x80", "example.com", NULL, 0},
@@ -215,7 +202,24 @@ static const struct addr_bad_case bad_cases[] = {
     {"<a@example.com\\>", "invalid character in domain"},
     {"<a@\xff\xfe.example>", "invalid UTF-8 in address"},
     {"<a@b\xc3.example>", "invalid UTF-8 in address"},
-    {"<a@\xe2\x80\x8b.example>", "empty label in domain"},
+    /*
+     * No UTS #46 mapping (issue 11): the MTA makes none, so what only the
+     * mapping would turn into a name is refused, never local. Capital
+     * U-label, not NFC, symbol, ideographic full stop, fullwidth letters,
+     * soft hyphen, zero-width space.
+     */
+    {"<user@B\xc3\x9c"
+     "CHER.EXAMPLE>",
+	"string contains a disallowed character"},
+    {"<user@bu\xcc\x88"
+     "cher.example>",
+	"string is not in Unicode NFC format"},
+    {"<user@\xe2\x98\x83.example>", "string contains a disallowed character"},
+    {"<user@\xe4\xbe\x8b\xe3\x81\x88\xe3\x80\x82\xe3\x83\x86\xe3\x82\xb9\xe3\x83\x88>",
+	"string contains a disallowed character"},
+    {"<user@\xef\xbc\xa1\xef\xbc\xa2.example>", "string contains a disallowed character"},
+    {"<user@exa\xc2\xadmple.com>", "string contains a disallowed character"},
+    {"<a@\xe2\x80\x8b.example>", "string contains a disallowed character"},
     {"<a@loc\xe2\x80\x8d"
      "al.example>",
 	"string contains a forbidden context-j character"},

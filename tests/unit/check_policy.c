@@ -28,6 +28,8 @@ static struct policy *make_policy(void)
 	domainset_finish(p->local_domains);
 	netset_finish(p->trusted_networks);
 	netset_finish(p->own_addresses);
+	p->no_client =
+	    NO_CLIENT_TRUSTED; /* the no-client row judges no_client_address = "trusted" */
 	return p;
 }
 
@@ -79,6 +81,32 @@ static const struct row rows[] = {
 	"denied"},
     {OUT, NULL, "<x@notexample.com>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
     {OUT, NULL, "<x@[192.0.2.99]>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    /* a literal is own only as the MTA treats it: Postfix sends these to smtp */
+    {OUT, NULL, "<bob@[IPv6:::ffff:198.51.100.25]>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    {OUT, NULL, "<bob@[IPv6:::FFFF:c633:6419]>", NULL, NULL, ACTION_REJECT, 550, "default-deny",
+	"denied"},
+    {OUT, NULL, "<bob@[0.0.0.0]>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    {OUT, NULL, "<bob@[IPv6:::]>", NULL, NULL, ACTION_REJECT, 550, "default-deny", "denied"},
+    /* no Unicode mapping the MTA does not make: these are not example.com */
+    {OUT, NULL,
+	"<bob@example\xe3\x80\x82"
+	"com>",
+	NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
+    {OUT, NULL,
+	"<bob@example\xef\xbc\x8e"
+	"com>",
+	NULL, NULL, ACTION_REJECT, 501, "default-deny", "invalid-address"},
+    {OUT, NULL, "<bob@\xef\xbd\x85xample.com>", NULL, NULL, ACTION_REJECT, 501, "default-deny",
+	"invalid-address"},
+    {OUT, NULL, "<bob@exa\xc2\xadmple.com>", NULL, NULL, ACTION_REJECT, 501, "default-deny",
+	"invalid-address"},
+    {OUT, NULL,
+	"<bob@x.example\xe3\x80\x82"
+	"com>",
+	"bob@x.example\xe3\x80\x82"
+	"com",
+	"smtp", ACTION_REJECT, 501, "default-deny", "invalid-address"},
     /* unparseable recipients are never local */
     {OUT, NULL, "<x@exa mple.com>", NULL, NULL, ACTION_REJECT, 501, "default-deny",
 	"invalid-address"},
@@ -239,6 +267,76 @@ START_TEST(test_independent_recipients)
 }
 END_TEST
 
+/*
+ * The MTA's own addresses ({daemon_addr}, {if_addr}) make user@[that]
+ * local; the wildcard a listener binds (Sendmail sends 0.0.0.0) never does.
+ */
+START_TEST(test_literal_mta_addrs)
+{
+	static const struct {
+		const char *mta, *rcpt;
+		enum action want;
+	} cases[] = {
+	    {"198.51.100.80", "<bob@[198.51.100.80]>", ACTION_ACCEPT},
+	    {"198.51.100.80", "<bob@[IPv6:::ffff:198.51.100.80]>", ACTION_REJECT},
+	    {"2001:db8::25", "<bob@[IPv6:2001:db8::25]>", ACTION_ACCEPT},
+	    {"0.0.0.0", "<bob@[0.0.0.0]>", ACTION_REJECT},
+	    {"::", "<bob@[IPv6:::]>", ACTION_REJECT},
+	    {"::", "<bob@[IPv6:0:0:0:0:0:0:0:0]>", ACTION_REJECT},
+	    {"::ffff:0.0.0.0", "<bob@[0.0.0.0]>", ACTION_REJECT},
+	};
+	struct policy *p = make_policy();
+	struct ipaddr client, mta;
+	struct verdict v;
+
+	ck_assert(ipaddr_parse(OUT, &client) == 0);
+	{
+		/* not even when own_addresses names the wildcard */
+		const char *why;
+
+		netset_free(p->own_addresses);
+		p->own_addresses = netset_new();
+		ck_assert(netset_add(p->own_addresses, "0.0.0.0", &why) == 0);
+		ck_assert(netset_add(p->own_addresses, "::", &why) == 0);
+		ck_assert(netset_add(p->own_addresses, "198.51.100.80", &why) == 0);
+		netset_finish(p->own_addresses);
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct facts f = {0};
+
+		ck_assert(ipaddr_parse(cases[i].mta, &mta) == 0);
+		f.client = &client;
+		f.sender = "<a@example.org>";
+		f.rcpt = cases[i].rcpt;
+		f.mta_addrs = &mta;
+		f.nmta_addrs = 1;
+		policy_decide(p, &f, &v, NULL);
+		ck_assert_msg(v.action == cases[i].want,
+		    "%s with daemon_addr %s: got %s %s, want %s", cases[i].rcpt, cases[i].mta,
+		    action_name(v.action), v.reason, action_name(cases[i].want));
+	}
+	policy_free(p);
+}
+END_TEST
+
+/* A connection without a client address is an outsider unless configured otherwise. */
+START_TEST(test_no_client_default)
+{
+	struct policy *p = policy_new();
+	struct facts f = {0};
+	struct verdict v;
+
+	ck_assert_int_eq(p->no_client, NO_CLIENT_UNTRUSTED);
+	f.sender = "<a@example.org>";
+	f.rcpt = "<x@example.net>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_msg(v.action == ACTION_REJECT && strcmp(v.reason, "denied") == 0,
+	    "no client, default policy: got %s reason=%s, want reject reason=denied",
+	    action_name(v.action), v.reason);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(test_switches)
 {
 	struct policy *p = make_policy();
@@ -291,6 +389,8 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_reply_class_decides);
 	tcase_add_test(tc, test_independent_recipients);
 	tcase_add_test(tc, test_switches);
+	tcase_add_test(tc, test_literal_mta_addrs);
+	tcase_add_test(tc, test_no_client_default);
 	suite_add_tcase(s, tc);
 	return s;
 }

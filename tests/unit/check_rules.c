@@ -53,6 +53,11 @@ static const struct row rows[] = {
     {{"not_asn", L("64500")}, NG, "h", NULL, "<>", "<x@example.net>", 1},
     {{"not_asn", L("64500")}, GB, "h", NULL, "<>", "<x@example.net>", 0},
     {{"asn", L("64500")}, BROKEN, "h", NULL, "<>", "<x@example.net>", -1},
+    /* "--": a client the database does not list; no number names it */
+    {{"asn", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 1},
+    {{"asn", L("--")}, US, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"asn", L("64500")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 0},
+    {{"not_asn", L("--")}, NOWHERE, "h", NULL, "<>", "<x@example.net>", 0},
     /* helo: exact or ".suffix", no case */
     {{"helo", L("mx.example.net")}, GB, "MX.Example.NET", NULL, "<>", "<x@example.net>", 1},
     {{"helo", L(".dyn.example")}, GB, "a.b.dyn.example", NULL, "<>", "<x@example.net>", 1},
@@ -81,6 +86,36 @@ static const struct row rows[] = {
     {{"recipient_domain", L(".example.net")}, GB, "h", NULL, "<>", "<x@a.example.net>", 1},
     {{"recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 0},
     {{"not_recipient_domain", L("example.net")}, GB, "h", NULL, "<>", "<x@example.org>", 1},
+    /* every list of domains takes the same names: UTF-8, A-labels, a trailing dot (issue 11) */
+    {{"sender", L("@example.org.")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"sender", L("Z@Example.ORG.")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"sender",
+	 L("@b\xc3\xbc"
+	   "cher.example")},
+	GB, "h", NULL, "<z@xn--bcher-kva.example>", "<x@example.net>", 1},
+    {{"sender", L("@xn--bcher-kva.example")}, GB, "h", NULL,
+	"<z@b\xc3\xbc"
+	"cher.example>",
+	"<x@example.net>", 1},
+    {{"sender", L("\"z\"@example.org")}, GB, "h", NULL, "<z@example.org>", "<x@example.net>", 1},
+    {{"recipient_domain",
+	 L("b\xc3\xbc"
+	   "cher.example")},
+	GB, "h", NULL, "<>", "<x@xn--bcher-kva.example>", 1},
+    {{"recipient_domain",
+	 L(".B\xc3\xbc"
+	   "cher.example.")},
+	GB, "h", NULL, "<>", "<x@a.xn--bcher-kva.example>", 1},
+    {{"helo",
+	 L("b\xc3\xbc"
+	   "cher.example")},
+	GB, "xn--bcher-kva.example", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("xn--bcher-kva.example")}, GB,
+	"B\xc3\xbc"
+	"cher.example",
+	NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("mx.example.net.")}, GB, "mx.example.net", NULL, "<>", "<x@example.net>", 1},
+    {{"helo", L("mx.example.net")}, GB, "mx.example.net.", NULL, "<>", "<x@example.net>", 1},
     /* recipient_local (a boolean) */
     {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.com>", 1},
     {{"recipient_local", {NULL}, true}, GB, "h", NULL, "<>", "<x@example.net>", 0},
@@ -203,6 +238,173 @@ START_TEST(test_lookup_only_when_needed)
 }
 END_TEST
 
+/* AS numbers outside 1..4294967295 are refused, and "--" is the only unknown. */
+START_TEST(test_asn_range)
+{
+	static const char *const bad[] = {"0", "AS0", "as0", "4294967296", "AS4294967296", "-1",
+	    "-5", "99999999999999999999999", "0x100000000", "AS", ""};
+	static const char *const good[] = {"1", "AS1", "64500", "AS4200000000", "4294967295", "--"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *items[] = {bad[i], NULL};
+		struct cond_value v = {.is_list = true, .items = items, .n = 1};
+		struct cond c = {0};
+		const char *why = NULL;
+		size_t item = 0;
+		bool neg;
+
+		c.type = cond_type_find("asn", &neg);
+		ck_assert_msg(c.type->compile(&c, &v, &why, &item) < 0,
+		    "asn \"%s\": got accepted, want refused", bad[i]);
+		c.type->free(&c);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		const char *items[] = {good[i], NULL};
+		struct cond_value v = {.is_list = true, .items = items, .n = 1};
+		struct cond c = {0};
+		const char *why = NULL;
+		size_t item = 0;
+		bool neg;
+
+		c.type = cond_type_find("asn", &neg);
+		ck_assert_msg(c.type->compile(&c, &v, &why, &item) == 0, "asn \"%s\": got %s",
+		    good[i], why);
+		c.type->free(&c);
+	}
+}
+END_TEST
+
+/* A sender pattern that could never match a parsed sender is refused. */
+START_TEST(test_sender_refused)
+{
+	static const char *const bad[] = {"@[192.0.2.1]", "a@[192.0.2.1]", "@", "a@",
+	    "@exa mple.com", "@example\xe3\x80\x82\x63om", /* U+3002 then "com" */
+	    "@example..com", "a@b@", "plain"};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *items[] = {bad[i], NULL};
+		struct cond_value v = {.is_list = true, .items = items, .n = 1};
+		struct cond c = {0};
+		const char *why = NULL;
+		size_t item = 0;
+		bool neg;
+
+		c.type = cond_type_find("sender", &neg);
+		ck_assert_msg(c.type->compile(&c, &v, &why, &item) < 0,
+		    "sender \"%s\": got accepted, want refused", bad[i]);
+		c.type->free(&c);
+	}
+}
+END_TEST
+
+/*
+ * A condition judges an address as the core does: the form sent and the
+ * MTA's resolution both, and a routing trick is never surely local. Doubt
+ * keeps an accept rule from matching and lets a reject rule match.
+ */
+struct view_row {
+	enum action action;
+	struct tp_cond cond;
+	const char *login, *sender, *rcpt, *rcpt_mta, *mailer, *origin;
+	int want; /* 1 the rule decides, 0 it does not */
+};
+
+#define PCT "<user%remote.test@example.com>"
+
+static const struct view_row view_rows[] = {
+    /* the issue's open relay: Postfix resolves the percent hack to smtp */
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", PCT, "user@remote.test",
+	"smtp", NULL, 0},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", PCT, NULL, NULL, NULL, 0},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", PCT, PCT, "local", NULL, 0},
+    {ACTION_ACCEPT, {"not_recipient_domain", L("remote.test")}, NULL, "<>", PCT, "user@remote.test",
+	"smtp", NULL, 0},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", "<x@example.com>",
+	"x@example.net", "smtp", NULL, 0},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", "<x@example.com>",
+	"x@example.com", "local", NULL, 1},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", "<x@example.com>", "x",
+	"local", NULL, 1},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", "<x>", "x@example.com",
+	"local", NULL, 1},
+    {ACTION_ACCEPT, {"recipient_domain", L("example.com")}, NULL, "<>", "<x>", NULL, NULL, NULL, 0},
+    {ACTION_ACCEPT, {"not_recipient_domain", L("example.net")}, NULL, "<>", "<x>", NULL, NULL, NULL,
+	0},
+    /* a reject rule still stops a logged-in user who writes the same forms */
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>", PCT, "user@remote.test",
+	"smtp", NULL, 1},
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>", PCT, NULL, NULL, NULL,
+	1},
+    {ACTION_REJECT, {"not_recipient_domain", L("example.com")}, "alice", "<>", PCT,
+	"user@remote.test", "smtp", NULL, 1},
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>", "<x@example.com>",
+	"x@example.com", "local", NULL, 0},
+    /* ... where each trick leads counts, and only that: other domains are not matched */
+    {ACTION_REJECT, {"recipient_domain", L("other.test")}, "alice", "<>", PCT, "user@remote.test",
+	"smtp", NULL, 0},
+    {ACTION_REJECT, {"recipient_domain", L("other.test")}, "alice", "<>", PCT, NULL, NULL, NULL, 0},
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>",
+	"<remote.test!user@example.com>", NULL, NULL, NULL, 1},
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>",
+	"<\"user@remote.test\"@example.com>", NULL, NULL, NULL, 1},
+    {ACTION_REJECT, {"recipient_domain", L("remote.test")}, "alice", "<>", "<remote.test!user>",
+	NULL, NULL, NULL, 1},
+    {ACTION_REJECT, {"recipient_domain", L("other.test")}, "alice", "<>", "<user%@example.com>",
+	NULL, NULL, NULL, 1},
+    {ACTION_ACCEPT, {"recipient_domain", L("remote.test")}, NULL, "<>",
+	"<remote.test!user@example.com>", NULL, NULL, NULL, 0},
+    /* an unqualified sender is judged as the MTA will deliver it */
+    {ACTION_ACCEPT, {"sender", L("@example.com")}, NULL, "<alice>", "<x@example.net>", NULL, NULL,
+	NULL, 0},
+    {ACTION_ACCEPT, {"not_sender", L("@example.net")}, NULL, "<alice>", "<x@example.net>", NULL,
+	NULL, NULL, 0},
+    {ACTION_ACCEPT, {"sender", L("@example.com")}, NULL, "<alice>", "<x@example.net>", NULL, NULL,
+	"example.com", 1},
+    {ACTION_ACCEPT, {"sender", L("@example.com")}, NULL, "<alice>", "<x@example.net>", NULL, NULL,
+	"example.org", 0},
+    {ACTION_REJECT, {"sender", L("@example.org")}, NULL, "<alice>", "<x@example.net>", NULL, NULL,
+	"example.org", 1},
+    {ACTION_REJECT, {"sender", L("alice@example.org")}, NULL, "<alice>", "<x@example.net>", NULL,
+	NULL, NULL, 1},
+    {ACTION_ACCEPT, {"not_sender", L("@example.net")}, NULL, "<unterminated@example.org",
+	"<x@example.net>", NULL, NULL, NULL, 0},
+    {ACTION_REJECT, {"sender", L("@example.net")}, NULL, "<unterminated@example.org",
+	"<x@example.net>", NULL, NULL, NULL, 1},
+};
+
+START_TEST(test_resolved_view)
+{
+	const struct view_row *r = &view_rows[_i];
+	struct policy *p = tp_policy();
+	struct ipaddr ip;
+	struct facts f = {0};
+	struct verdict v;
+
+	tp_rule(p, "r", r->action, NULL, &r->cond, 1);
+	if (r->origin != NULL)
+		p->sender_origin = strdup(r->origin);
+	ck_assert(ipaddr_parse(GB, &ip) == 0);
+	f.client = &ip;
+	f.login = r->login;
+	f.sender = r->sender;
+	f.rcpt = r->rcpt;
+	f.rcpt_mta = r->rcpt_mta;
+	f.rcpt_mailer = r->mailer;
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_msg((strcmp(v.rule, "r") == 0) == (r->want == 1),
+	    "row %d %s %s %s sender %s rcpt %s mta %s: got rule=%s %s reason=%s, want the "
+	    "rule %s",
+	    _i, action_name(r->action), r->cond.key, r->cond.items[0], r->sender, r->rcpt,
+	    r->rcpt_mta ? r->rcpt_mta : "-", v.rule, action_name(v.action), v.reason,
+	    r->want ? "to decide" : "not to decide");
+	/* whatever the rules did, an untrusted outsider never relays a trick */
+	if (r->login == NULL && strcmp(r->rcpt, PCT) == 0)
+		ck_assert_msg(v.action != ACTION_ACCEPT || strcmp(v.rule, "r") == 0,
+		    "row %d: got %s by %s", _i, action_name(v.action), v.rule);
+	policy_free(p);
+}
+END_TEST
+
 static Suite *rules_suite(void)
 {
 	Suite *s = suite_create("rules");
@@ -211,6 +413,9 @@ static Suite *rules_suite(void)
 	tcase_add_loop_test(tc, test_condition, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_lookup_only_when_needed);
+	tcase_add_test(tc, test_asn_range);
+	tcase_add_test(tc, test_sender_refused);
+	tcase_add_loop_test(tc, test_resolved_view, 0, sizeof(view_rows) / sizeof(view_rows[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }

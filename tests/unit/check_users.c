@@ -32,6 +32,7 @@ static struct policy *users_policy(enum sender_ownership so)
 
 	p->geo = &fakegeo;
 	p->sender_ownership = so;
+	p->no_client = NO_CLIENT_TRUSTED; /* the no-client rows judge a local submission */
 	ck_assert_ptr_nonnull(p->users = users_new());
 	ck_assert_ptr_nonnull(u = users_add(p->users, "alice", &why));
 	ck_assert(users_add_sender(p->users, u, "alice@example.com", &why) == 0);
@@ -184,6 +185,13 @@ static const struct own_row own_rows[] = {
 	"<<unterminated@example.org>: Sender address rejected: cannot tell who owns it"},
     {AUTH, false, GB, NULL, "<unterminated@example.org", "<x@example.com>", RA, 250, "local-domain",
 	"local", NULL},
+    /* a bare sender the MTA qualifies with an origin we do not know: refused in "everyone" */
+    {ALL, false, GB, NULL, "<alice>", "<x@example.com>", RR, 553, "sender-ownership",
+	"sender-unverifiable", "<alice>: Sender address rejected: cannot tell who owns it"},
+    {ALL, false, GB, NULL, "<\"alice\">", "<x@example.com>", RR, 553, "sender-ownership",
+	"sender-unverifiable", NULL},
+    {AUTH, false, GB, "alice", "<alice>", "<x@example.net>", RR, 553, "sender-ownership",
+	"sender-not-owned", NULL},
 };
 
 START_TEST(test_ownership)
@@ -208,6 +216,63 @@ START_TEST(test_ownership)
 END_TEST
 
 /* A rule runs before the ownership check: it may accept or refuse first. */
+/*
+ * MAIL FROM:<alice> is delivered as alice@$myorigin: with sender_origin
+ * set it is judged as that address, and {mail_addr} counts as well.
+ */
+START_TEST(test_sender_origin)
+{
+	static const struct {
+		enum sender_ownership so;
+		const char *login, *sender, *mail_addr, *origin;
+		enum action want;
+		const char *reason;
+	} cases[] = {
+	    {SENDER_OWNERSHIP_EVERYONE, NULL, "<alice>", NULL, "example.com", ACTION_REJECT,
+		"sender-not-owned"},
+	    {SENDER_OWNERSHIP_EVERYONE, NULL, "<alice>", "alice", "example.com", ACTION_REJECT,
+		"sender-not-owned"},
+	    {SENDER_OWNERSHIP_EVERYONE, NULL, "<carol>", NULL, "example.com", ACTION_ACCEPT,
+		"local"},
+	    {SENDER_OWNERSHIP_EVERYONE, NULL, "<x@example.net>", "alice@example.com", NULL,
+		ACTION_REJECT, "sender-not-owned"},
+	    {SENDER_OWNERSHIP_EVERYONE, NULL, "<>", "", NULL, ACTION_ACCEPT, "local"},
+	    {SENDER_OWNERSHIP_AUTHENTICATED, "alice", "<alice>", NULL, "example.com", ACTION_ACCEPT,
+		"authenticated"},
+	    {SENDER_OWNERSHIP_AUTHENTICATED, "bob", "<alice>", NULL, "example.com", ACTION_REJECT,
+		"sender-not-owned"},
+	    {SENDER_OWNERSHIP_AUTHENTICATED, "alice", "<alice@example.com>", "bob@example.com",
+		NULL, ACTION_REJECT, "sender-not-owned"},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct policy *p = users_policy(cases[i].so);
+		struct ipaddr ip;
+		struct geo_cache gc = {0};
+		struct facts f = {.geo = &gc};
+		struct verdict v;
+
+		if (cases[i].origin != NULL)
+			p->sender_origin = strdup(cases[i].origin);
+		ck_assert(ipaddr_parse(GB, &ip) == 0);
+		f.client = &ip;
+		f.login = cases[i].login;
+		f.sender = cases[i].sender;
+		f.sender_mta = cases[i].mail_addr;
+		f.rcpt = cases[i].login ? "<x@example.net>" : "<x@example.com>";
+		policy_decide(p, &f, &v, NULL);
+		ck_assert_msg(v.action == cases[i].want && strcmp(v.reason, cases[i].reason) == 0,
+		    "case %zu %s as %s (mail_addr %s, origin %s): got %s reason=%s, want %s "
+		    "reason=%s",
+		    i, cases[i].sender, cases[i].login ? cases[i].login : "-",
+		    cases[i].mail_addr ? cases[i].mail_addr : "-",
+		    cases[i].origin ? cases[i].origin : "-", action_name(v.action), v.reason,
+		    action_name(cases[i].want), cases[i].reason);
+		policy_free(p);
+	}
+}
+END_TEST
+
 START_TEST(test_rules_first)
 {
 	static const struct tp_cond c = {"login", {"bob", NULL}, false};
@@ -367,6 +432,7 @@ static Suite *users_suite(void)
 
 	tcase_add_test(tc, test_table);
 	tcase_add_loop_test(tc, test_ownership, 0, sizeof(own_rows) / sizeof(own_rows[0]));
+	tcase_add_test(tc, test_sender_origin);
 	tcase_add_test(tc, test_rules_first);
 	tcase_add_loop_test(tc, test_relay_limits, 0, sizeof(relay_rows) / sizeof(relay_rows[0]));
 	tcase_add_test(tc, test_relay_off);
