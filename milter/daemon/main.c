@@ -69,7 +69,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	    {"config", required_argument, NULL, 'c'},
 	    {"explain", no_argument, NULL, 'E'},
 	    {"json", no_argument, NULL, 'J'},
-	    {"syslog", no_argument, NULL, 'S'},
+	    {"syslog", no_argument, NULL, 'L'},
 	    {"list-keys", no_argument, NULL, 'K'},
 	    {"strict", no_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
@@ -105,7 +105,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'J':
 			o->json = 1;
 			break;
-		case 'S':
+		case 'L':
 			o->syslog = 1;
 			break;
 		case 'K':
