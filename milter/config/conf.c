@@ -21,7 +21,11 @@ struct key {
 	key_fn load;
 };
 
-/* conf_error - record one "FILE:LINE: message" */
+/*
+ * conf_error - record one "FILE:LINE: message". When even that needs
+ * memory there is none of, the error is counted as lost: the load fails
+ * all the same, and the caller says that errors went unrecorded.
+ */
 void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
 {
 	char msg[1024], *full;
@@ -31,12 +35,27 @@ void conf_error(struct conf_errors *errs, const char *file, int line, const char
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL)
+	if ((grown = realloc(errs->msgs, (errs->n + 1) * sizeof(char *))) == NULL) {
+		errs->lost++;
 		return;
+	}
 	errs->msgs = grown;
-	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0)
+	if (asprintf(&full, "%s:%d: %s", file ? file : "?", line, msg) < 0) {
+		errs->lost++;
 		return;
+	}
 	errs->msgs[errs->n++] = full;
+}
+
+/* conf_errors_lost - the line that stands for the errors that were not recorded */
+const char *conf_errors_lost(const struct conf_errors *errs, const char *path, char *buf,
+    size_t len)
+{
+	if (errs->lost == 0)
+		return NULL;
+	snprintf(buf, len, "%s: out of memory (%zu error%s not recorded)", path, errs->lost,
+	    errs->lost == 1 ? "" : "s");
+	return buf;
 }
 
 void conf_errors_free(struct conf_errors *errs)
@@ -45,7 +64,7 @@ void conf_errors_free(struct conf_errors *errs)
 		free(errs->msgs[i]);
 	free(errs->msgs);
 	errs->msgs = NULL;
-	errs->n = 0;
+	errs->n = errs->lost = 0;
 }
 
 /* setting_file - the file a setting came from (it may be @include'd) */
@@ -384,12 +403,39 @@ static int check_file(const char *path, struct conf_errors *errs)
 	return 0;
 }
 
+/*
+ * tree_whole - did libconfig build every setting whole? libconfig 1.5
+ * does not check its allocations: when copying a name or a string fails,
+ * it keeps the setting without one (and the loader would trip over the
+ * NULL). A member of a group without a name, or a string without a
+ * value, can only come from that: the file is refused as out of memory.
+ */
+static bool tree_whole(struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	bool whole = true;
+
+	if (parent != NULL && config_setting_is_group(parent) && config_setting_name(s) == NULL)
+		whole = false;
+	else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    config_setting_get_string(s) == NULL)
+		whole = false;
+	if (!whole) {
+		ld_bad(ld, s, "out of memory while reading the file");
+		return false;
+	}
+	for (int i = 0; config_setting_is_aggregate(s) && i < config_setting_length(s); i++)
+		if (!tree_whole(ld, config_setting_get_elem(s, (unsigned)i)))
+			return false;
+	return true;
+}
+
 /* conf_load - read path and compile it, whole or not at all */
 struct config *conf_load(const char *path, struct conf_errors *errs)
 {
 	struct loader ld = {.path = path, .errs = errs};
 	const config_setting_t *root;
-	size_t before = errs->n;
+	size_t before = errs->n, lost_before = errs->lost;
 	config_t lc;
 
 	if (check_file(path, errs) < 0)
@@ -399,21 +445,29 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 		return NULL;
 	}
 	config_init(&lc);
+	errno = 0;
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		/* libconfig says only "file I/O error": say why (fopen may run out of memory) */
+		int saved = errno;
+
 		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
-		    config_error_line(&lc), "%s", config_error_text(&lc));
+		    config_error_line(&lc), "%s%s%s", config_error_text(&lc),
+		    config_error_type(&lc) == CONFIG_ERR_FILE_IO && saved ? ": " : "",
+		    config_error_type(&lc) == CONFIG_ERR_FILE_IO && saved ? strerror(saved) : "");
 	} else {
 		root = config_root_setting(&lc);
-		for (int i = 0; i < config_setting_length(root); i++)
-			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
-		finish_users_geo(&ld);
+		if (tree_whole(&ld, root)) {
+			for (int i = 0; i < config_setting_length(root); i++)
+				load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+			finish_users_geo(&ld);
+		}
 	}
 	config_destroy(&lc);
 	domainset_finish(ld.cfg->policy->local_domains);
 	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||
 	    netset_finish(ld.cfg->policy->own_addresses) < 0)
 		conf_error(errs, path, 0, "out of memory");
-	if (errs->n > before) {
+	if (errs->n > before || errs->lost > lost_before) {
 		conf_free(ld.cfg);
 		return NULL;
 	}

@@ -119,9 +119,12 @@ static struct config *load_or_report(const char *path)
 {
 	struct conf_errors errs = {0};
 	struct config *cfg = conf_load(path, &errs);
+	char buf[600];
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
+	if (conf_errors_lost(&errs, path, buf, sizeof(buf)) != NULL)
+		fprintf(stderr, "%s\n", buf);
 	conf_errors_free(&errs);
 	return cfg;
 }

@@ -113,7 +113,8 @@ int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const cha
 	 * disallows but UTS #46 allows), and never for a deviation character.
 	 */
 	rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-	if (rc != IDN2_OK && !idn_has_deviation(buf)) {
+	/* out of memory is not a name IDNA2008 refuses: no second, looser try */
+	if (rc != IDN2_OK && rc != IDN2_MALLOC && !idn_has_deviation(buf)) {
 		idn2_free(ascii);
 		ascii = NULL;
 		rc = idn2_to_ascii_8z(buf, &ascii, IDN2_NFC_INPUT | IDN2_TRANSITIONAL);

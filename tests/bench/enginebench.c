@@ -576,7 +576,7 @@ static double eb_time_conf(const char *dir, const struct eb_domains *d, const st
 /* eb_child_load - the -l mode: time one conf_load, write seconds to fd */
 static int eb_child_load(const char *conf, int fd)
 {
-	struct conf_errors errs = {NULL, 0};
+	struct conf_errors errs = {0};
 	struct config *cfg;
 	uint64_t t0, t1;
 	double res[2];
