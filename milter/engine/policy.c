@@ -46,9 +46,23 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
-/* literal_is_own - does user@[addr] name this server? */
+/* unspecified - 0.0.0.0 or ::, what a listener on every address reports as its own */
+static bool unspecified(const struct ipaddr *ip)
+{
+	static const uint8_t zero[16];
+
+	return memcmp(ip->bytes, zero, ip->family == IPADDR_V4 ? 4 : 16) == 0;
+}
+
+/*
+ * literal_is_own - does user@[addr] name this server? A wildcard is no
+ * one's address: Sendmail's default listener sends {daemon_addr} 0.0.0.0,
+ * and user@[0.0.0.0] must not be local because of it.
+ */
 static bool literal_is_own(const struct policy *p, const struct facts *f, const struct ipaddr *ip)
 {
+	if (unspecified(ip))
+		return false;
 	if (netset_contains(p->own_addresses, ip))
 		return true;
 	for (size_t i = 0; i < f->nmta_addrs; i++)
