@@ -447,13 +447,17 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 	config_init(&lc);
 	errno = 0;
 	if (config_read_file(&lc, path) != CONFIG_TRUE) {
-		/* libconfig says only "file I/O error": say why (fopen may run out of memory) */
+		/*
+		 * libconfig says only "file I/O error" or "cannot open include
+		 * file": say why (fopen may have run out of memory)
+		 */
 		int saved = errno;
+		bool why =
+		    saved != 0 && (config_error_type(&lc) == CONFIG_ERR_FILE_IO || saved == ENOMEM);
 
 		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
-		    config_error_line(&lc), "%s%s%s", config_error_text(&lc),
-		    config_error_type(&lc) == CONFIG_ERR_FILE_IO && saved ? ": " : "",
-		    config_error_type(&lc) == CONFIG_ERR_FILE_IO && saved ? strerror(saved) : "");
+		    config_error_line(&lc), "%s%s%s", config_error_text(&lc), why ? ": " : "",
+		    why ? strerror(saved) : "");
 	} else {
 		root = config_root_setting(&lc);
 		if (tree_whole(&ld, root)) {

@@ -4,7 +4,8 @@
 # what the full configuration keeps closed.
 #
 # The configuration has rules (an accept rule for 10.0.0.0/8 among them),
-# users, a users_file, list files and a GeoIP database. For every N from 1
+# users, a users_file, list files, both GeoIP databases, an @include and
+# every daemon setting. For every N from 1
 # to the number of allocations a whole run makes, tests/oom/failmalloc.so
 # fails the Nth, and
 #   relay-milter -c CONF --explain client=203.0.113.9 rcpt=<x@remote.test>
@@ -19,7 +20,9 @@
 #
 # A second, sparser sweep fails every allocation from N on (memory that
 # never comes back), where even recording an error can fail.
-# SWEEP_STEP=K tries every Kth N only (default 1: all of them).
+# The ~1,300 allocations of start-up (libraries' constructors, before main
+# reads its options; counted with -V) are sampled, every 25th; from there
+# on, every one. SWEEP_STEP=K tries every Kth N only (default 1: all).
 set -u
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -27,6 +30,7 @@ set -u
 milter="$top_builddir/milter/relay-milter"
 shim="$top_builddir/tests/oom/failmalloc.so"
 mmdb="$top_builddir/tests/geoip/country.mmdb"
+asn="$top_builddir/tests/geoip/asn.mmdb"
 step=${SWEEP_STEP:-1}
 . "$top_srcdir/tests/lib/tap.sh"
 
@@ -36,7 +40,7 @@ skip_all() {
 }
 [ -x "$milter" ] || skip_all "relay-milter not built"
 [ -f "$shim" ] || skip_all "tests/oom/failmalloc.so not built"
-[ -f "$mmdb" ] || skip_all "tests/geoip/country.mmdb not built"
+[ -f "$mmdb" ] && [ -f "$asn" ] || skip_all "tests/geoip/country.mmdb or asn.mmdb not built"
 # A sanitizer runtime must be the first library loaded, and it replaces malloc itself.
 if ldd "$milter" 2>/dev/null | grep -q -e libasan -e libtsan -e libmsan; then
 	skip_all "relay-milter is built with a sanitizer (it owns malloc)"
@@ -50,14 +54,28 @@ trap 'exit 130' INT TERM
 printf 'local.test\n.sub.local.test\nbücher.test\n' >"$work/domains.txt"
 printf '192.0.2.0/24\n2001:db8::/32\n' >"$work/networks.txt"
 printf 'carol carol@local.test, @carol.test\ncarol carol2@local.test\n' >"$work/users.txt"
+cat >"$work/daemon.conf" <<CONF
+socket = "unix:$work/milter.sock";
+socket_mode = "0660";
+user = "nobody";
+pidfile = "$work/milter.pid";
+syslog_facility = "local3";
+metrics = "127.0.0.1:9899";
+mode = "enforce";
+no_client_address = "untrusted";
+routing_denied_reply = "550 5.7.1 routed";
+invalid_recipient_reply = "553 5.1.3 <%r>: bad address";
+null_sender_authenticated = "reject";
+CONF
 conf="$work/sweep.conf"
 cat >"$conf" <<CONF
+@include "$work/daemon.conf"
 local_domains = [ "local.test", ".local.test", "$work/domains.txt" ];
 trusted_networks = [ "127.0.0.0/8", "::1", "$work/networks.txt" ];
 own_addresses = [ "198.51.100.25" ];
 relay_denied_reply = "554 5.7.1 <%r>: relaying denied for %c";
 sender_ownership = "authenticated";
-geoip = { country_db = "$mmdb"; };
+geoip = { country_db = "$mmdb"; asn_db = "$asn"; };
 users = (
   { login = "alice"; senders = [ "alice@local.test", "@alice.test" ]; countries = [ "GB", "--" ]; },
   { login = "bob"; senders = [ "bob@local.test" ]; relay = false; }
@@ -69,6 +87,7 @@ rules = (
   { name = "bulk"; login = [ "bulk" ]; sender = [ "@example.com", "<>" ];
     recipient_domain = [ ".example.org" ]; action = "reject"; reply = "550 5.7.1 no bulk"; },
   { name = "abroad"; country = [ "NG" ]; authenticated = true; action = "reject"; },
+  { name = "as"; asn = ( 64501, "AS64502" ); authenticated = true; action = "reject"; },
   { name = "partner"; network = [ "10.0.0.0/8" ]; action = "accept"; },
   { name = "partner6"; network = [ "2001:db8:1::/48" ]; recipient_domain = [ "remote.test" ];
     action = "accept"; }
@@ -116,6 +135,8 @@ sweep() {
 	shift 2
 	FAILMALLOC_COUNT="$work/count" LD_PRELOAD="$shim" "$milter" -c "$conf" "$@" >/dev/null 2>&1
 	total=$(cat "$work/count" 2>/dev/null || echo 0)
+	FAILMALLOC_COUNT="$work/count" LD_PRELOAD="$shim" "$milter" -V >/dev/null 2>&1
+	startup=$(($(cat "$work/count" 2>/dev/null || echo 1) - 1))
 	refused=0 nomem=0 fine=0 opened=0 unclean=0 crash=0 known=0
 	opened_at= unclean_at= crash_at= known_at=
 	i=1
@@ -150,9 +171,15 @@ sweep() {
 			unclean_at="$unclean_at $i(status:$st)"
 			[ "$unclean" -le 3 ] && sed "s/^/# N=$i: /" "$work/err" | head -n 3
 		fi
-		i=$((i + step))
+		if [ "$i" -lt "$startup" ] && [ $((i + 25)) -lt "$startup" ]; then
+			i=$((i + 25))
+		elif [ "$i" -lt "$startup" ]; then
+			i=$startup
+		else
+			i=$((i + step))
+		fi
 	done
-	echo "# $name: $total allocations; refused $refused, out-of-memory error $nomem," \
+	echo "# $name: $total allocations ($startup at start-up); refused $refused, out-of-memory error $nomem," \
 		"valid $fine, accepted $opened, other error $unclean, crash $crash, libconfig crash $known"
 	tap "$([ "$total" -gt 100 ] && echo OK || echo FAIL)" "$name: counted $total allocations"
 	if [ "$good" = refused ]; then
