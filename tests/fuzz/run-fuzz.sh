@@ -80,6 +80,7 @@ dict=
 # Leaks of libraries we cannot fix are listed in lsan.supp, each with why.
 # The fuzzer runs in the background so that INT/TERM (a CI timeout) stop
 # it at once: a shell defers traps until a foreground child exits.
+# shellcheck disable=SC2086 # $dict is one word or none
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 LSAN_OPTIONS=suppressions="$here/lsan.supp" \

@@ -79,9 +79,7 @@ static void fm_trace(const char *header)
 	if ((fd = open(fm_trace_file, O_WRONLY | O_CREAT | O_APPEND, 0600)) < 0)
 		return;
 	fm_busy = 1;
-	if (write(fd, header, strlen(header)) < 0)
-		fm_busy = 1;
-	n = backtrace(frames, 64);
+	n = write(fd, header, strlen(header)) < 0 ? 0 : backtrace(frames, 64);
 	backtrace_symbols_fd(frames, n, fd);
 	fm_busy = 0;
 	close(fd);

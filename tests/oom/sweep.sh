@@ -32,6 +32,7 @@ shim="$top_builddir/tests/oom/failmalloc.so"
 mmdb="$top_builddir/tests/geoip/country.mmdb"
 asn="$top_builddir/tests/geoip/asn.mmdb"
 step=${SWEEP_STEP:-1}
+# shellcheck source=tests/lib/tap.sh
 . "$top_srcdir/tests/lib/tap.sh"
 
 skip_all() {
@@ -40,7 +41,9 @@ skip_all() {
 }
 [ -x "$milter" ] || skip_all "relay-milter not built"
 [ -f "$shim" ] || skip_all "tests/oom/failmalloc.so not built"
-[ -f "$mmdb" ] && [ -f "$asn" ] || skip_all "tests/geoip/country.mmdb or asn.mmdb not built"
+if [ ! -f "$mmdb" ] || [ ! -f "$asn" ]; then
+	skip_all "tests/geoip/country.mmdb or asn.mmdb not built"
+fi
 # A sanitizer runtime must be the first library loaded, and it replaces malloc itself.
 if ldd "$milter" 2>/dev/null | grep -q -e libasan -e libtsan -e libmsan; then
 	skip_all "relay-milter is built with a sanitizer (it owns malloc)"
@@ -99,11 +102,13 @@ EXPLAIN="--explain client=203.0.113.9 rcpt=<x@remote.test>"
 
 # The full configuration: valid, and it refuses the relay attempt.
 "$milter" -c "$conf" -t >"$work/out" 2>&1
-tap "$([ $? -eq 0 ] && echo OK || echo FAIL)" "-t: the sweep's configuration is valid" "$(cat "$work/out")"
+st=$?
+tap "$([ $st -eq 0 ] && echo OK || echo FAIL)" "-t: the sweep's configuration is valid" "$(cat "$work/out")"
 # shellcheck disable=SC2086 # the words of $EXPLAIN are its arguments
 "$milter" -c "$conf" $EXPLAIN >"$work/out" 2>&1
-tap "$([ $? -eq 1 ] && echo OK || echo FAIL)" "--explain: the full policy refuses 203.0.113.9 to remote.test" \
-	"$(cat "$work/out")"
+st=$?
+tap "$([ $st -eq 1 ] && echo OK || echo FAIL)" \
+	"--explain: the full policy refuses 203.0.113.9 to remote.test" "$(cat "$work/out")"
 
 # run_failing N ARGS - relay-milter -c CONF ARGS with allocation N failing; sets st
 run_failing() {
@@ -126,7 +131,11 @@ crashed_in() {
 first() {
 	# shellcheck disable=SC2086
 	set -- $1
-	[ $# -gt 20 ] && echo "$(echo "$@" | cut -d' ' -f1-20) ... ($# in all)" || echo "$@"
+	if [ $# -gt 20 ]; then
+		echo "$(echo "$@" | cut -d' ' -f1-20) ... ($# in all)"
+	else
+		echo "$@"
+	fi
 }
 
 # sweep NAME GOOD ARGS - every N of one command, outcomes counted by class
@@ -138,7 +147,7 @@ sweep() {
 	FAILMALLOC_COUNT="$work/count" LD_PRELOAD="$shim" "$milter" -V >/dev/null 2>&1
 	startup=$(($(cat "$work/count" 2>/dev/null || echo 1) - 1))
 	refused=0 nomem=0 fine=0 opened=0 unclean=0 crash=0 known=0
-	opened_at= unclean_at= crash_at= known_at=
+	opened_at='' unclean_at='' crash_at='' known_at=
 	i=1
 	while [ "$i" -le "$total" ]; do
 		{ run_failing "$i" "$@"; } 2>/dev/null
@@ -179,12 +188,13 @@ sweep() {
 			i=$((i + step))
 		fi
 	done
-	echo "# $name: $total allocations ($startup at start-up); refused $refused, out-of-memory error $nomem," \
-		"valid $fine, accepted $opened, other error $unclean, crash $crash, libconfig crash $known"
+	echo "# $name: $total allocations ($startup at start-up); refused $refused," \
+		"out-of-memory error $nomem, valid $fine, accepted $opened, other error $unclean, crash $crash, libconfig crash $known"
 	tap "$([ "$total" -gt 100 ] && echo OK || echo FAIL)" "$name: counted $total allocations"
 	if [ "$good" = refused ]; then
 		tap "$([ "$opened" -eq 0 ] && echo OK || echo FAIL)" \
-			"$name: no failed allocation makes it accept the relay attempt" "accepted at N = $(first "$opened_at")"
+			"$name: no failed allocation makes it accept the relay attempt" \
+			"accepted at N = $(first "$opened_at")"
 	fi
 	tap "$([ "$unclean" -eq 0 ] && echo OK || echo FAIL)" \
 		"$name: every failed load says out of memory" "at N = $(first "$unclean_at")"
