@@ -2,13 +2,14 @@
  * fuzz_conf.c - libFuzzer target: the configuration loader on arbitrary
  * files
  *
- * The input is up to three files separated by NUL bytes: the
+ * The input is up to three files separated by lines "%%": the
  * configuration, then two files it may name as "@1" and "@2" (list files,
- * users_file, @include, a GeoIP database). Each is written to a private
+ * users_file, @include, a GeoIP database, which holds NUL bytes). Each is written to a private
  * folder, "@1" and "@2" are replaced by the paths, and conf_load reads
  * the result. Invariants: no crash, leak or undefined behaviour; a load
  * fails exactly when it reports an error; every error is "FILE:LINE: what"
- * for a file of the folder.
+ * for a file of the folder. A configuration that loads then judges a few
+ * fixed transactions, so that what the loader compiled is also used.
  *
  * So that no input makes the loader read a device or a file of the
  * machine (/dev/zero never ends), the configuration may name no path of
@@ -22,10 +23,12 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_TEXT_MAX 65536
+#define FUZZ_SEP      "\n%%\n" /* between the files of one input */
 
 static char fuzz_dir[64];
 static char fuzz_paths[3][96]; /* the configuration, @1 and @2 */
@@ -96,6 +99,41 @@ static int error_well_formed(const char *msg)
 	return p[0] == ':' && p[1] == ' ' && p[2] != 0;
 }
 
+/* judge - a few transactions against a configuration that loaded */
+static void judge(const struct policy *p)
+{
+	static const char *const facts[][4] = {
+	    /* client, login, sender, recipient */
+	    {"203.0.113.9", NULL, "<a@remote.test>", "<x@remote.test>"},
+	    {"10.1.2.3", NULL, "<>", "<postmaster@example.com>"},
+	    {"2001:db8::25", "alice", "<alice@example.com>", "<x@example.org>"},
+	    {NULL, NULL, "<bob>", "<user%remote.test@example.com>"},
+	};
+	struct ipaddr client;
+	struct verdict *v = malloc(sizeof(*v));
+	struct trace *t = malloc(sizeof(*t));
+
+	if (v == NULL || t == NULL)
+		abort();
+	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+		struct geo_cache geo = {0};
+		struct facts f = {0};
+
+		if (facts[i][0] != NULL && ipaddr_parse(facts[i][0], &client) == 0)
+			f.client = &client;
+		f.helo = "mail.example.net";
+		f.login = facts[i][1];
+		f.sender = facts[i][2];
+		f.rcpt = facts[i][3];
+		f.geo = &geo;
+		policy_decide(p, &f, v, t);
+		if (v->rule == NULL || t->n == 0)
+			abort();
+	}
+	free(v);
+	free(t);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *part[3] = {data, NULL, NULL};
@@ -106,15 +144,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZ_TEXT_MAX)
 		return 0;
 	fuzz_setup();
-	/* split at the first two NUL bytes */
+	/* split at the first two separator lines */
 	for (int k = 0; k < 2; k++) {
-		const uint8_t *nul = memchr(part[k], 0, len[k]);
+		const uint8_t *sep = memmem(part[k], len[k], FUZZ_SEP, sizeof(FUZZ_SEP) - 1);
 
-		if (nul == NULL)
+		if (sep == NULL)
 			break;
-		part[k + 1] = nul + 1;
-		len[k + 1] = len[k] - (size_t)(nul + 1 - part[k]);
-		len[k] = (size_t)(nul - part[k]);
+		part[k + 1] = sep + sizeof(FUZZ_SEP) - 1;
+		len[k + 1] = len[k] - (size_t)(part[k + 1] - part[k]);
+		len[k] = (size_t)(sep - part[k]);
 	}
 	if (names_own_path((const char *)part[0], len[0]))
 		return 0;
@@ -130,6 +168,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 	conf_errors_free(&errs);
+	if (cfg != NULL)
+		judge(cfg->policy);
 	conf_free(cfg);
 	return 0;
 }
