@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 #include "geo.h"
@@ -55,13 +56,18 @@ static bool unspecified(const struct ipaddr *ip)
 }
 
 /*
- * literal_is_own - does user@[addr] name this server? A wildcard is no
- * one's address: Sendmail's default listener sends {daemon_addr} 0.0.0.0,
- * and user@[0.0.0.0] must not be local because of it.
+ * literal_is_own - does user@[addr] name this server? Only in the form
+ * the MTA itself calls local: a wildcard is no one's address (Sendmail's
+ * default listener sends {daemon_addr} 0.0.0.0, and user@[0.0.0.0] must
+ * not be local because of it), and an IPv4 address written as IPv6
+ * ([IPv6:::ffff:a.b.c.d], which the parser folds to IPv4) is routed by
+ * Postfix to smtp, not delivered here.
  */
-static bool literal_is_own(const struct policy *p, const struct facts *f, const struct ipaddr *ip)
+static bool literal_is_own(const struct policy *p, const struct facts *f, const struct addr *a)
 {
-	if (unspecified(ip))
+	const struct ipaddr *ip = &a->literal_ip;
+
+	if (unspecified(ip) || (ip->family == IPADDR_V4 && strncasecmp(a->domain, "IPv6:", 5) == 0))
 		return false;
 	if (netset_contains(p->own_addresses, ip))
 		return true;
@@ -82,7 +88,7 @@ static bool addr_is_local(const struct policy *p, const struct facts *f, const s
 		return true;
 	case ADDR_MAILBOX:
 		if (a->literal)
-			return literal_is_own(p, f, &a->literal_ip);
+			return literal_is_own(p, f, a);
 		return domainset_contains(p->local_domains, a->domain, strlen(a->domain));
 	case ADDR_NULL:
 	case ADDR_INVALID:

@@ -14,7 +14,8 @@
  * as sent, or the MTA's resolution of it when it sent one. Here
  * "remote" is decided by this file alone, from the parsed address and the
  * policy's lists written out below, not by the engine's tables; a
- * wildcard or unspecified address of the MTA is never its own.
+ * wildcard or unspecified address of the MTA is never its own, nor is an
+ * IPv4 address written as IPv6 ([IPv6:::ffff:a.b.c.d]).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -135,6 +136,10 @@ static int view_local(const char *text, int mta_view, const char *mailer, const 
 		/* the MTA qualifies a bare user; it is local only if it says so (Sendmail) */
 		return !mta_view || (mailer != NULL && strcmp(mailer, "local") == 0);
 	case ADDR_MAILBOX:
+		/* an IPv4 address in IPv6 form is not the MTA's own (Postfix: smtp) */
+		if (a.literal && a.literal_ip.family == IPADDR_V4 &&
+		    strncasecmp(a.domain, "IPv6:", 5) == 0)
+			return 0;
 		return a.literal ? own_literal(&a.literal_ip, mta, nmta) : local_name(a.domain);
 	default:
 		return 0;

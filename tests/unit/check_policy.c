@@ -237,10 +237,13 @@ END_TEST
  * A listener on every address reports {daemon_addr} 0.0.0.0 (Sendmail's
  * default, and our own .mc): that is no one's address, and user@[0.0.0.0]
  * or user@[IPv6:::] is not local because of it (found by fuzz_decide).
+ * An own IPv4 address written as IPv6 is not local either: Postfix routes
+ * user@[IPv6:::ffff:a.b.c.d] to smtp.
  */
 START_TEST(test_wildcard_literal)
 {
-	static const char *const rcpts[] = {"<x@[0.0.0.0]>", "<x@[IPv6:::]>"};
+	static const char *const rcpts[] = {"<x@[0.0.0.0]>", "<x@[IPv6:::]>",
+	    "<x@[IPv6:::ffff:198.51.100.30]>", "<x@[IPv6:::ffff:198.51.100.25]>"};
 	struct policy *p = make_policy();
 	struct ipaddr client, mta[3];
 	struct facts f = {0};
