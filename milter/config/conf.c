@@ -25,45 +25,69 @@ struct key {
 	key_fn load;
 };
 
-/* push - append a formatted "FILE:LINE: message" to a list; dropped when memory runs out */
-static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+/* push - append a formatted "FILE:LINE: message" to a list; -1 when memory runs out */
+static int push(char ***list, size_t *n, const char *file, int line, const char *prefix,
     const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
-static void push(char ***list, size_t *n, const char *file, int line, const char *prefix,
+static int push(char ***list, size_t *n, const char *file, int line, const char *prefix,
     const char *fmt, va_list ap)
 {
 	char msg[1024], *full, **grown;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if ((grown = realloc(*list, (*n + 1) * sizeof(char *))) == NULL)
-		return;
+		return -1;
 	*list = grown;
 	if (asprintf(&full, "%s:%d: %s%s", file ? file : "?", line, prefix, msg) < 0)
-		return;
+		return -1;
 	(*list)[(*n)++] = full;
+	return 0;
 }
 
-/* conf_error - record one "FILE:LINE: message" */
+/*
+ * conf_error - record one "FILE:LINE: message". When even that needs
+ * memory there is none of, the error is counted as lost: the load fails
+ * all the same, and the caller says that errors went unrecorded.
+ */
 void conf_error(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	push(&errs->msgs, &errs->n, file, line, "", fmt, ap);
+	if (push(&errs->msgs, &errs->n, file, line, "", fmt, ap) < 0)
+		errs->lost++;
 	va_end(ap);
 }
 
-/* conf_warn - a near-open setting: a warning, or with --strict an error */
+/*
+ * conf_warn - a near-open setting: a warning, or with --strict an error; a
+ * warning that cannot be recorded fails the load too (it might have been
+ * the one that mattered)
+ */
 void conf_warn(struct conf_errors *errs, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
 	va_start(ap, fmt);
 	if (errs->strict)
-		push(&errs->msgs, &errs->n, file, line, "(--strict) ", fmt, ap);
+		rc = push(&errs->msgs, &errs->n, file, line, "(--strict) ", fmt, ap);
 	else
-		push(&errs->warns, &errs->nwarns, file, line, "warning: ", fmt, ap);
+		rc = push(&errs->warns, &errs->nwarns, file, line, "warning: ", fmt, ap);
 	va_end(ap);
+	if (rc < 0)
+		errs->lost++;
+}
+
+/* conf_errors_lost - the line that stands for the errors that were not recorded */
+const char *conf_errors_lost(const struct conf_errors *errs, const char *path, char *buf,
+    size_t len)
+{
+	if (errs->lost == 0)
+		return NULL;
+	snprintf(buf, len, "%s: out of memory (%zu error%s not recorded)", path, errs->lost,
+	    errs->lost == 1 ? "" : "s");
+	return buf;
 }
 
 void conf_errors_free(struct conf_errors *errs)
@@ -75,7 +99,7 @@ void conf_errors_free(struct conf_errors *errs)
 	free(errs->msgs);
 	free(errs->warns);
 	errs->msgs = errs->warns = NULL;
-	errs->n = errs->nwarns = 0;
+	errs->n = errs->nwarns = errs->lost = 0;
 }
 
 /* setting_file - the file a setting came from (it may be @include'd) */
@@ -561,24 +585,51 @@ static void check_includes(FILE *fp, const char *path, struct conf_errors *errs,
 	free(line);
 }
 
+/*
+ * tree_whole - did libconfig build every setting whole? libconfig 1.5
+ * does not check its allocations: when copying a name or a string fails,
+ * it keeps the setting without one (and the loader would trip over the
+ * NULL). A member of a group without a name, or a string without a
+ * value, can only come from that: the file is refused as out of memory.
+ */
+static bool tree_whole(struct loader *ld, const config_setting_t *s)
+{
+	const config_setting_t *parent = config_setting_parent(s);
+	bool whole = true;
+
+	if (parent != NULL && config_setting_is_group(parent) && config_setting_name(s) == NULL)
+		whole = false;
+	else if (config_setting_type(s) == CONFIG_TYPE_STRING &&
+	    config_setting_get_string(s) == NULL)
+		whole = false;
+	if (!whole) {
+		ld_bad(ld, s, "out of memory while reading the file");
+		return false;
+	}
+	for (int i = 0; config_setting_is_aggregate(s) && i < config_setting_length(s); i++)
+		if (!tree_whole(ld, config_setting_get_elem(s, (unsigned)i)))
+			return false;
+	return true;
+}
+
 /* conf_load - read path and compile it, whole or not at all */
 struct config *conf_load(const char *path, struct conf_errors *errs)
 {
 	struct loader ld = {.path = path, .errs = errs};
 	const config_setting_t *root;
-	size_t before = errs->n;
-	const char *why;
+	size_t before = errs->n, lost_before = errs->lost;
+	const char *problem;
 	char buf[300];
 	config_t lc;
 	FILE *fp;
 
 	/* the very file checked is the one read: no window to swap it */
-	if ((why = file_problem(path, &fp, buf, sizeof(buf))) != NULL) {
-		conf_error(errs, path, 0, "%s", why);
+	if ((problem = file_problem(path, &fp, buf, sizeof(buf))) != NULL) {
+		conf_error(errs, path, 0, "%s", problem);
 		return NULL;
 	}
 	check_includes(fp, path, errs, 0);
-	if (errs->n > before || fseek(fp, 0, SEEK_SET) < 0) {
+	if (errs->n > before || errs->lost > lost_before || fseek(fp, 0, SEEK_SET) < 0) {
 		fclose(fp);
 		return NULL;
 	}
@@ -588,14 +639,26 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 		return NULL;
 	}
 	config_init(&lc);
+	errno = 0;
 	if (config_read(&lc, fp) != CONFIG_TRUE) {
+		/*
+		 * libconfig says only "file I/O error" or "cannot open include
+		 * file": say why (fopen may have run out of memory)
+		 */
+		int saved = errno;
+		bool why =
+		    saved != 0 && (config_error_type(&lc) == CONFIG_ERR_FILE_IO || saved == ENOMEM);
+
 		conf_error(errs, config_error_file(&lc) ? config_error_file(&lc) : path,
-		    config_error_line(&lc), "%s", config_error_text(&lc));
+		    config_error_line(&lc), "%s%s%s", config_error_text(&lc), why ? ": " : "",
+		    why ? strerror(saved) : "");
 	} else {
 		root = config_root_setting(&lc);
-		for (int i = 0; i < config_setting_length(root); i++)
-			load_top(&ld, config_setting_get_elem(root, (unsigned)i));
-		finish_users_geo(&ld);
+		if (tree_whole(&ld, root)) {
+			for (int i = 0; i < config_setting_length(root); i++)
+				load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+			finish_users_geo(&ld);
+		}
 	}
 	fclose(fp);
 	config_destroy(&lc);
@@ -603,7 +666,7 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 	if (netset_finish(ld.cfg->policy->trusted_networks) < 0 ||
 	    netset_finish(ld.cfg->policy->own_addresses) < 0)
 		conf_error(errs, path, 0, "out of memory");
-	if (errs->n > before) {
+	if (errs->n > before || errs->lost > lost_before) {
 		conf_free(ld.cfg);
 		return NULL;
 	}

@@ -62,6 +62,7 @@ struct conf_errors {
 	char **warns;
 	size_t nwarns;
 	bool strict;
+	size_t lost; /* errors that could not be recorded (out of memory): still errors */
 };
 
 /*
@@ -82,6 +83,10 @@ void conf_warn(struct conf_errors *errs, const char *file, int line, const char 
     __attribute__((format(printf, 4, 5)));
 
 void conf_errors_free(struct conf_errors *errs);
+
+/* conf_errors_lost - "PATH: out of memory (N errors not recorded)", or NULL if none was lost */
+const char *conf_errors_lost(const struct conf_errors *errs, const char *path, char *buf,
+    size_t len);
 
 /* conf_keys - NULL-terminated names of every top-level key (for docs tests) */
 const char *const *conf_keys(void);

@@ -65,8 +65,11 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		/* Integers (asn = [ 64500 ]) are handed to the row as their decimal text. */
 		items = calloc(v.n, sizeof(char *));
 		nums = calloc(v.n, sizeof(*nums));
-		if (items == NULL || nums == NULL)
+		if (items == NULL || nums == NULL) {
+			/* a rule must never lose a condition: that widens what it matches */
+			ld_bad(ld, s, "rule \"%s\": %s: out of memory", rule->name, key);
 			goto out;
+		}
 		for (size_t i = 0; i < v.n; i++) {
 			const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 			int t = config_setting_type(e);
@@ -178,7 +181,7 @@ static bool name_taken(const struct policy *p, const char *name)
 	if (step_find(name) != STEP_RULE)
 		return true;
 	for (size_t i = 0; i < p->nrules; i++)
-		if (strcmp(p->rules[i].name, name) == 0)
+		if (p->rules[i].name != NULL && strcmp(p->rules[i].name, name) == 0)
 			return true;
 	return false;
 }
@@ -195,13 +198,18 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 	snprintf(fallback, sizeof(fallback), "#%u", config_setting_index(g) + 1);
 	if (name != NULL && config_setting_type(name) == CONFIG_TYPE_STRING &&
 	    config_setting_get_string(name)[0] != 0) {
-		rule->name = strdup(config_setting_get_string(name));
+		if ((rule->name = strdup(config_setting_get_string(name))) == NULL) {
+			ld_bad(ld, name, "rule \"%s\": out of memory",
+			    config_setting_get_string(name));
+			return;
+		}
 		if (name_taken(ld->cfg->policy, rule->name))
 			ld_bad(ld, name, "rule \"%s\": name used twice (or by a built-in rule)",
 			    rule->name);
 	} else {
-		rule->name = strdup(fallback);
 		ld_bad(ld, g, "rule %s: needs a name", fallback);
+		if ((rule->name = strdup(fallback)) == NULL)
+			return;
 	}
 	if (action == NULL)
 		ld_bad(ld, g, "rule \"%s\": needs an action", rule->name);
@@ -210,8 +218,11 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 		ld_bad(ld, action,
 		    "rule \"%s\": action \"%s\": expected accept, reject, tempfail or continue",
 		    rule->name, config_setting_get_string(action));
-	if ((rule->conds = calloc((size_t)n + 1, sizeof(*rule->conds))) == NULL)
+	if ((rule->conds = calloc((size_t)n + 1, sizeof(*rule->conds))) == NULL) {
+		/* without its conditions the rule would match every message */
+		ld_bad(ld, g, "rule \"%s\": out of memory", rule->name);
 		return;
+	}
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 

@@ -16,8 +16,10 @@ void ld_need_geo(struct loader *ld, const config_setting_t *s, bool country, con
 	struct geo_need *grown, *n;
 	va_list ap;
 
-	if ((grown = realloc(ld->needs, (ld->nneeds + 1) * sizeof(*grown))) == NULL)
+	if ((grown = realloc(ld->needs, (ld->nneeds + 1) * sizeof(*grown))) == NULL) {
+		ld_bad(ld, s, "out of memory");
 		return;
+	}
 	ld->needs = grown;
 	n = &ld->needs[ld->nneeds++];
 	n->file = ld_file(ld, s);

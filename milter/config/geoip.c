@@ -1,6 +1,7 @@
 /* geoip.c - country and AS number of a client, from MaxMind DB files */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <maxminddb.h>
 #include <netinet/in.h>
 #include <stdbool.h>
@@ -8,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "geoip.h"
 
@@ -32,21 +36,95 @@ struct geoip *geoip_new(void)
 	return g;
 }
 
+/* copy_all - every byte of in to out; -1 with errno */
+static int copy_all(int in, int out)
+{
+	char buf[65536];
+	ssize_t got;
+
+	while ((got = read(in, buf, sizeof(buf))) != 0) {
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (ssize_t done = 0; done < got;) {
+			ssize_t put = write(out, buf + done, (size_t)(got - done));
+
+			if (put < 0 && errno != EINTR)
+				return -1;
+			done += put > 0 ? put : 0;
+		}
+	}
+	return 0;
+}
+
 /*
- * open_db - open one database and check it is of the kind asked for. The
- * type test only refuses the obvious mix-up (an ASN file given as
- * country_db and the reverse): GeoIP2 has many database types that carry
- * the country fields (Country, City, Enterprise, DB-IP's lite files).
+ * private_copy - the database copied into memory of our own, sealed, as a
+ * descriptor: libmaxminddb maps the file it opens, and a file changed in
+ * place under a mapping (cp, truncate, anything but a rename) kills the
+ * process with SIGBUS on the next lookup. The copy cannot change: it has
+ * no name, and its seals forbid writing, shrinking and growing. The file
+ * is opened without blocking and must be a regular file, so a FIFO does
+ * not hang the load. -1 with err filled.
+ */
+static int private_copy(const char *path, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	struct stat st;
+	int in, out = -1, saved;
+
+	if ((in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(in, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode))
+		why = "not a regular file";
+	if (why != NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, why);
+		close(in);
+		return -1;
+	}
+	if ((out = memfd_create("relay-milter-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 ||
+	    copy_all(in, out) < 0 ||
+	    fcntl(out, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		saved = errno;
+		snprintf(err, errlen, "%s: cannot make a private copy: %s", path, strerror(saved));
+		if (out >= 0)
+			close(out);
+		close(in);
+		return -1;
+	}
+	close(in);
+	return out;
+}
+
+/*
+ * open_db - open a private copy of one database and check it is of the
+ * kind asked for. The type test only refuses the obvious mix-up (an ASN
+ * file given as country_db and the reverse): GeoIP2 has many database
+ * types that carry the country fields (Country, City, Enterprise, DB-IP's
+ * lite files).
  */
 static int open_db(MMDB_s *db, const char *path, const char *refuse, const char *refuse2, char *err,
     size_t errlen)
 {
-	int rc = MMDB_open(path, MMDB_MODE_MMAP, db);
-	int saved = errno;
+	char copy[64];
+	int fd, rc, saved;
 	const char *type;
 
+	/* libmaxminddb opens a path: the copy's own, which maps the copy */
+	if ((fd = private_copy(path, err, errlen)) < 0)
+		return -1;
+	snprintf(copy, sizeof(copy), "/proc/self/fd/%d", fd);
+	rc = MMDB_open(copy, MMDB_MODE_MMAP, db);
+	saved = errno;
+	close(fd); /* the mapping keeps the copy */
 	if (rc == MMDB_FILE_OPEN_ERROR || rc == MMDB_IO_ERROR) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(saved));
+		snprintf(err, errlen, "%s: cannot open its private copy %s: %s", path, copy,
+		    strerror(saved));
 		return -1;
 	}
 	if (rc != MMDB_SUCCESS) {

@@ -400,8 +400,10 @@ int explain_policy(const struct policy *policy, int argc, char *const *argv, boo
 	struct explain_input *in = calloc(1, sizeof(*in));
 	int status;
 
-	if (in == NULL)
+	if (in == NULL) {
+		fprintf(err, "relay-milter: --explain: out of memory\n");
 		return EXPLAIN_USAGE;
+	}
 	if (parse_facts(in, argc, argv, err) < 0) {
 		explain_usage(err);
 		free(in);
@@ -417,11 +419,14 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
 {
 	struct conf_errors errs = {0};
 	struct config *cfg;
+	char buf[600];
 	int status;
 
 	if ((cfg = conf_load(conf_path, &errs)) == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			fprintf(err, "%s\n", errs.msgs[i]);
+		if (conf_errors_lost(&errs, conf_path, buf, sizeof(buf)) != NULL)
+			fprintf(err, "%s\n", buf);
 		fprintf(err, "relay-milter: %s: configuration not valid\n", conf_path);
 		conf_errors_free(&errs);
 		return EXPLAIN_USAGE;

@@ -136,11 +136,14 @@ static struct config *load_or_report(const char *path, int strict)
 {
 	struct conf_errors errs = {.strict = strict != 0};
 	struct config *cfg = conf_load(path, &errs);
+	char buf[600];
 
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "%s\n", errs.msgs[i]);
 	for (size_t i = 0; i < errs.nwarns; i++)
 		fprintf(stderr, "%s\n", errs.warns[i]);
+	if (conf_errors_lost(&errs, path, buf, sizeof(buf)) != NULL)
+		fprintf(stderr, "%s\n", buf);
 	conf_errors_free(&errs);
 	return cfg;
 }

@@ -67,10 +67,13 @@ int reload_now(const char *path)
 	struct conf_errors errs = {0};
 	struct config *cfg = conf_load(path, &errs);
 	struct snapshot *old;
+	char buf[600];
 
 	if (cfg == NULL) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.msgs[i]);
+		if (conf_errors_lost(&errs, path, buf, sizeof(buf)) != NULL)
+			log_err("%s", buf);
 		log_err("reload: %s has errors; the running configuration stays in force", path);
 		conf_errors_free(&errs);
 		metrics_add(METRICS_RELOAD_FAILURES);

@@ -82,7 +82,7 @@ int linefile_read(const char *path, size_t max, linefile_fn fn, void *ctx)
 	char *buf = NULL, *entry;
 	size_t cap = 0;
 	ssize_t got;
-	int lineno = 0, err = 0, rc;
+	int lineno = 0, err = 0, rc, saved;
 	FILE *fp = linefile_open(path, &rc);
 
 	if (fp == NULL)
@@ -94,8 +94,14 @@ int linefile_read(const char *path, size_t max, linefile_fn fn, void *ctx)
 		else if (*(entry = trim(buf)) != 0)
 			fn(ctx, lineno, entry, NULL);
 	}
-	if (ferror(fp))
-		err = errno ? errno : EIO;
+	/*
+	 * getline fails without setting the stream's error flag when it runs
+	 * out of memory: a loop that ends before the end of the file is an
+	 * error too, or the rest of the file would be silently dropped.
+	 */
+	saved = errno;
+	if (ferror(fp) || !feof(fp))
+		err = saved ? saved : EIO;
 	free(buf);
 	fclose(fp);
 	if (err != 0) {

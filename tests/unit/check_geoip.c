@@ -282,6 +282,73 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* copy_file - from to to, whole; 0 or -1 */
+static int copy_file(const char *from, const char *to)
+{
+	char buf[4096];
+	FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+	size_t n;
+	int rc = in != NULL && out != NULL ? 0 : -1;
+
+	while (rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if (fwrite(buf, 1, n, out) != n)
+			rc = -1;
+	if (in != NULL)
+		fclose(in);
+	if (out != NULL && fclose(out) != 0)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * A database rewritten in place under the daemon (cp over it, truncate,
+ * anything but a rename) must not kill it with SIGBUS: lookups keep the
+ * answers of the file as it was opened, until the next reload. Check runs
+ * each test in a child, so a crash fails the test rather than the suite.
+ */
+START_TEST(test_rewritten_in_place)
+{
+	char path[] = "/tmp/check_geoip.XXXXXX", err[600];
+	struct geo_info info;
+	struct geoip *g = geoip_new();
+	struct ipaddr ip;
+	FILE *fp;
+	int fd;
+
+	ck_assert((fd = mkstemp(path)) >= 0);
+	close(fd);
+	ck_assert(copy_file(DB("country.mmdb"), path) == 0);
+	ck_assert_msg(geoip_open_country(g, path, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(ipaddr_parse("203.0.113.200", &ip) == 0);
+	ck_assert(geoip_lookup(g, &ip, &info) == 0 && strcmp(info.country, "NG") == 0);
+	/* truncate: the pages under a mapping of the file would be gone */
+	ck_assert(truncate(path, 0) == 0);
+	ck_assert(geoip_lookup(g, &ip, &info) == 0 && strcmp(info.country, "NG") == 0);
+	/* cp of another file over it: still the answers of the file that was opened */
+	ck_assert((fp = fopen(path, "wb")) != NULL);
+	for (int i = 0; i < 4096; i++)
+		fputc(0xff, fp);
+	ck_assert(fclose(fp) == 0);
+	ck_assert(geoip_lookup(g, &ip, &info) == 0 && strcmp(info.country, "NG") == 0);
+	ck_assert(ipaddr_parse("203.0.113.9", &ip) == 0);
+	ck_assert(geoip_lookup(g, &ip, &info) == 0 && strcmp(info.country, "GB") == 0);
+	geoip_free(g);
+	unlink(path);
+}
+END_TEST
+
+/* Not a regular file: refused at once (a FIFO would hang the load). */
+START_TEST(test_not_regular)
+{
+	struct geoip *g = geoip_new();
+	char err[600];
+
+	ck_assert(geoip_open_country(g, TEST_GEOIPDIR, err, sizeof(err)) < 0);
+	ck_assert_str_eq(err, TEST_GEOIPDIR ": cannot open: not a regular file");
+	geoip_free(g);
+}
+END_TEST
+
 static Suite *geoip_suite(void)
 {
 	Suite *s = suite_create("geoip");
@@ -294,6 +361,8 @@ static Suite *geoip_suite(void)
 	tcase_add_test(tc, test_ipv6_lookup_in_ipv4_database);
 	tcase_add_test(tc, test_logged_once);
 	tcase_add_test(tc, test_config);
+	tcase_add_test(tc, test_rewritten_in_place);
+	tcase_add_test(tc, test_not_regular);
 	suite_add_tcase(s, tc);
 	return s;
 }

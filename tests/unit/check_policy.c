@@ -378,6 +378,41 @@ START_TEST(test_switches)
 }
 END_TEST
 
+/*
+ * A listener on every address reports {daemon_addr} 0.0.0.0 (Sendmail's
+ * default, and our own .mc): that is no one's address, and user@[0.0.0.0]
+ * or user@[IPv6:::] is not local because of it (found by fuzz_decide).
+ * An own IPv4 address written as IPv6 is not local either: Postfix routes
+ * user@[IPv6:::ffff:a.b.c.d] to smtp.
+ */
+START_TEST(test_wildcard_literal)
+{
+	static const char *const rcpts[] = {"<x@[0.0.0.0]>", "<x@[IPv6:::]>",
+	    "<x@[IPv6:::ffff:198.51.100.30]>", "<x@[IPv6:::ffff:198.51.100.25]>"};
+	struct policy *p = make_policy();
+	struct ipaddr client, mta[3];
+	struct facts f = {0};
+	struct verdict v;
+
+	ck_assert(ipaddr_parse(OUT, &client) == 0 && ipaddr_parse("0.0.0.0", &mta[0]) == 0 &&
+	    ipaddr_parse("::", &mta[1]) == 0 && ipaddr_parse("198.51.100.30", &mta[2]) == 0);
+	f.client = &client;
+	f.mta_addrs = mta;
+	f.nmta_addrs = 3;
+	for (size_t i = 0; i < sizeof(rcpts) / sizeof(rcpts[0]); i++) {
+		f.rcpt = rcpts[i];
+		policy_decide(p, &f, &v, NULL);
+		ck_assert_msg(v.action == ACTION_REJECT, "%s: got %s, want reject", f.rcpt,
+		    action_name(v.action));
+	}
+	/* the MTA's real address still names it */
+	f.rcpt = "<x@[198.51.100.30]>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_int_eq(v.action, ACTION_ACCEPT);
+	policy_free(p);
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -391,6 +426,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_switches);
 	tcase_add_test(tc, test_literal_mta_addrs);
 	tcase_add_test(tc, test_no_client_default);
+	tcase_add_test(tc, test_wildcard_literal);
 	suite_add_tcase(s, tc);
 	return s;
 }
