@@ -164,8 +164,11 @@ mta_milter_config() {
 			-e "s|^trusted_networks = .*|trusted_networks = [ $MTA_TRUSTED_NETWORKS ];|" \
 			-e "s|^authenticated_relay = .*|authenticated_relay = true;|" \
 			"$MTA_MILTER_BASE" >"$1" || return 1
+		# the base's own rules (the sample's are all commented out) give way to the test's
+		awk '/^rules *= *\(/ { skip = 1 } !skip { print } skip && /^\);/ { skip = 0 }' "$1" >"$1.tmp" &&
+			mv "$1.tmp" "$1" && mta_milter_rules >>"$1" || return 1
 		chmod 0644 "$1"
-		for key in socket local_domains trusted_networks authenticated_relay; do
+		for key in socket local_domains trusted_networks authenticated_relay rules; do
 			n=$(grep -c "^$key = " "$1")
 			[ "$n" = 1 ] || { echo "# $MTA_MILTER_BASE: $n lines \"$key = \", want 1"; return 1; }
 		done
@@ -178,6 +181,13 @@ socket_mode = "0666";
 local_domains = [ $MTA_LOCAL_DOMAINS ];
 trusted_networks = [ $MTA_TRUSTED_NETWORKS ];
 authenticated_relay = true;
+EOF
+	mta_milter_rules >>"$1"
+}
+
+# mta_milter_rules - the rules every test configuration has, from a base too
+mta_milter_rules() {
+	cat <<EOF
 # Rules that look safe must judge the address the MTA acts on (issue 11):
 # only the rows for rule.example.com and blocked.example meet them.
 rules = (
