@@ -88,8 +88,16 @@ int idn_to_ascii(const char *in, size_t len, char *out, size_t outlen, const cha
 	}
 
 	/* The hot path: ASCII names (A-labels included) need no conversion. */
-	if (idn_is_ascii(buf, len))
-		return idn_store(buf, out, outlen, why);
+	if (idn_is_ascii(buf, len)) {
+		if (len > IDN_NAME_MAX) {
+			*why = "domain longer than 253 characters";
+			return -1;
+		}
+		for (size_t i = 0; i <= len; i++) /* the NUL too */
+			out[i] =
+			    buf[i] >= 'A' && buf[i] <= 'Z' ? (char)(buf[i] - 'A' + 'a') : buf[i];
+		return 0;
+	}
 
 	/*
 	 * IDNA2008 alone (RFC 5891), no UTS #46 mapping: the MTA does not map
