@@ -369,6 +369,13 @@ static int run_rules(const struct policy *p, struct rule_ctx *ctx, struct verdic
 		int m = rule_match(r, ctx);
 
 		trace_add(trace, p, STEP_RULE, (int)i, m);
+		/*
+		 * A rule that cannot be judged decides no more than its action
+		 * could: a log-only rule nothing, an accept rule does not accept
+		 * (the rest of the policy judges), a refusal becomes a temporary one.
+		 */
+		if (m < 0 && (r->action == ACTION_CONTINUE || r->action == ACTION_ACCEPT))
+			continue;
 		if (m < 0) {
 			if (r->dry_run) {
 				note_dry(v, p, i, ACTION_TEMPFAIL);

@@ -217,6 +217,38 @@ START_TEST(test_actions)
 END_TEST
 
 /*
+ * A rule whose lookup fails decides no more than its action could: a
+ * log-only rule nothing (it used to answer 451 to all mail, trusted
+ * clients and local recipients included), an accept rule does not accept.
+ */
+START_TEST(test_failed_lookup_bounded_by_action)
+{
+	static const struct tp_cond country = {"country", {"GB", NULL}, false};
+	struct policy *p = tp_policy();
+	struct verdict v;
+
+	p->geo = &fakegeo;
+	tp_rule(p, "audit-gb", ACTION_CONTINUE, NULL, &country, 1);
+	decide(p, BROKEN, "h", NULL, "<>", "<x@example.com>", &v);
+	ck_assert_msg(v.action == ACTION_ACCEPT && strcmp(v.rule, "local-domain") == 0,
+	    "continue rule, local recipient: got %s rule=%s", action_name(v.action), v.rule);
+	decide(p, BROKEN, "h", NULL, "<>", "<x@example.net>", &v);
+	ck_assert_msg(v.action == ACTION_REJECT && strcmp(v.rule, "default-deny") == 0,
+	    "continue rule, relay attempt: got %s rule=%s", action_name(v.action), v.rule);
+	policy_free(p);
+	p = tp_policy();
+	p->geo = &fakegeo;
+	tp_rule(p, "partners-gb", ACTION_ACCEPT, NULL, &country, 1);
+	decide(p, BROKEN, "h", NULL, "<>", "<x@example.net>", &v);
+	ck_assert_msg(v.action == ACTION_REJECT && strcmp(v.rule, "default-deny") == 0,
+	    "accept rule: got %s rule=%s", action_name(v.action), v.rule);
+	decide(p, BROKEN, "h", NULL, "<>", "<x@example.com>", &v);
+	ck_assert(v.action == ACTION_ACCEPT && strcmp(v.rule, "local-domain") == 0);
+	policy_free(p);
+}
+END_TEST
+
+/*
  * A condition that rules the client out spares the lookup: an
  * unauthenticated client never needs the database for
  * "authenticated = true; country = [...]".
@@ -413,6 +445,7 @@ static Suite *rules_suite(void)
 	tcase_add_loop_test(tc, test_condition, 0, sizeof(rows) / sizeof(rows[0]));
 	tcase_add_test(tc, test_actions);
 	tcase_add_test(tc, test_lookup_only_when_needed);
+	tcase_add_test(tc, test_failed_lookup_bounded_by_action);
 	tcase_add_test(tc, test_asn_range);
 	tcase_add_test(tc, test_sender_refused);
 	tcase_add_loop_test(tc, test_resolved_view, 0, sizeof(view_rows) / sizeof(view_rows[0]));
