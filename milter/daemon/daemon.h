@@ -2,19 +2,42 @@
 #ifndef RM_DAEMON_H
 #define RM_DAEMON_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 /* daemon_socket_path - the file of a unix:/local: socket spec, or NULL */
 const char *daemon_socket_path(const char *spec);
 
-/* daemon_socket_perms - chmod, and chown to user and group (if any), a unix socket */
-int daemon_socket_perms(const char *spec, mode_t mode, const char *user, const char *group);
+/* The unix socket we created, so that only that one is ever removed. */
+struct daemon_inode {
+	dev_t dev;
+	ino_t ino; /* 0: none */
+};
 
-/* daemon_remove - remove the pid file and the unix socket of spec (either may be NULL) */
-void daemon_remove(const char *pidfile, const char *spec);
+/* daemon_socket_live - does a process accept connections on this unix socket now? */
+bool daemon_socket_live(const char *spec);
 
-/* daemon_pidfile - write our pid; -1 on error (logged) */
-int daemon_pidfile(const char *path);
+/* daemon_umask - the umask under which a new socket gets exactly mode */
+mode_t daemon_umask(mode_t mode);
+
+/*
+ * daemon_socket_perms - chown the socket just created to user and group
+ * (if any), through a descriptor, never following a link; fills *ino
+ */
+int daemon_socket_perms(const char *spec, const char *user, const char *group,
+    struct daemon_inode *ino);
+
+/* daemon_remove - remove the pid file if it names us and the socket if it is ino */
+void daemon_remove(const char *pidfile, const char *spec, const struct daemon_inode *ino);
+
+/* daemon_pidfile_names - does the pid file hold exactly this pid? */
+bool daemon_pidfile_names(const char *path, pid_t pid);
+
+/* daemon_pidfile_lock - open (no link followed) and lock the pid file; fd or -1 (logged) */
+int daemon_pidfile_lock(const char *path);
+
+/* daemon_pidfile_write - write our pid into the locked pid file; -1 (logged) */
+int daemon_pidfile_write(int fd, const char *path);
 
 /* daemon_drop - become user (and its groups); -1 on error (logged) */
 int daemon_drop(const char *user);

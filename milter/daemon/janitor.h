@@ -2,6 +2,8 @@
 #ifndef RM_JANITOR_H
 #define RM_JANITOR_H
 
+#include "daemon.h"
+
 /*
  * janitor_start - fork a process that keeps root's rights for one job:
  * it waits for this process to end (any way it ends), then removes the pid
@@ -13,6 +15,6 @@
  * a service manager sends to the whole group. Either path may be NULL.
  * 0, or -1 (logged).
  */
-int janitor_start(const char *pidfile, const char *socket_path);
+int janitor_start(const char *pidfile, const char *socket_path, const struct daemon_inode *sock);
 
 #endif

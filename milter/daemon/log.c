@@ -1,5 +1,6 @@
 /* log.c - logging to syslog, to stderr, or to the journal through stderr */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,7 +83,12 @@ static int syslog_connect(void)
 	return fd;
 }
 
-/* syslog_reconnect - replace the socket that failed (one thread does it) */
+/*
+ * syslog_reconnect - replace the socket that failed (one thread does it).
+ * The new connection is moved onto the old descriptor's number, never
+ * freeing it: another thread may be about to send through it, and a
+ * number closed here could meanwhile become an MTA's milter connection.
+ */
 static int syslog_reconnect(int failed)
 {
 	int fd;
@@ -90,10 +96,16 @@ static int syslog_reconnect(int failed)
 	pthread_mutex_lock(&sl.lock);
 	fd = __atomic_load_n(&sl.fd, __ATOMIC_ACQUIRE);
 	if (fd == failed) {
-		fd = syslog_connect();
+		int fresh = syslog_connect();
+
+		if (failed < 0)
+			fd = fresh;
+		else if (fresh >= 0) {
+			dup3(fresh, failed,
+			    O_CLOEXEC); /* atomic: the number always names a syslog socket */
+			close(fresh);
+		}
 		__atomic_store_n(&sl.fd, fd, __ATOMIC_RELEASE);
-		if (failed >= 0)
-			close(failed);
 	}
 	pthread_mutex_unlock(&sl.lock);
 	return fd;

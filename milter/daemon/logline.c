@@ -27,10 +27,14 @@ static const unsigned char kv_class[256] = {
     [0x7f ... 0xff] = 2,
 };
 
-/* kv_needs_quotes - empty, or with a byte that would split the line otherwise */
+/*
+ * kv_needs_quotes - empty, with a byte that would split the line, or "-":
+ * a bare - is the line's own word for "none" (login=-), so a value that is
+ * literally "-" is written "-" in quotes
+ */
 static bool kv_needs_quotes(const unsigned char *v)
 {
-	if (*v == 0)
+	if (*v == 0 || (v[0] == '-' && v[1] == 0))
 		return true;
 	for (; *v; v++)
 		if (kv_class[*v] == 1)
@@ -57,7 +61,7 @@ static void kv_value(struct logline *l, const char *value)
 	bool quote;
 
 	/* the common case: nothing to escape, not too long, copied in one go */
-	if (v[run] == 0 && run > 0) {
+	if (v[run] == 0 && run > 0 && !(run == 1 && v[0] == '-')) {
 		put(l, value, run);
 		return;
 	}
@@ -177,6 +181,16 @@ void logline_add_word_n(struct logline *l, const char *key, size_t klen, const c
 	put(l, value, strlen(value));
 	if (l->form == LOGLINE_JSON)
 		put(l, "\"", 1);
+}
+
+/* logline_add_none_n - no value: a bare "-" (a value "-" is quoted), or JSON's null */
+void logline_add_none_n(struct logline *l, const char *key, size_t klen)
+{
+	add_key(l, key, klen);
+	if (l->form == LOGLINE_JSON)
+		put(l, "null", 4);
+	else
+		put(l, "-", 1);
 }
 
 /* logline_add_uint_n - a number, formatted without printf (a JSON number in JSON) */

@@ -46,6 +46,10 @@ void logline_add_n(struct logline *l, const char *key, size_t klen, const char *
 #define logline_add_word(l, key, value) logline_add_word_n(l, key, sizeof(key) - 1, value)
 void logline_add_word_n(struct logline *l, const char *key, size_t klen, const char *value);
 
+/* logline_add_none - a field that has no value: "-" in key=value form, null in JSON */
+#define logline_add_none(l, key) logline_add_none_n(l, key, sizeof(key) - 1)
+void logline_add_none_n(struct logline *l, const char *key, size_t klen);
+
 /* logline_add_uint - a field with a number (key: a string literal) */
 #define logline_add_uint(l, key, value) logline_add_uint_n(l, key, sizeof(key) - 1, value)
 void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigned long value);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "callbacks.h"
@@ -204,21 +205,36 @@ static char *absolute_path(const char *path)
 
 /* What start-up created, to be removed when it fails or the daemon stops. */
 struct leftovers {
-	const char *socket; /* the spec, once the socket exists */
-	const char *pidfile;
-	bool janitor; /* a janitor removes them after the privilege drop */
+	const char *socket;      /* the spec, once the socket exists */
+	struct daemon_inode ino; /* which socket that is */
+	const char *pidfile;     /* once it holds our pid */
+	bool janitor;            /* a janitor removes them after the privilege drop */
 };
 
-/* open_socket - create the listening socket and let the MTA (only) use it */
+/*
+ * open_socket - create the listening socket, with its mode from the start,
+ * and let the MTA (only) use it. A unix socket that a running process
+ * answers on is left alone: replacing it would cut that daemon off.
+ */
 static int open_socket(const char *spec, const struct settings *s, const char *user,
     struct leftovers *left)
 {
-	if (smfi_setconn((char *)spec) != MI_SUCCESS || smfi_opensocket(true) != MI_SUCCESS) {
+	mode_t old;
+	int rc;
+
+	if (daemon_socket_live(spec)) {
+		log_err("milter socket %s: in use by a running process", spec);
+		return -1;
+	}
+	old = umask(daemon_umask(s->socket_mode));
+	rc = smfi_setconn((char *)spec) == MI_SUCCESS && smfi_opensocket(true) == MI_SUCCESS;
+	umask(old);
+	if (!rc) {
 		log_err("cannot open milter socket %s", spec);
 		return -1;
 	}
 	left->socket = spec;
-	return daemon_socket_perms(spec, s->socket_mode, user, s->socket_group);
+	return daemon_socket_perms(spec, user, s->socket_group, &left->ino);
 }
 
 /*
@@ -227,7 +243,7 @@ static int open_socket(const char *spec, const struct settings *s, const char *u
  */
 static int fail(const struct leftovers *left)
 {
-	daemon_remove(left->pidfile, left->socket);
+	daemon_remove(left->pidfile, left->socket, &left->ino);
 	return 1;
 }
 
@@ -245,7 +261,7 @@ static int drop_privileges(const char *user, struct leftovers *left)
 		log_err("user %s: no such user", user);
 		return -1;
 	}
-	if (getuid() == 0 && janitor_start(left->pidfile, path) == 0)
+	if (getuid() == 0 && janitor_start(left->pidfile, path, &left->ino) == 0)
 		left->janitor = true;
 	return daemon_drop(user);
 }
@@ -282,14 +298,17 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
     const char *user, const char *pidfile)
 {
 	const char *metrics_at = cfg->settings.metrics;
-	struct leftovers left = {NULL, NULL, false};
+	struct leftovers left = {NULL, {0, 0}, NULL, false};
 	struct metrics_http *metrics = NULL;
 	struct snapshot *snap;
-	int metrics_fd = -1, rc;
+	int metrics_fd = -1, pid_fd = -1, rc;
 
 	log_open("relay-milter", o->foreground && !o->syslog, cfg->settings.syslog_facility);
 	block_signals();
 	if (reload_install(cfg) < 0 || callbacks_register() < 0)
+		return 1;
+	/* the pid file's lock first: a second instance stops before it touches the socket */
+	if (pidfile != NULL && (pid_fd = daemon_pidfile_lock(pidfile)) < 0)
 		return 1;
 	if (open_socket(spec, &cfg->settings, user, &left) < 0)
 		return fail(&left);
@@ -304,9 +323,9 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	/* Its thread starts after the fork: threads do not survive one. */
 	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
 		return fail(&left);
-	if (pidfile != NULL && daemon_pidfile(pidfile) < 0)
+	if (pid_fd >= 0 && daemon_pidfile_write(pid_fd, pidfile) < 0)
 		return fail(&left);
-	left.pidfile = pidfile;
+	left.pidfile = pidfile; /* the lock is held until exit: pid_fd stays open */
 	if (drop_privileges(user, &left) < 0 || reload_start_thread(conf_path, spec) < 0)
 		return fail(&left);
 	snap = snapshot_acquire();
@@ -319,7 +338,7 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	log_info("relay-milter stopping");
 	metrics_http_stop(metrics);
 	if (!left.janitor)
-		daemon_remove(left.pidfile, left.socket);
+		daemon_remove(left.pidfile, left.socket, &left.ino);
 	snapshot_clear();
 	return rc == MI_SUCCESS ? 0 : 1;
 }

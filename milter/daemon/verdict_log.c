@@ -54,7 +54,10 @@ void verdict_head(struct logline *head, enum logline_form form, const char *qid,
 		logline_add(head, "client_name", f->client_name);
 	if (f->helo && *f->helo)
 		logline_add(head, "helo", f->helo);
-	logline_add(head, "login", f->login && *f->login ? f->login : "-");
+	if (f->login && *f->login)
+		logline_add(head, "login", f->login);
+	else
+		logline_add_none(head, "login"); /* a login that is "-" is written quoted */
 	logline_add(head, "from", f->sender);
 }
 

@@ -162,7 +162,8 @@ cmp=$(/usr/bin/perl -MJSON::PP -e '
 		$ka eq $ja or die "fields differ: kv $ka, json $ja\n";
 		for my $f (keys %$h) {
 			next if $f eq "rcpt" && $i == 2; # \xHH in kv, the raw byte (as U+FFFD) in JSON
-			$h->{$f} eq $o->{$f} or die "$f: kv \"$h->{$f}\", json \"$o->{$f}\"\n";
+			my $jv = defined $o->{$f} ? $o->{$f} : "-"; # none: "-" in kv, null in JSON
+			$h->{$f} eq $jv or die "$f: kv \"$h->{$f}\", json \"$jv\"\n";
 		}
 	}
 	print "ok\n";' "$work/kv" "$work/json" 2>&1)
@@ -197,6 +198,50 @@ rc=$?
 [ $rc -ne 0 ] && [ ! -e "$sock" ] && [ ! -e "$work/relay-milter.pid" ] &&
 	tap OK "a start-up that fails at the privilege drop leaves neither behind" ||
 	tap FAIL "a start-up that fails at the privilege drop leaves neither behind" "exit $rc; $(ls -l "$work")"
+
+# --- a second instance, a planted link, a low descriptor limit ------------------
+write_conf
+start
+first=$pid
+pid=
+"$milter" -f -c "$conf" 2>"$work/second.log"
+rc=$?
+"$notifywait" -c "$sock" && [ $rc -ne 0 ] && grep -q 'locked: another relay-milter is running' "$work/second.log" &&
+	tap OK "a second instance on the same pid file stops, and the first keeps its socket" ||
+	tap FAIL "a second instance on the same pid file stops, and the first keeps its socket" "exit $rc: $(cat "$work/second.log")"
+sed 's|^pidfile = .*|pidfile = "'"$work"'/other.pid";|' "$conf" >"$work/other.conf"
+chmod 644 "$work/other.conf"
+"$milter" -f -c "$work/other.conf" 2>"$work/second.log"
+rc=$?
+"$notifywait" -c "$sock" && [ $rc -ne 0 ] && grep -q 'in use by a running process' "$work/second.log" &&
+	tap OK "a second instance on the same socket stops without replacing the live one" ||
+	tap FAIL "a second instance on the same socket stops without replacing the live one" "exit $rc: $(cat "$work/second.log")"
+pid=$first
+stop
+echo important >"$work/victim"
+chmod 600 "$work/victim"
+ln -s "$work/victim" "$work/relay-milter.pid"
+"$milter" -f -c "$conf" -u nobody 2>"$work/link.log"
+rc=$?
+[ $rc -ne 0 ] && [ "$(cat "$work/victim")" = important ] && [ "$(stat -c '%U %a' "$work/victim")" = "root 600" ] &&
+	tap OK "a pid file planted as a link is refused, and its target left as it was" ||
+	tap FAIL "a pid file planted as a link is refused, and its target left as it was" "exit $rc: $(cat "$work/link.log"); $(ls -l "$work/victim")"
+rm -f "$work/relay-milter.pid" "$work/victim"
+(ulimit -n 512 && exec "$milter" -f -c "$conf" -u nobody) 2>"$log" &
+pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && grep -q "listening on" "$log" && break; sleep 0.1; done
+stop
+sleep 0.5
+[ ! -e "$sock" ] && [ ! -e "$work/relay-milter.pid" ] &&
+	tap OK "with 512 descriptors allowed, the socket and pid file still go after -u" ||
+	tap FAIL "with 512 descriptors allowed, the socket and pid file still go after -u" "$(ls -l "$work")"
+line=$("$milter" -c "$conf" --explain client=203.0.113.9 login=- rcpt=x@example.com | sed -n 's/^  log *//p')
+none=$("$milter" -c "$conf" --explain client=203.0.113.9 rcpt=x@example.com | sed -n 's/^  log *//p')
+case "$line|$none" in
+*' login="-" '*'|'*' login=- '*) tap OK 'a login that is "-" is written quoted; no login stays login=-' ;;
+*) tap FAIL 'a login that is "-" is written quoted; no login stays login=-' "$line
+$none" ;;
+esac
 
 # --- metrics a service dashboard needs --------------------------------------------
 write_conf 'metrics = "127.0.0.1:0";'
