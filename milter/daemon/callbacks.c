@@ -29,8 +29,9 @@ struct conn {
 	size_t nmta_addrs;
 	struct geo_cache geo; /* the engine fills it once per connection */
 	/* per message */
-	char *sender; /* whole, never cut: ownership and login checks must see */
-	char *login;  /* exactly what the MTA will act on; NULL until MAIL FROM */
+	char *sender;     /* whole, never cut: ownership and login checks must see */
+	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
+	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
 	unsigned rcpts;
 	bool head_ok; /* head holds this message's shared fields */
 	/*
@@ -139,8 +140,10 @@ static void message_reset(struct conn *c)
 {
 	free(c->sender);
 	free(c->login);
+	free(c->sender_mta);
 	c->sender = NULL;
 	c->login = NULL;
+	c->sender_mta = NULL;
 	c->qid[0] = 0;
 	c->rcpts = 0;
 	c->head_ok = false;
@@ -232,6 +235,7 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	const char *login = smfi_getsymval(ctx, "{auth_authen}");
+	const char *mail_addr = smfi_getsymval(ctx, "{mail_addr}");
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -239,8 +243,12 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 	message_reset(c);
 	c->sender = strdup(argv && argv[0] ? argv[0] : "");
 	c->login = strdup(login ? login : "");
-	if (c->sender == NULL || c->login == NULL)
+	/* fetched once: MAIL's macros do not change before the next MAIL */
+	c->sender_mta = mail_addr ? strdup(mail_addr) : NULL;
+	if (c->sender == NULL || c->login == NULL || (mail_addr != NULL && c->sender_mta == NULL)) {
+		message_reset(c); /* no half-known transaction: RCPT will tempfail */
 		return SMFIS_TEMPFAIL;
+	}
 	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
 	return reply_for(c, SMFIP_NR_MAIL);
 }
@@ -312,7 +320,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.helo = c->helo;
 	f.login = c->login;
 	f.sender = c->sender;
-	f.sender_mta = smfi_getsymval(ctx, "{mail_addr}"); /* MAIL's macros last the transaction */
+	f.sender_mta = c->sender_mta;
 	f.rcpt = argv ? argv[0] : NULL;
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
 	f.rcpt_mailer = smfi_getsymval(ctx, "{rcpt_mailer}");

@@ -458,3 +458,14 @@ const char *addr_trick_name(unsigned tricks)
 		return "multi-at";
 	return "";
 }
+
+/* addr_same_path - is mta the path raw names, written without its angle brackets? */
+bool addr_same_path(const char *raw, const char *mta)
+{
+	size_t n;
+
+	if (raw == NULL || mta == NULL || raw[0] != '<')
+		return false;
+	n = strlen(mta);
+	return strncmp(raw + 1, mta, n) == 0 && raw[n + 1] == '>' && raw[n + 2] == '\0';
+}

@@ -46,6 +46,13 @@ struct addr {
  */
 enum addr_kind addr_parse(const char *text, struct addr *out);
 
+/*
+ * addr_same_path - is mta exactly the path raw names, written without its
+ * angle brackets (as the MTA's {rcpt_addr} and {mail_addr} usually are)?
+ * Then a valid parse of raw is the parse of mta too, and need not be redone.
+ */
+bool addr_same_path(const char *raw, const char *mta);
+
 /* addr_trick_name - short name of the first trick bit set ("percent", ...) */
 const char *addr_trick_name(unsigned tricks);
 

@@ -633,8 +633,14 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
 	ctx.facts = f;
 	ctx.rcpt = &rcpt;
-	if (has_mta_rcpt(f))
-		addr_parse(f->rcpt_mta, &ctx.rcpt_mta);
+	if (has_mta_rcpt(f)) {
+		/* the MTA's form is most often the path as sent: one parse serves both */
+		if ((rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
+		    addr_same_path(f->rcpt, f->rcpt_mta))
+			ctx.rcpt_mta = rcpt;
+		else
+			addr_parse(f->rcpt_mta, &ctx.rcpt_mta);
+	}
 	ctx.allow_tricks = p->allow_routing_tricks;
 	ctx.sender_origin = p->sender_origin;
 	ctx.sender_parsed = false;

@@ -397,7 +397,11 @@ const struct addr_view *rule_sender_view(struct rule_ctx *ctx)
 	sender_form(ctx, v, &ctx->sender);
 	/* Postfix passes "" for the null sender */
 	if (mta != NULL && !(*mta == 0 && ctx->sender.kind == ADDR_NULL)) {
-		addr_parse(mta, &ctx->sender_mta);
+		if ((ctx->sender.kind == ADDR_MAILBOX || ctx->sender.kind == ADDR_NODOMAIN) &&
+		    addr_same_path(ctx->facts->sender, mta))
+			ctx->sender_mta = ctx->sender; /* one parse serves both forms */
+		else
+			addr_parse(mta, &ctx->sender_mta);
 		sender_form(ctx, v, &ctx->sender_mta);
 	}
 	return v;

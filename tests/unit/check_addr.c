@@ -580,12 +580,29 @@ START_TEST(test_addr_trick_name)
 END_TEST
 
 /* addr_suite - every path form, the limits, and the trick names */
+/* The MTA's form is reused only when it is the path as sent, letter for letter. */
+START_TEST(test_same_path)
+{
+	ck_assert(addr_same_path("<a@example.com>", "a@example.com"));
+	ck_assert(addr_same_path("<user>", "user"));
+	ck_assert(!addr_same_path("<a@example.com>", "A@example.com"));
+	ck_assert(!addr_same_path("<a@example.com>", "a@example.co"));
+	ck_assert(!addr_same_path("<a@example.com>", "a@example.com>"));
+	ck_assert(!addr_same_path("a@example.com", "a@example.com")); /* no brackets: parse both */
+	ck_assert(!addr_same_path("<a@example.com> ", "a@example.com"));
+	ck_assert(!addr_same_path("<x%y@example.com>", "x@y"));
+	ck_assert(!addr_same_path(NULL, "a"));
+	ck_assert(!addr_same_path("<a>", NULL));
+}
+END_TEST
+
 static Suite *addr_suite(void)
 {
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("forms");
 
 	tcase_add_loop_test(tc, test_addr_table, 0, (int)NCASES);
+	tcase_add_test(tc, test_same_path);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("hostile");
 	tcase_add_loop_test(tc, test_addr_bad, 0, (int)NBAD);
