@@ -431,6 +431,7 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
 		conf_errors_free(&errs);
 		return EXPLAIN_USAGE;
 	}
+	conf_errors_free(&errs); /* warnings: -t shows them; the verdicts are what is asked here */
 	status = explain_policy(cfg->policy, argc, argv, json, out, err);
 	conf_free(cfg);
 	return status;

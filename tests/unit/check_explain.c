@@ -72,6 +72,7 @@ static int run(bool json, char **text, int argc, char *const *argv)
 	int rc;
 
 	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	conf_errors_free(&errs);
 	cfg->policy->geo = &fixture;
 	out = open_memstream(text, &len);
 	rc = explain_policy(cfg->policy, argc, argv, json, out, out);

@@ -44,6 +44,7 @@ static struct config *load(const char *path)
 	struct config *cfg = conf_load(path, &errs);
 
 	ck_assert_msg(cfg != NULL, "%s: %s", path, errs.n ? errs.msgs[0] : "?");
+	conf_errors_free(&errs);
 	return cfg;
 }
 

@@ -404,6 +404,7 @@ START_TEST(test_config)
 	fclose(fp);
 	cfg = conf_load(path, &errs);
 	ck_assert_msg(cfg != NULL, "%s", errs.n ? errs.msgs[0] : "?");
+	conf_errors_free(&errs);
 	set = cfg->policy->users;
 	ck_assert_uint_eq(users_count(set), 4);
 	ck_assert(cfg->policy->sender_ownership == SENDER_OWNERSHIP_AUTHENTICATED &&
