@@ -208,6 +208,7 @@ struct leftovers {
 	const char *socket;      /* the spec, once the socket exists */
 	struct daemon_inode ino; /* which socket that is */
 	const char *pidfile;     /* once it holds our pid */
+	const char *locked;      /* the pid file we hold the lock of, written or not */
 	bool janitor;            /* a janitor removes them after the privilege drop */
 };
 
@@ -244,6 +245,8 @@ static int open_socket(const char *spec, const struct settings *s, const char *u
 static int fail(const struct leftovers *left)
 {
 	daemon_remove(left->pidfile, left->socket, &left->ino);
+	if (left->locked != NULL && left->pidfile == NULL)
+		unlink(left->locked); /* created, locked, never written: ours alone */
 	return 1;
 }
 
@@ -298,7 +301,7 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
     const char *user, const char *pidfile)
 {
 	const char *metrics_at = cfg->settings.metrics;
-	struct leftovers left = {NULL, {0, 0}, NULL, false};
+	struct leftovers left = {NULL, {0, 0}, NULL, NULL, false};
 	struct metrics_http *metrics = NULL;
 	struct snapshot *snap;
 	int metrics_fd = -1, pid_fd = -1, rc;
@@ -310,6 +313,7 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	/* the pid file's lock first: a second instance stops before it touches the socket */
 	if (pidfile != NULL && (pid_fd = daemon_pidfile_lock(pidfile)) < 0)
 		return 1;
+	left.locked = pidfile;
 	if (open_socket(spec, &cfg->settings, user, &left) < 0)
 		return fail(&left);
 	/* Bound before the fork, so that a busy port fails where the caller sees it. */

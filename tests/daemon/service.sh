@@ -195,6 +195,7 @@ start -u nobody
 	tap FAIL "after -u nobody the socket and the root-owned pid file are removed at exit" "$(ls -l "$work")"
 "$milter" -f -c "$conf" -u no-such-user-rm 2>"$log"
 rc=$?
+sleep 0.3 # (a janitor may be the one that removes them)
 [ $rc -ne 0 ] && [ ! -e "$sock" ] && [ ! -e "$work/relay-milter.pid" ] &&
 	tap OK "a start-up that fails at the privilege drop leaves neither behind" ||
 	tap FAIL "a start-up that fails at the privilege drop leaves neither behind" "exit $rc; $(ls -l "$work")"
@@ -301,6 +302,14 @@ if devlog_available && [ -x "$LOGRECV" ]; then
 else
 	tap OK "syslog path # SKIP needs root, unshare and tests/daemon/logrecv"
 fi
+
+# --- a start-up that fails before the pid file is written leaves no pid file ---
+write_conf
+"$milter" -f -c "$conf" -s "unix:$work/no-such-dir/none.sock" 2>"$work/early.log"
+rc=$?
+[ $rc -ne 0 ] && [ ! -e "$work/relay-milter.pid" ] &&
+	tap OK "a start-up that fails at the socket leaves no (empty) pid file behind" ||
+	tap FAIL "a start-up that fails at the socket leaves no (empty) pid file behind" "exit $rc; $(ls -l "$work")"
 
 # --- -V ------------------------------------------------------------------------
 v=$("$milter" -V)
