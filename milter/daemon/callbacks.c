@@ -209,10 +209,7 @@ static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
-	if (c->has_client)
-		ipaddr_format(&c->client, c->client_text, sizeof(c->client_text));
-	else
-		copy_field(c->client_text, sizeof(c->client_text), "unknown");
+	verdict_client(c->has_client ? &c->client : NULL, c->client_text, sizeof(c->client_text));
 	copy_field(c->client_name, sizeof(c->client_name), hostname);
 	c->nmta_addrs = 0;
 	add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));

@@ -114,17 +114,27 @@ mode_t daemon_umask(mode_t mode)
 	return (mode_t)(~mode & 0777);
 }
 
+/*
+ * daemon_remove_owned - unlink the pid file if it names owner and the
+ * socket if it is still the inode created. No stdio: the janitor calls
+ * this after a fork.
+ */
+void daemon_remove_owned(const char *pidfile, pid_t owner, const char *socket_path,
+    const struct daemon_inode *ino)
+{
+	struct stat st;
+
+	if (pidfile != NULL && daemon_pidfile_names(pidfile, owner))
+		unlink(pidfile);
+	if (socket_path != NULL && ino != NULL && ino->ino != 0 && lstat(socket_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == ino->dev && st.st_ino == ino->ino)
+		unlink(socket_path);
+}
+
 /* daemon_remove - remove what start-up created: only if it is still ours */
 void daemon_remove(const char *pidfile, const char *spec, const struct daemon_inode *ino)
 {
-	const char *path = spec ? daemon_socket_path(spec) : NULL;
-	struct stat st;
-
-	if (pidfile != NULL && daemon_pidfile_names(pidfile, getpid()))
-		unlink(pidfile);
-	if (path != NULL && ino != NULL && ino->ino != 0 && lstat(path, &st) == 0 &&
-	    S_ISSOCK(st.st_mode) && st.st_dev == ino->dev && st.st_ino == ino->ino)
-		unlink(path);
+	daemon_remove_owned(pidfile, getpid(), spec ? daemon_socket_path(spec) : NULL, ino);
 }
 
 /* daemon_pidfile_names - does the pid file hold exactly this pid? (no stdio: after fork) */

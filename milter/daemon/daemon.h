@@ -30,6 +30,10 @@ int daemon_socket_perms(const char *spec, const char *user, const char *group,
 /* daemon_remove - remove the pid file if it names us and the socket if it is ino */
 void daemon_remove(const char *pidfile, const char *spec, const struct daemon_inode *ino);
 
+/* daemon_remove_owned - the same for the process owner and a socket path (after fork) */
+void daemon_remove_owned(const char *pidfile, pid_t owner, const char *socket_path,
+    const struct daemon_inode *ino);
+
 /* daemon_pidfile_names - does the pid file hold exactly this pid? */
 bool daemon_pidfile_names(const char *path, pid_t pid);
 

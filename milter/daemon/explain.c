@@ -280,9 +280,9 @@ static void json_header(FILE *out, const struct explain_input *in, const struct 
 	if (p->geo == NULL)
 		fputs("null", out);
 	else {
-		fputs("{", out);
 		const struct geo_info *g = &f->geo->info;
 
+		fputs("{", out);
 		json_opt(out, "country", g->status < 0 ? NULL : g->country);
 		fprintf(out, ", \"asn\": %u, \"status\": \"%s\"}", g->asn,
 		    g->status < 0      ? "failed" :

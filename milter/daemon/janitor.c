@@ -4,21 +4,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "janitor.h"
 #include "log.h"
-
-/* same_socket - is path still the socket that was created (same device and inode)? */
-static int same_socket(const char *path, const struct daemon_inode *was)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == was->dev &&
-	    st.st_ino == was->ino;
-}
 
 /* janitor_wait - the janitor's whole life: wait for EOF on the pipe, clean, exit */
 static void janitor_wait(int fd, pid_t owner, const char *pidfile, const char *socket_path,
@@ -39,10 +29,7 @@ static void janitor_wait(int fd, pid_t owner, const char *pidfile, const char *s
 		close(i);
 	while (read(fd, &c, 1) < 0 && errno == EINTR)
 		;
-	if (pidfile != NULL && daemon_pidfile_names(pidfile, owner))
-		unlink(pidfile);
-	if (socket_path != NULL && same_socket(socket_path, sock))
-		unlink(socket_path);
+	daemon_remove_owned(pidfile, owner, socket_path, sock);
 	_exit(0);
 }
 

@@ -1,4 +1,5 @@
 /* verdict_log.c - one log line per recipient decision */
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -84,9 +85,12 @@ void verdict_tail(struct logline *line, const struct facts *f, const struct verd
 }
 
 /* verdict_client - the client address as the line shows it */
-const char *verdict_client(const struct facts *f, char *buf, size_t len)
+const char *verdict_client(const struct ipaddr *client, char *buf, size_t len)
 {
-	return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+	if (client != NULL)
+		return ipaddr_format(client, buf, len);
+	snprintf(buf, len, "unknown");
+	return buf;
 }
 
 /* verdict_format - the whole decision line at once */
@@ -95,7 +99,7 @@ void verdict_format(struct logline *line, enum logline_form form, const char *qi
 {
 	char client[IPADDR_STRLEN];
 
-	verdict_head(line, form, qid, f, verdict_client(f, client, sizeof(client)));
+	verdict_head(line, form, qid, f, verdict_client(f->client, client, sizeof(client)));
 	verdict_tail(line, f, v, p);
 }
 

@@ -30,8 +30,8 @@ void verdict_head(struct logline *head, enum logline_form form, const char *qid,
 void verdict_tail(struct logline *line, const struct facts *f, const struct verdict *v,
     const struct policy *p);
 
-/* verdict_client - the client's address as the line shows it ("unknown" when none) */
-const char *verdict_client(const struct facts *f, char *buf, size_t len);
+/* verdict_client - the client's address into buf as the line shows it ("unknown" when none) */
+const char *verdict_client(const struct ipaddr *client, char *buf, size_t len);
 
 /* verdict_refused - a refusal, enforced or not (log_decisions = "refusals" logs these) */
 bool verdict_refused(const struct verdict *v);
