@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "geoip.h"
+#include "linefile.h"
 
 struct geoip {
 	MMDB_s country;
@@ -70,21 +71,12 @@ static int copy_all(int in, int out)
  */
 static int private_copy(const char *path, char *err, size_t errlen)
 {
-	const char *why = NULL;
 	struct stat st;
-	int in, out = -1, saved;
+	int in, out = -1, saved, rc;
 
-	if ((in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(in, &st) < 0)
-		why = strerror(errno);
-	else if (!S_ISREG(st.st_mode))
-		why = "not a regular file";
-	if (why != NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, why);
-		close(in);
+	if ((in = linefile_open_regular(path, &st, &rc)) < 0) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+		    rc == LINEFILE_NOTREG ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	if ((out = memfd_create("relay-milter-geoip", MFD_CLOEXEC | MFD_ALLOW_SEALING)) < 0 ||

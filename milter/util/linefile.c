@@ -33,31 +33,48 @@ FILE *linefile_open(const char *path, int *rc)
 {
 	struct stat st;
 	FILE *fp;
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err;
+	int fd = linefile_open_regular(path, &st, rc), err;
 
-	*rc = LINEFILE_OPEN;
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0)
-		goto fail;
-	if (!S_ISREG(st.st_mode)) {
-		*rc = LINEFILE_NOTREG;
-		goto fail;
-	}
 	if (st.st_mode & S_IWOTH) {
 		*rc = LINEFILE_WRITABLE;
 		goto fail;
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0 ||
-	    (fp = fdopen(fd, "r")) == NULL)
+	    (fp = fdopen(fd, "r")) == NULL) {
+		*rc = LINEFILE_OPEN;
 		goto fail;
-	*rc = 0;
+	}
 	return fp;
 fail:
 	err = errno;
 	close(fd);
 	errno = err;
 	return NULL;
+}
+
+/* linefile_open_regular - a regular file's descriptor, opened without blocking */
+int linefile_open_regular(const char *path, struct stat *st, int *rc)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC), err;
+
+	*rc = LINEFILE_OPEN;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0) {
+		err = errno;
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		*rc = LINEFILE_NOTREG;
+		close(fd);
+		return -1;
+	}
+	*rc = 0;
+	return fd;
 }
 
 /* linefile_error - the message for a LINEFILE_* code */

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /*
  * Called for every line that holds something, with the line number; a
@@ -32,6 +33,14 @@ int linefile_read(const char *path, size_t max, linefile_fn fn, void *ctx);
  * LINEFILE_* code (and errno for LINEFILE_OPEN).
  */
 FILE *linefile_open(const char *path, int *rc);
+
+/*
+ * linefile_open_regular - the descriptor of path, read-only, opened
+ * without blocking (a FIFO cannot hang it) and only if it is a regular
+ * file, checked on what was opened; st is its fstat. -1 with *rc
+ * LINEFILE_OPEN (errno set) or LINEFILE_NOTREG.
+ */
+int linefile_open_regular(const char *path, struct stat *st, int *rc);
 
 /* linefile_error - "cannot open: No such file or directory" and the like, for a code */
 const char *linefile_error(int rc, int err, char *buf, size_t len);
