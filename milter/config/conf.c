@@ -397,6 +397,18 @@ static void load_metrics(struct loader *ld, const config_setting_t *s)
 		ld_copy_string(ld, s, &ld->cfg->settings.metrics);
 }
 
+/* load_control_socket - the unix socket of --control: an absolute path */
+static void load_control_socket(struct loader *ld, const config_setting_t *s)
+{
+	const char *v = config_setting_get_string(s);
+
+	if (v[0] != '/' || strlen(v) >= 108)
+		ld_bad(ld, s, "control_socket: \"%s\": expected an absolute path (under 108 bytes)",
+		    v);
+	else
+		ld_copy_string(ld, s, &ld->cfg->settings.control_socket);
+}
+
 /* load_reply_key - a reply template that must be a 4xx or 5xx */
 static void load_reply_key(struct loader *ld, const config_setting_t *s, struct reply *r)
 {
@@ -472,6 +484,8 @@ static const struct key top_keys[] = {
     {"sender_ownership", CONFIG_TYPE_STRING, load_sender_ownership},
     {"null_sender_authenticated", CONFIG_TYPE_STRING, load_null_sender},
     {"sender_origin", CONFIG_TYPE_STRING, load_sender_origin},
+    {"control_socket", CONFIG_TYPE_STRING, load_control_socket},
+    {"store", CONFIG_TYPE_GROUP, load_store},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -515,6 +529,7 @@ static struct config *config_new(const char *path)
 	cfg->settings.socket = strdup(CONF_DEFAULT_SOCKET);
 	cfg->settings.socket_mode = 0660;
 	cfg->settings.syslog_facility = LOG_MAIL;
+	store_defaults(&cfg->settings.store);
 	if (cfg->path == NULL || cfg->policy == NULL || cfg->settings.socket == NULL ||
 	    (cfg->policy->local_domains = domainset_new()) == NULL ||
 	    (cfg->policy->trusted_networks = netset_new()) == NULL ||
@@ -687,6 +702,8 @@ void conf_free(struct config *cfg)
 	free(cfg->settings.socket_group);
 	free(cfg->settings.pidfile);
 	free(cfg->settings.metrics);
+	free(cfg->settings.control_socket);
+	store_settings_free(&cfg->settings.store);
 	free(cfg->rule_ids);
 	free(cfg->path);
 	free(cfg);

@@ -25,6 +25,17 @@ enum log_format {
 	LOG_FORMAT_JSON, /* one JSON object a line, for log shippers */
 };
 
+/* Where limits keep counts and locks (store = { type; ... }); taken at start-up only. */
+enum store_type {
+	STORE_TYPE_MEMORY, /* in-process, one host (default) */
+	STORE_TYPE_REDIS,  /* shared by every host on one Redis (store/redis.c) */
+};
+
+struct store_settings {
+	enum store_type type;
+	unsigned long max_keys; /* memory: principals held at most (default 1000000) */
+};
+
 /* Daemon settings: socket, user, pidfile, syslog and metrics take effect only at start-up. */
 struct settings {
 	char *socket;
@@ -36,6 +47,8 @@ struct settings {
 	char *metrics; /* "127.0.0.1:9899": the HTTP /metrics listener; NULL = off */
 	enum log_decisions log_decisions; /* these two apply on reload too */
 	enum log_format log_format;
+	char *control_socket; /* unix socket of --control; NULL = off */
+	struct store_settings store;
 };
 
 /* One loaded configuration: the compiled policy plus daemon settings. */
@@ -87,6 +100,12 @@ void conf_errors_free(struct conf_errors *errs);
 /* conf_errors_lost - "PATH: out of memory (N errors not recorded)", or NULL if none was lost */
 const char *conf_errors_lost(const struct conf_errors *errs, const char *path, char *buf,
     size_t len);
+
+/* store_defaults - the embedded store with its defaults (conf_store.c) */
+void store_defaults(struct store_settings *st);
+
+/* store_settings_free - free what store settings own and zero them */
+void store_settings_free(struct store_settings *st);
 
 /* conf_keys - NULL-terminated names of every top-level key (for docs tests) */
 const char *const *conf_keys(void);

@@ -73,6 +73,8 @@ void load_users(struct loader *ld, const config_setting_t *s);
 void load_users_file(struct loader *ld, const config_setting_t *s);
 void load_sender_ownership(struct loader *ld, const config_setting_t *s);
 void load_null_sender(struct loader *ld, const config_setting_t *s);
+/* conf_store.c */
+void load_store(struct loader *ld, const config_setting_t *g);
 /* conf_warn.c: settings that open the relay wide (warnings; errors with --strict) */
 /* ld_network_risk - why trusting or owning this network opens the relay, or NULL */
 const char *ld_network_risk(const char *entry);

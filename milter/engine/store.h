@@ -57,8 +57,8 @@ enum store_status {
 /* The answer for one check, in the order of the checks. */
 struct store_result {
 	enum store_status status;
-	uint64_t count; /* after this decision when it was counted, else as found */
-	int64_t until;  /* STORE_LOCKED, or a lock just started: its end (Unix seconds) */
+	uint64_t count;      /* after this decision when it was counted, else as found */
+	int64_t until;       /* STORE_LOCKED, or a lock just started: its end (Unix seconds) */
 	bool first_exceeded; /* the principal went over this limit now (log it once) */
 	bool lock_started;   /* this decision started the lock (log it once) */
 };
@@ -67,9 +67,9 @@ struct store_result {
 struct store_entry {
 	const char *limit;
 	enum store_kind kind;
-	uint64_t count;      /* within the window last used for it */
-	uint32_t window;     /* that window, seconds */
-	int64_t lock_until;  /* 0: not locked */
+	uint64_t count;       /* within the window last used for it */
+	uint32_t window;      /* that window, seconds */
+	int64_t lock_until;   /* 0: not locked */
 	const char **members; /* STORE_DISTINCT: the members within the window */
 	size_t nmembers;
 };
