@@ -27,7 +27,8 @@ static void load_max_keys(struct loader *ld, const config_setting_t *s)
 {
 	long long v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
 		ld_bad(ld, s, "store: max_keys must be an integer");
 		return;
 	}
