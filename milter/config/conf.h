@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "policy.h"
+#include "store_settings.h"
 
 #define CONF_DEFAULT_SOCKET "inet:8894@127.0.0.1"
 
@@ -23,17 +24,6 @@ enum log_decisions {
 enum log_format {
 	LOG_FORMAT_KV,   /* QID: key=value ... (default) */
 	LOG_FORMAT_JSON, /* one JSON object a line, for log shippers */
-};
-
-/* Where limits keep counts and locks (store = { type; ... }); taken at start-up only. */
-enum store_type {
-	STORE_TYPE_MEMORY, /* in-process, one host (default) */
-	STORE_TYPE_REDIS,  /* shared by every host on one Redis (store/redis.c) */
-};
-
-struct store_settings {
-	enum store_type type;
-	unsigned long max_keys; /* memory: principals held at most (default 1000000) */
 };
 
 /* Daemon settings: socket, user, pidfile, syslog and metrics take effect only at start-up. */
