@@ -486,6 +486,8 @@ static const struct key top_keys[] = {
     {"sender_origin", CONFIG_TYPE_STRING, load_sender_origin},
     {"control_socket", CONFIG_TYPE_STRING, load_control_socket},
     {"store", CONFIG_TYPE_GROUP, load_store},
+    {"limits", CONFIG_TYPE_LIST, load_limits},
+    {"max_recipients_per_message", CONFIG_TYPE_INT, load_max_rcpts},
 };
 
 #define NKEYS (sizeof(top_keys) / sizeof(top_keys[0]))
@@ -672,6 +674,7 @@ struct config *conf_load(const char *path, struct conf_errors *errs)
 		if (tree_whole(&ld, root)) {
 			for (int i = 0; i < config_setting_length(root); i++)
 				load_top(&ld, config_setting_get_elem(root, (unsigned)i));
+			finish_limits(&ld);
 			finish_users_geo(&ld);
 		}
 	}

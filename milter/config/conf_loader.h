@@ -29,6 +29,14 @@ struct loader {
 	int users_file_line;
 	const char *ownership_src;
 	int ownership_line;
+	/* per-login limit overrides, checked against the limits at the end */
+	struct override_src {
+		struct user *u; /* its overrides[k]: the array may grow meanwhile */
+		size_t k;
+		const char *file;
+		int line;
+	} *overrides;
+	size_t noverrides;
 };
 
 /* ld_bad - report a problem with one setting, at its own file and line */
@@ -67,6 +75,18 @@ void load_trusted_networks(struct loader *ld, const config_setting_t *s);
 void load_own_addresses(struct loader *ld, const config_setting_t *s);
 /* conf_rules.c */
 void load_rules(struct loader *ld, const config_setting_t *s);
+struct rule;
+/* ld_load_cond - one condition of a rule or a limit (what: "rule" or "limit") */
+void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule, const char *what);
+/* ld_name_taken - is a name used by a rule, a limit or a built-in step? */
+bool ld_name_taken(const struct loader *ld, const char *name);
+/* conf_limits.c */
+void load_limits(struct loader *ld, const config_setting_t *s);
+void load_max_rcpts(struct loader *ld, const config_setting_t *s);
+/* ld_duration - "30s", "10m", "1h", "7d" in seconds; -1 when not one */
+long ld_duration(const char *text);
+/* finish_limits - per-login overrides name limits: judged once every key is read */
+void finish_limits(struct loader *ld);
 /* conf_users.c */
 void load_geoip(struct loader *ld, const config_setting_t *g);
 void load_users(struct loader *ld, const config_setting_t *s);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf_loader.h"
+#include "limits.h"
 #include "rules.h"
 #include "steps.h"
 
@@ -24,18 +25,22 @@ static int parse_action(const char *v, enum action *out)
 
 /* warn_networks - a network condition that covers a large part of the Internet */
 static void warn_networks(struct loader *ld, const config_setting_t *s, const struct rule *rule,
-    const char **items, size_t n)
+    const char **items, size_t n, const char *what)
 {
 	const char *why;
 
 	for (size_t i = 0; i < n; i++)
 		if ((why = ld_network_risk(items[i])) != NULL)
 			conf_warn(ld->errs, ld_file(ld, s), (int)config_setting_source_line(s),
-			    "rule \"%s\": network: \"%s\": %s", rule->name, items[i], why);
+			    "%s \"%s\": network: \"%s\": %s", what, rule->name, items[i], why);
 }
 
-/* load_cond - one condition of a rule, compiled through its table row */
-static void load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule)
+/*
+ * ld_load_cond - one condition of a rule or a limit (what: "rule", "limit"),
+ * compiled through the rules' table row: limits are scoped by the very
+ * predicates rules use
+ */
+void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule, const char *what)
 {
 	const char *key = config_setting_name(s), **items = NULL;
 	char(*nums)[24] = NULL;
@@ -47,11 +52,11 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 	bool negate;
 
 	if ((type = cond_type_find(key, &negate)) == NULL) {
-		ld_bad(ld, s, "rule \"%s\": unknown key \"%s\"", rule->name, key);
+		ld_bad(ld, s, "%s \"%s\": unknown key \"%s\"", what, rule->name, key);
 		return;
 	}
 	if (!ld_type_ok(s, type->wants_list ? CONFIG_TYPE_LIST : CONFIG_TYPE_BOOL)) {
-		ld_bad(ld, s, "rule \"%s\": %s must be %s", rule->name, key,
+		ld_bad(ld, s, "%s \"%s\": %s must be %s", what, rule->name, key,
 		    ld_type_name(type->wants_list ? CONFIG_TYPE_LIST : CONFIG_TYPE_BOOL));
 		return;
 	}
@@ -59,7 +64,7 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 	if (v.is_list) {
 		v.n = (size_t)config_setting_length(s);
 		if (v.n == 0) {
-			ld_bad(ld, s, "rule \"%s\": %s: empty list", rule->name, key);
+			ld_bad(ld, s, "%s \"%s\": %s: empty list", what, rule->name, key);
 			return;
 		}
 		/* Integers (asn = [ 64500 ]) are handed to the row as their decimal text. */
@@ -67,7 +72,7 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		nums = calloc(v.n, sizeof(*nums));
 		if (items == NULL || nums == NULL) {
 			/* a rule must never lose a condition: that widens what it matches */
-			ld_bad(ld, s, "rule \"%s\": %s: out of memory", rule->name, key);
+			ld_bad(ld, s, "%s \"%s\": %s: out of memory", what, rule->name, key);
 			goto out;
 		}
 		for (size_t i = 0; i < v.n; i++) {
@@ -78,17 +83,17 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 				items[i] = config_setting_get_string(e);
 			else if (ld_int_wrapped(ld, e)) {
 				ld_bad(ld, e,
-				    "rule \"%s\": %s: an integer beyond 2147483647 is cut to 32 "
+				    "%s \"%s\": %s: an integer beyond 2147483647 is cut to 32 "
 				    "bits by libconfig: write it as a string (\"AS4200000000\")",
-				    rule->name, key);
+				    what, rule->name, key);
 				goto out;
 			} else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64) {
 				snprintf(nums[i], sizeof(nums[i]), "%lld",
 				    config_setting_get_int64(e));
 				items[i] = nums[i];
 			} else {
-				ld_bad(ld, e, "rule \"%s\": %s: each element must be a string",
-				    rule->name, key);
+				ld_bad(ld, e, "%s \"%s\": %s: each element must be a string",
+				    what, rule->name, key);
 				goto out;
 			}
 		}
@@ -103,17 +108,17 @@ static void load_cond(struct loader *ld, const config_setting_t *s, struct rule 
 		const config_setting_t *at =
 		    v.is_list ? config_setting_get_elem(s, (unsigned)bad_item) : s;
 
-		ld_bad(ld, at ? at : s, "rule \"%s\": %s: %s%s%s%s", rule->name, key,
+		ld_bad(ld, at ? at : s, "%s \"%s\": %s: %s%s%s%s", what, rule->name, key,
 		    v.is_list ? "\"" : "", v.is_list ? items[bad_item] : "",
 		    v.is_list ? "\": " : "", why);
 		type->free(c);
 	} else {
 		rule->nconds++;
 		if (strcmp(type->name, "network") == 0 && !negate)
-			warn_networks(ld, s, rule, items, v.n);
+			warn_networks(ld, s, rule, items, v.n, what);
 		if (type->lookup)
-			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "rule \"%s\": %s",
-			    rule->name, key);
+			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "%s \"%s\": %s",
+			    what, rule->name, key);
 	}
 out:
 	free(items);
@@ -175,13 +180,21 @@ static void load_rule_reply(struct loader *ld, const config_setting_t *s, struct
 		    rule->action == ACTION_REJECT ? "5xx" : "4xx");
 }
 
-/* name_taken - is a rule name used by an earlier rule or the built-in core? */
-static bool name_taken(const struct policy *p, const char *name)
+/*
+ * ld_name_taken - is a name used by a rule, a limit or a built-in step?
+ * They share one namespace: the decision line's rule= names any of them.
+ */
+bool ld_name_taken(const struct loader *ld, const char *name)
 {
+	const struct policy *p = ld->cfg->policy;
+
 	if (step_find(name) != STEP_RULE)
 		return true;
 	for (size_t i = 0; i < p->nrules; i++)
 		if (p->rules[i].name != NULL && strcmp(p->rules[i].name, name) == 0)
+			return true;
+	for (size_t i = 0; i < p->nlimits; i++)
+		if (p->limits[i].rule.name != NULL && strcmp(p->limits[i].rule.name, name) == 0)
 			return true;
 	return false;
 }
@@ -203,7 +216,7 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 			    config_setting_get_string(name));
 			return;
 		}
-		if (name_taken(ld->cfg->policy, rule->name))
+		if (ld_name_taken(ld, rule->name))
 			ld_bad(ld, name, "rule \"%s\": name used twice (or by a built-in rule)",
 			    rule->name);
 	} else {
@@ -227,7 +240,7 @@ static void load_rule(struct loader *ld, const config_setting_t *g, struct rule 
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 
 		if (!rule_setting(ld, s, rule, &reply))
-			load_cond(ld, s, rule);
+			ld_load_cond(ld, s, rule, "rule");
 	}
 	if (reply != NULL)
 		load_rule_reply(ld, reply, rule);

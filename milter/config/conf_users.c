@@ -122,6 +122,48 @@ static void load_user_strings(struct loader *ld, const config_setting_t *s, stru
 	}
 }
 
+/* remember_override - checked against the limits once every key is read */
+static void remember_override(struct loader *ld, const config_setting_t *s, struct user *u)
+{
+	struct override_src *grown;
+
+	if ((grown = realloc(ld->overrides, (ld->noverrides + 1) * sizeof(*grown))) == NULL) {
+		ld_bad(ld, s, "user \"%s\": limits: out of memory", u->login);
+		return;
+	}
+	ld->overrides = grown;
+	ld->overrides[ld->noverrides++] =
+	    (struct override_src){u, u->noverrides - 1, ld_file(ld, s), (int)config_setting_source_line(s)};
+}
+
+/* load_user_limits - limits = { login-day = 100000; unauth-ip = 0; }: 0 exempts */
+static void load_user_limits(struct loader *ld, const config_setting_t *g, struct user *u)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *why = NULL;
+		long long v;
+
+		if (config_setting_type(s) != CONFIG_TYPE_INT &&
+		    config_setting_type(s) != CONFIG_TYPE_INT64) {
+			ld_bad(ld, s, "user \"%s\": limits: %s must be an integer (0: exempt)",
+			    u->login, config_setting_name(s));
+			continue;
+		}
+		v = config_setting_get_int64(s);
+		if (ld_int_wrapped(ld, s) || v < 0 || v > 1000000000LL) {
+			ld_bad(ld, s, "user \"%s\": limits: %s: %lld: expected 0 (exempt) to 1000000000",
+			    u->login, config_setting_name(s), v);
+			continue;
+		}
+		if (users_add_override(u, config_setting_name(s), (uint64_t)v, &why) < 0)
+			ld_bad(ld, s, "user \"%s\": limits: %s: %s", u->login,
+			    config_setting_name(s), why);
+		else
+			remember_override(ld, s, u);
+	}
+}
+
 /* load_user_entry - one { login = ...; senders = [...]; countries = [...]; relay = ...; } */
 static void load_user_entry(struct loader *ld, const config_setting_t *g)
 {
@@ -164,6 +206,12 @@ static void load_user_entry(struct loader *ld, const config_setting_t *g)
 			load_user_strings(ld, s, u, is_senders);
 			if (!is_senders)
 				ld_need_geo(ld, s, true, "user \"%s\": countries", u->login);
+		} else if (strcmp(key, "limits") == 0) {
+			if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+				ld_bad(ld, s, "user \"%s\": limits must be a group { NAME = N; }",
+				    u->login);
+			else
+				load_user_limits(ld, s, u);
 		} else
 			ld_bad(ld, s, "user \"%s\": unknown key \"%s\"", u->login, key);
 	}

@@ -9,6 +9,7 @@
 
 #include "ipaddr.h"
 #include "steps.h"
+#include "store.h"
 
 /*
  * Rules are tried in order for every recipient, so their number is
@@ -16,6 +17,11 @@
  * hold every rule that continued or was tried, and nothing is dropped.
  */
 #define POLICY_RULES_MAX 1024
+/*
+ * Rate limits are judged for every accepted recipient, and each counts a
+ * message in one bit of a transaction's mask: the loader refuses more.
+ */
+#define LIMITS_MAX 64
 
 enum action {
 	ACTION_ACCEPT,   /* this recipient may pass; judging goes on for the others */
@@ -74,6 +80,21 @@ struct facts {
 	size_t nmta_addrs;
 	time_t now;
 	struct geo_cache *geo; /* the connection's; NULL: one lookup per decision */
+	/* what the rate limits need: where counts live, and the transaction so far */
+	struct store *store;     /* NULL: limits are not judged */
+	bool peek;               /* ask the store, count nothing (--explain) */
+	unsigned rcpts_accepted; /* recipients of this transaction let through so far */
+	uint64_t msgs_counted;   /* bit i: "messages" limit i counted this transaction */
+};
+
+/* What one rate limit that applies gave for one recipient. */
+#define LIMIT_PRINCIPAL_MAX 300 /* longer keys end in a hash of the whole */
+struct limit_seen {
+	uint16_t limit; /* index into the policy's limits */
+	bool exempt;    /* a per-login override of 0: not counted */
+	uint64_t max;   /* after a per-login override */
+	struct store_result result;
+	char principal[LIMIT_PRINCIPAL_MAX];
 };
 
 /* The outcome for one recipient. */
@@ -100,19 +121,24 @@ struct verdict {
 	bool geo_lookup;        /* this decision looked the client up */
 	size_t ncontinued;      /* matching rules with action "continue", in order */
 	uint16_t continued[POLICY_RULES_MAX];
+	/* rate limits: the one that refused, and every one that applied */
+	int limit_index;       /* the deciding limit (STEP_RATE_LIMIT), or -1 */
+	uint64_t msgs_counted; /* facts->msgs_counted and what this recipient counted */
+	size_t nlimits;
+	struct limit_seen limits[LIMITS_MAX];
 };
 
 /* One line of an explanation: a rule or built-in step tried and what it gave. */
 struct trace_step {
 	enum step step;   /* STEP_RULE: a configured rule */
-	int rule_index;   /* the rule, or -1 */
+	int rule_index;   /* the rule (or the limit, for STEP_RATE_LIMIT), or -1 */
 	const char *rule; /* its name */
-	int result;       /* 1 matched, 0 no match, -1 temporary failure */
+	int result;       /* 1 matched (a limit: refused), 0 no match, -1 temporary failure */
 };
 
 /* Every step of one decision: each rule at most once, then the built-in steps. */
 struct trace {
-	struct trace_step steps[POLICY_RULES_MAX + STEP_N];
+	struct trace_step steps[POLICY_RULES_MAX + STEP_N + LIMITS_MAX];
 	size_t n;
 };
 

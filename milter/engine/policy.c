@@ -8,6 +8,7 @@
 #include "domain.h"
 #include "geo.h"
 #include "idn.h"
+#include "limits.h"
 #include "policy.h"
 #include "rules.h"
 #include "users.h"
@@ -47,6 +48,9 @@ void policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		rule_free_contents(&p->rules[i]);
 	free(p->rules);
+	for (size_t i = 0; i < p->nlimits; i++)
+		limit_free_contents(&p->limits[i]);
+	free(p->limits);
 	free(p);
 }
 
@@ -297,9 +301,20 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 	memcpy(v->ecode, r->ecode, sizeof(v->ecode));
 }
 
+/* step_label - the name a step goes by: a rule's or a limit's own, or the step's */
+static const char *step_label(const struct policy *p, enum step step, int index)
+{
+	if (step == STEP_RULE)
+		return p->rules[index].name;
+	if (step == STEP_RATE_LIMIT && index >= 0)
+		return p->limits[index].rule.name;
+	return step_name(step);
+}
+
 /*
  * set_verdict - fill the verdict for the deciding step: a built-in step,
- * or STEP_RULE with the index of the configured rule
+ * STEP_RULE with the index of the configured rule, or STEP_RATE_LIMIT
+ * with the index of the limit (-1: the store could not answer)
  */
 static void set_verdict(struct verdict *v, enum action action, const struct reply *r,
     const struct facts *f, const struct policy *p, enum step step, int rule, enum reason why)
@@ -314,7 +329,8 @@ static void set_verdict(struct verdict *v, enum action action, const struct repl
 	v->action = action;
 	v->step = step;
 	v->rule_index = step == STEP_RULE ? rule : -1;
-	v->rule = step == STEP_RULE ? p->rules[rule].name : step_name(step);
+	v->limit_index = step == STEP_RATE_LIMIT ? rule : -1;
+	v->rule = step_label(p, step, rule);
 	v->why = why;
 	v->reason = reason_name(why);
 	if (action == ACTION_ACCEPT) {
@@ -334,8 +350,8 @@ static void trace_add(struct trace *t, const struct policy *p, enum step step, i
 		return;
 	s = &t->steps[t->n++];
 	s->step = step;
-	s->rule_index = step == STEP_RULE ? rule : -1;
-	s->rule = step == STEP_RULE ? p->rules[rule].name : step_name(step);
+	s->rule_index = step == STEP_RULE || step == STEP_RATE_LIMIT ? rule : -1;
+	s->rule = step_label(p, step, rule);
 	s->result = result;
 }
 
@@ -607,6 +623,82 @@ static void verdict_start(struct verdict *v)
 	v->rcpt_local = false;
 	v->geo_lookup = false;
 	v->ncontinued = 0;
+	v->limit_index = -1;
+	v->msgs_counted = 0;
+	v->nlimits = 0;
+}
+
+static const struct reply too_many = {452, "4.5.3", "<%r>: Too many recipients"};
+static const struct reply rate_tempfail = {451, "4.7.1",
+    "<%r>: Rate limit exceeded, try again later"};
+static const struct reply rate_reject = {550, "5.7.1", "<%r>: Rate limit exceeded"};
+static const struct reply store_failed = {451, "4.3.0",
+    "<%r>: Temporary failure counting recipients, try again later"};
+
+/* limit_reply - the reply a limit refuses with: its own, else its action's */
+static const struct reply *limit_reply(const struct limit *l)
+{
+	if (l->rule.reply.code != 0)
+		return &l->rule.reply;
+	return l->rule.action == ACTION_REJECT ? &rate_reject : &rate_tempfail;
+}
+
+/* locked_reply - a lock is always temporary, and says when it ends */
+static void locked_reply(struct reply *r, char *tmpl, size_t len, int64_t until)
+{
+	time_t t = (time_t)until;
+	struct tm tm;
+	char stamp[32] = "";
+
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(tmpl, len, "<%%r>: Rate limit exceeded, sending locked until %s", stamp);
+	r->code = 451;
+	memcpy(r->ecode, "4.7.1", sizeof("4.7.1"));
+	r->text = tmpl;
+}
+
+/* trace_limits - every limit that applied, and whether it refused */
+static void trace_limits(struct trace *trace, const struct policy *p, const struct verdict *v)
+{
+	for (size_t i = 0; i < v->nlimits; i++)
+		trace_add(trace, p, STEP_RATE_LIMIT, v->limits[i].limit,
+		    v->limits[i].result.status != STORE_OK);
+}
+
+/*
+ * run_limits - an accepted recipient may still be one too many for its
+ * message, or over a rate limit: the limits refuse, they never accept
+ */
+static void run_limits(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct trace *trace)
+{
+	struct limit_refusal r;
+	struct reply locked;
+	const struct reply *reply;
+	char tmpl[128];
+	enum step step = STEP_RATE_LIMIT;
+
+	if (!limits_judge(p, ctx, v, &r)) {
+		trace_limits(trace, p, v);
+		return;
+	}
+	trace_limits(trace, p, v);
+	if (r.why == REASON_TOO_MANY_RECIPIENTS) {
+		step = STEP_RECIPIENT_LIMIT;
+		reply = &too_many;
+		trace_add(trace, p, step, -1, 1);
+	} else if (r.why == REASON_STORE_FAILURE)
+		reply = &store_failed;
+	else if (r.why == REASON_LOOKUP_FAILURE)
+		reply = &lookup_failed;
+	else if (r.why == REASON_LOCKED) {
+		locked_reply(&locked, tmpl, sizeof(tmpl), r.until);
+		reply = &locked;
+	} else
+		reply = limit_reply(&p->limits[r.limit]);
+	set_verdict(v, ACTION_TEMPFAIL, reply, ctx->facts, p, step, r.limit, r.why);
+	v->dry_run = r.dry_run || p->dry_run;
 }
 
 /* decide - the steps in order: rules, sender ownership, the built-in core */
@@ -656,5 +748,7 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	if (p->geo != NULL)
 		rule_geo(&ctx);
 	decide(p, &ctx, v, trace);
+	if (v->action == ACTION_ACCEPT && (p->max_rcpts != 0 || p->nlimits != 0))
+		run_limits(p, &ctx, v, trace);
 	v->geo_lookup = ctx.geo_lookup;
 }

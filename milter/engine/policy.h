@@ -12,6 +12,7 @@
 #include "netset.h"
 
 struct rule;
+struct limit;
 
 /* What happens to a connection without a client address (local submission). */
 enum no_client {
@@ -50,6 +51,9 @@ struct policy {
 	char *sender_origin;     /* the domain the MTA appends to a bare sender; NULL: unknown */
 	bool null_sender_reject; /* an authenticated client may not send from <> */
 	bool dry_run;            /* mode = "dry-run": refusals are logged only */
+	unsigned max_rcpts;      /* max_recipients_per_message; 0: no limit */
+	struct limit *limits;    /* rate limits, judged for accepted recipients */
+	size_t nlimits;
 };
 
 /* policy_new - an empty policy with the default replies (NULL on ENOMEM) */

@@ -11,6 +11,8 @@ static const char *const step_names[STEP_N] = {
     [STEP_AUTHENTICATED] = "authenticated",
     [STEP_TRUSTED_NETWORK] = "trusted-network",
     [STEP_DEFAULT_DENY] = "default-deny",
+    [STEP_RECIPIENT_LIMIT] = "recipient-limit",
+    [STEP_RATE_LIMIT] = "rate-limit",
 };
 
 static const char *const reason_names[REASON_N] = {
@@ -28,6 +30,10 @@ static const char *const reason_names[REASON_N] = {
     [REASON_SENDER_UNVERIFIABLE] = "sender-unverifiable",
     [REASON_LOGIN_NO_RELAY] = "login-no-relay",
     [REASON_LOGIN_COUNTRY] = "login-country",
+    [REASON_TOO_MANY_RECIPIENTS] = "too-many-recipients",
+    [REASON_RATE_LIMIT] = "rate-limit",
+    [REASON_LOCKED] = "locked",
+    [REASON_STORE_FAILURE] = "store-failure",
 };
 
 /* step_name - the name of a built-in step */

@@ -14,6 +14,8 @@ enum step {
 	STEP_AUTHENTICATED,    /* the client logged in */
 	STEP_TRUSTED_NETWORK,  /* the client is inside trusted_networks */
 	STEP_DEFAULT_DENY,     /* nothing granted relaying */
+	STEP_RECIPIENT_LIMIT,  /* max_recipients_per_message, for an accepted recipient */
+	STEP_RATE_LIMIT,       /* a configured limit: its own name is used */
 	STEP_N
 };
 
@@ -32,6 +34,10 @@ enum reason {
 	REASON_SENDER_UNVERIFIABLE,
 	REASON_LOGIN_NO_RELAY,
 	REASON_LOGIN_COUNTRY,
+	REASON_TOO_MANY_RECIPIENTS,
+	REASON_RATE_LIMIT,
+	REASON_LOCKED,
+	REASON_STORE_FAILURE,
 	REASON_N
 };
 

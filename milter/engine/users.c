@@ -194,6 +194,37 @@ int users_add_country(struct user *u, const char *code, const char **why)
 	return 0;
 }
 
+/* users_add_override - the login's own max for one limit; a name given twice is an error */
+int users_add_override(struct user *u, const char *limit, uint64_t max, const char **why)
+{
+	struct limit_override *grown;
+	char *name;
+
+	for (size_t i = 0; i < u->noverrides; i++)
+		if (strcmp(u->overrides[i].name, limit) == 0) {
+			*why = "limit named twice";
+			return -1;
+		}
+	if ((name = strdup(limit)) == NULL ||
+	    (grown = realloc(u->overrides, (u->noverrides + 1) * sizeof(*grown))) == NULL) {
+		free(name);
+		*why = "out of memory";
+		return -1;
+	}
+	u->overrides = grown;
+	u->overrides[u->noverrides++] = (struct limit_override){name, -1, max};
+	return 0;
+}
+
+/* users_override - a login has few overrides: a short walk, only for logins that have any */
+const struct limit_override *users_override(const struct user *u, int i)
+{
+	for (size_t k = 0; u != NULL && k < u->noverrides; k++)
+		if (u->overrides[k].index == i)
+			return &u->overrides[k];
+	return NULL;
+}
+
 /* lower_copy - ASCII lower case into out */
 static void lower_copy(char *out, const char *in)
 {
@@ -366,6 +397,9 @@ void users_free(struct users *set)
 	for (size_t i = 0; i < set->n; i++) {
 		free(set->list[i]->login);
 		free(set->list[i]->countries);
+		for (size_t k = 0; k < set->list[i]->noverrides; k++)
+			free(set->list[i]->overrides[k].name);
+		free(set->list[i]->overrides);
 		free(set->list[i]);
 	}
 	free(set->list);

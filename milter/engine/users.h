@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "addr.h"
 
@@ -17,8 +18,17 @@
  */
 struct users;
 
+/* A login's own max for one rate limit (users: limits = { NAME = N; }); 0: exempt. */
+struct limit_override {
+	char *name;   /* the limit's name, as written */
+	int index;    /* into the policy's limits, set once every key is read; -1 unknown */
+	uint64_t max; /* 0: the limit does not count this login */
+};
+
 struct user {
 	char *login;
+	struct limit_override *overrides;
+	size_t noverrides;
 	bool relay;           /* false: this login never relays */
 	char (*countries)[3]; /* ISO codes or "--"; none: from anywhere */
 	size_t ncountries;
@@ -41,6 +51,12 @@ int users_add_sender(struct users *set, struct user *u, const char *pattern, con
 
 /* users_finish - read-only and thread-safe afterwards */
 void users_finish(struct users *set);
+
+/* users_add_override - the login's own max for a limit; -1 with *why */
+int users_add_override(struct user *u, const char *limit, uint64_t max, const char **why);
+
+/* users_override - the login's own max for limit index i, or NULL when it has none */
+const struct limit_override *users_override(const struct user *u, int i);
 
 /* users_find - the settings of a login, or NULL */
 const struct user *users_find(const struct users *set, const char *login);

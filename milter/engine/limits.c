@@ -1,0 +1,335 @@
+/* limits.c - which rate limits apply to an accepted recipient, and what the store says of them */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "limits.h"
+#include "policy.h"
+#include "users.h"
+
+static const char *const per_names[PER_N] = {
+    [PER_LOGIN] = "login",
+    [PER_CLIENT] = "client",
+    [PER_SENDER] = "sender",
+    [PER_SENDER_DOMAIN] = "sender_domain",
+};
+
+static const char *const count_names[COUNT_N] = {
+    [COUNT_RECIPIENTS] = "recipients",
+    [COUNT_MESSAGES] = "messages",
+    [COUNT_COUNTRIES] = "countries",
+    [COUNT_NETWORKS] = "networks",
+};
+
+const char *limit_per_name(enum limit_per per)
+{
+	return per < PER_N ? per_names[per] : NULL;
+}
+
+const char *limit_count_name(enum limit_count count)
+{
+	return count < COUNT_N ? count_names[count] : NULL;
+}
+
+/*
+ * key_put - "kind:" and value into buf. A key too long for buf ends in a
+ * hash of the whole, so two long keys that share a beginning stay apart.
+ */
+static void key_put(char *buf, size_t len, const char *kind, const char *value, size_t vlen)
+{
+	size_t klen = strlen(kind), room = len - 1 - klen;
+	uint64_t h = 1469598103934665603ULL;
+
+	memcpy(buf, kind, klen);
+	if (vlen <= room) {
+		memcpy(buf + klen, value, vlen);
+		buf[klen + vlen] = 0;
+		return;
+	}
+	for (size_t i = 0; i < vlen; i++)
+		h = (h ^ (unsigned char)value[i]) * 1099511628211ULL;
+	memcpy(buf + klen, value, room - 17);
+	snprintf(buf + klen + room - 17, 18, "#%016llx", (unsigned long long)h);
+}
+
+/* network_of - the address with every bit past prefix cleared */
+static struct ipaddr network_of(const struct ipaddr *a, unsigned prefix)
+{
+	struct ipaddr n = *a;
+	unsigned bits = a->family == IPADDR_V4 ? 32 : 128;
+
+	for (unsigned i = prefix < bits ? prefix : bits; i < bits; i++)
+		n.bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	return n;
+}
+
+/* network_text - "192.0.2.0/24" */
+static void network_text(const struct ipaddr *a, unsigned prefix, char *buf, size_t len)
+{
+	struct ipaddr n = network_of(a, prefix);
+	char text[IPADDR_STRLEN];
+
+	snprintf(buf, len, "%s/%u", ipaddr_format(&n, text, sizeof(text)), prefix);
+}
+
+/* limit_client_key - "client:" and the client's network */
+void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t len)
+{
+	char net[IPADDR_STRLEN + 8];
+
+	network_text(a, prefix, net, sizeof(net));
+	key_put(buf, len, "client:", net, strlen(net));
+}
+
+/*
+ * sender_key - the MAIL FROM as one key: lower case throughout, so that
+ * Alice@ and alice@ share a count (a sender cannot dodge its limit by
+ * changing case); an address we cannot parse counts as written.
+ */
+static bool sender_key(struct rule_ctx *ctx, bool domain_only, char *buf, size_t len)
+{
+	const struct addr *s = rule_sender(ctx);
+	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
+	size_t n;
+
+	if (domain_only) {
+		if (s->kind != ADDR_MAILBOX)
+			return false; /* <>, a bare user: no domain to count */
+		key_put(buf, len, "sender_domain:", s->domain, strlen(s->domain));
+		return true;
+	}
+	if (s->kind == ADDR_NULL)
+		snprintf(text, sizeof(text), "<>");
+	else if (s->kind == ADDR_MAILBOX)
+		snprintf(text, sizeof(text), "%s@%s", s->local, s->domain);
+	else if (s->kind == ADDR_NODOMAIN)
+		snprintf(text, sizeof(text), "%s", s->local);
+	else
+		snprintf(text, sizeof(text), "%s", ctx->facts->sender ? ctx->facts->sender : "");
+	for (n = 0; text[n]; n++)
+		if (text[n] >= 'A' && text[n] <= 'Z')
+			text[n] = (char)(text[n] + 'a' - 'A');
+	key_put(buf, len, "sender:", text, n);
+	return true;
+}
+
+/* limit_principal - the key this decision is counted under, if it has one */
+bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, size_t len)
+{
+	const struct facts *f = ctx->facts;
+
+	switch (l->per) {
+	case PER_LOGIN:
+		if (f->login == NULL || f->login[0] == 0)
+			return false;
+		key_put(buf, len, "login:", f->login, strlen(f->login));
+		return true;
+	case PER_CLIENT:
+		if (f->client == NULL)
+			return false;
+		limit_client_key(f->client,
+		    f->client->family == IPADDR_V4 ? l->prefix_v4 : l->prefix_v6, buf, len);
+		return true;
+	case PER_SENDER:
+		return sender_key(ctx, false, buf, len);
+	case PER_SENDER_DOMAIN:
+		return sender_key(ctx, true, buf, len);
+	case PER_N:
+		break;
+	}
+	return false;
+}
+
+/*
+ * limit_member - what a distinct count sees of this decision: the
+ * client's country ("--" for an address no database lists) or network.
+ * 1, 0 when there is nothing to count (no client), -1 when the lookup failed.
+ */
+static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf, size_t len)
+{
+	const struct geo_info *g;
+
+	if (ctx->facts->client == NULL)
+		return 0;
+	if (l->count == COUNT_NETWORKS) {
+		network_text(ctx->facts->client, ctx->facts->client->family == IPADDR_V4 ? 24 : 48,
+		    buf, len);
+		return 1;
+	}
+	g = rule_geo(ctx);
+	if (g->country_status < 0)
+		return -1;
+	snprintf(buf, len, "%s", g->country);
+	return 1;
+}
+
+/* check_for - the store's view of one applicable limit */
+static void check_for(const struct limit *l, const struct limit_seen *seen, const char *member,
+    struct store_check *c)
+{
+	c->principal = seen->principal;
+	c->limit = l->rule.name;
+	c->kind = l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS ? STORE_DISTINCT :
+									      STORE_SUM;
+	c->member = member;
+	c->add = 1;
+	c->max = seen->max;
+	c->window = l->window;
+	c->lock = l->lock;
+	c->dry_run = l->rule.dry_run;
+}
+
+/*
+ * limit_applies - 1 when limit i counts this recipient (seen and, for a
+ * distinct count, member filled), 0 when it does not, -1 when a lookup it
+ * needs failed. An exempt login is noted (for --explain) but not counted.
+ */
+static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
+    const struct user *u, struct limit_seen *seen, char *member, size_t mlen)
+{
+	const struct limit_override *o;
+	int m = rule_match(&l->rule, ctx);
+
+	if (m <= 0)
+		return m;
+	if (l->count == COUNT_MESSAGES && (ctx->facts->msgs_counted >> i) & 1)
+		return 0; /* this transaction is counted already */
+	if (!limit_principal(l, ctx, seen->principal, sizeof(seen->principal)))
+		return 0;
+	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
+	    (m = limit_member(l, ctx, member, mlen)) <= 0)
+		return m;
+	o = users_override(u, (int)i);
+	seen->limit = (uint16_t)i;
+	seen->max = o != NULL ? o->max : l->max;
+	seen->exempt = o != NULL && o->max == 0;
+	memset(&seen->result, 0, sizeof(seen->result));
+	return 1;
+}
+
+/* The members of distinct counts: held while the store is asked. */
+struct members {
+	char text[LIMITS_MAX][IPADDR_STRLEN + 8];
+};
+
+/*
+ * limits_collect - every limit that counts this recipient, into v->limits
+ * and checks (exempt ones are in v->limits only); the number of checks,
+ * or -1 with *failed the limit whose lookup failed.
+ */
+static int limits_collect(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct store_check *checks, size_t *map, struct members *mem, int *failed)
+{
+	const char *login = ctx->facts->login;
+	const struct user *u = login != NULL && *login ? users_find(p->users, login) : NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->nlimits; i++) {
+		const struct limit *l = &p->limits[i];
+		struct limit_seen *seen = &v->limits[v->nlimits];
+		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], sizeof(mem->text[i]));
+
+		if (m < 0 && !l->rule.dry_run) {
+			*failed = (int)i;
+			return -1;
+		}
+		if (m <= 0)
+			continue;
+		v->nlimits++;
+		if (seen->exempt)
+			continue;
+		check_for(l, seen, mem->text[i], &checks[n]);
+		map[n++] = v->nlimits - 1;
+	}
+	return (int)n;
+}
+
+/* refuses - does this answer refuse the recipient? */
+static bool refuses(const struct store_result *r)
+{
+	return r->status != STORE_OK;
+}
+
+/*
+ * limits_answer - the store's answers into the verdict, and the refusal
+ * if any: the first limit in force that refused, else the first dry_run
+ * one (logged as dry_run=yes, let through). An admitted recipient marks
+ * the "messages" limits that now count its transaction.
+ */
+static int limits_answer(const struct policy *p, struct verdict *v,
+    const struct store_check *checks, const struct store_result *res, const size_t *map,
+    size_t n, struct limit_refusal *r)
+{
+	int enforced = -1, dry = -1;
+
+	for (size_t k = 0; k < n; k++) {
+		v->limits[map[k]].result = res[k];
+		if (!refuses(&res[k]))
+			continue;
+		if (!checks[k].dry_run && enforced < 0)
+			enforced = (int)k;
+		else if (checks[k].dry_run && dry < 0)
+			dry = (int)k;
+	}
+	if (enforced < 0)
+		for (size_t k = 0; k < n; k++) {
+			size_t i = v->limits[map[k]].limit;
+
+			if (p->limits[i].count == COUNT_MESSAGES)
+				v->msgs_counted |= 1ULL << i;
+		}
+	if (enforced < 0 && dry < 0)
+		return 0;
+	{
+		size_t k = (size_t)(enforced >= 0 ? enforced : dry);
+
+		r->limit = v->limits[map[k]].limit;
+		r->why = res[k].status == STORE_LOCKED ? REASON_LOCKED : REASON_RATE_LIMIT;
+		r->until = res[k].until;
+		r->dry_run = enforced < 0;
+	}
+	return 1;
+}
+
+/* limits_judge - see limits.h */
+int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct limit_refusal *r)
+{
+	struct store_check checks[LIMITS_MAX];
+	struct store_result res[LIMITS_MAX];
+	size_t map[LIMITS_MAX];
+	struct members mem;
+	int n, failed = -1;
+
+	v->msgs_counted = ctx->facts->msgs_counted;
+	v->nlimits = 0;
+	r->dry_run = false;
+	r->until = 0;
+	if (p->max_rcpts != 0 && ctx->facts->rcpts_accepted >= p->max_rcpts) {
+		r->why = REASON_TOO_MANY_RECIPIENTS;
+		r->limit = -1;
+		return 1;
+	}
+	if (p->nlimits == 0 || ctx->facts->store == NULL)
+		return 0;
+	if ((n = limits_collect(p, ctx, v, checks, map, &mem, &failed)) < 0) {
+		r->why = REASON_LOOKUP_FAILURE;
+		r->limit = failed;
+		return 1;
+	}
+	if (n == 0)
+		return 0;
+	if (store_decide(ctx->facts->store, checks, (size_t)n, !ctx->facts->peek, res) < 0) {
+		r->why = REASON_STORE_FAILURE;
+		r->limit = -1;
+		return 1;
+	}
+	return limits_answer(p, v, checks, res, map, (size_t)n, r);
+}
+
+/* limit_free_contents - the scope's conditions, name and reply */
+void limit_free_contents(struct limit *l)
+{
+	rule_free_contents(&l->rule);
+}

@@ -1,0 +1,95 @@
+/* limits.h - rate limits, quotas and locks: which apply to a recipient, and what the store says */
+#ifndef RM_LIMITS_H
+#define RM_LIMITS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "facts.h"
+#include "rules.h"
+#include "store.h"
+
+/*
+ * Limits are judged only for a recipient the policy accepted: they turn
+ * an acceptance into a refusal, never the reverse, and a refused
+ * recipient is never counted (LIMITS_MAX: facts.h).
+ */
+#define LIMIT_WINDOW_MAX (30U * 86400U) /* 30 days */
+#define LIMIT_NEAR_PCT   90              /* an admission this close to max is logged (near=) */
+
+/* Whose sending a limit counts. */
+enum limit_per {
+	PER_LOGIN,         /* the SMTP AUTH login */
+	PER_CLIENT,        /* the client address, grouped by prefix_v4 / prefix_v6 */
+	PER_SENDER,        /* the MAIL FROM address */
+	PER_SENDER_DOMAIN, /* its domain */
+	PER_N
+};
+
+/* What a limit counts. */
+enum limit_count {
+	COUNT_RECIPIENTS, /* accepted recipients */
+	COUNT_MESSAGES,   /* transactions with at least one accepted recipient */
+	COUNT_COUNTRIES,  /* distinct client countries (GeoIP) */
+	COUNT_NETWORKS,   /* distinct client networks (/24, /48) */
+	COUNT_N
+};
+
+struct limit {
+	/*
+	 * The name, the scope (conditions, through the rules' own predicate
+	 * table), the action (tempfail or reject), the reply and dry_run.
+	 */
+	struct rule rule;
+	enum limit_per per;
+	enum limit_count count;
+	uint64_t max;
+	uint32_t window; /* seconds */
+	uint32_t lock;   /* seconds; 0: exceeding does not lock */
+	unsigned prefix_v4, prefix_v6;
+};
+
+/* Why the limits refuse an accepted recipient (limits_judge). */
+struct limit_refusal {
+	enum reason why; /* too-many-recipients, rate-limit, locked, lookup-failure, store-failure */
+	int limit;       /* the limit that refused, or -1 */
+	bool dry_run;    /* a dry_run limit: logged, the recipient let through */
+	int64_t until;   /* locked: when the lock ends (Unix seconds) */
+};
+
+struct policy;
+
+/*
+ * limits_judge - for a recipient the policy accepted: max_recipients_per_
+ * message, then every limit that applies, through one store call that
+ * checks them together and, unless facts->peek, counts them. Every limit
+ * that applied is in v->limits (with its count against max), and
+ * v->msgs_counted says which "messages" limits now count the transaction.
+ * 1 with r filled when the recipient is refused, else 0.
+ */
+int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+    struct limit_refusal *r);
+
+/* limit_free_contents - what a limit owns (not the limit) */
+void limit_free_contents(struct limit *l);
+
+/* limit_per_name, limit_count_name - the configuration's words */
+const char *limit_per_name(enum limit_per per);
+const char *limit_count_name(enum limit_count count);
+
+/*
+ * limit_principal - the key a limit counts this decision under
+ * ("login:alice", "client:2001:db8:1:2::/64", "sender:a@example.com",
+ * "sender_domain:example.com") into buf; false when the decision has
+ * none (no login for a per-login limit): the limit does not apply.
+ */
+bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, size_t len);
+
+/*
+ * limit_client_key - "client:" and the client's network for a prefix;
+ * also what the control socket uses for "client=ADDR"
+ */
+void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t len);
+
+#endif
