@@ -708,6 +708,7 @@ void conf_free(struct config *cfg)
 	free(cfg->settings.control_socket);
 	store_settings_free(&cfg->settings.store);
 	free(cfg->rule_ids);
+	free(cfg->limit_ids);
 	free(cfg->path);
 	free(cfg);
 }

@@ -49,7 +49,8 @@ struct config {
 	time_t loaded;
 	void *geo_handle; /* owned GeoIP state, freed with the config */
 	void (*geo_free)(void *handle);
-	unsigned *rule_ids; /* per rule, its metrics counter slot: set by the daemon, freed here */
+	unsigned *rule_ids;  /* per rule, its metrics counter slot: set by the daemon, freed here */
+	unsigned *limit_ids; /* the same per limit */
 };
 
 /*

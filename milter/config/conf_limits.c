@@ -7,7 +7,7 @@
 #include "limits.h"
 #include "users.h"
 
-#define DISTINCT_MAX 1000 /* countries or networks held per key: a bound on memory */
+#define DISTINCT_MAX  1000 /* countries or networks held per key: a bound on memory */
 #define MAX_RCPTS_MAX 100000
 
 /* ld_duration - "30s", "10m", "1h", "24h", "7d": seconds, or -1 */
@@ -27,8 +27,9 @@ long ld_duration(const char *text)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (end[0] == units[i].unit)
-			return n > (long)LIMIT_WINDOW_MAX / units[i].seconds ? (long)LIMIT_WINDOW_MAX + 1 :
-									       n * units[i].seconds;
+			return n > (long)LIMIT_WINDOW_MAX / units[i].seconds ?
+			    (long)LIMIT_WINDOW_MAX + 1 :
+			    n * units[i].seconds;
 	return -1;
 }
 
@@ -75,8 +76,10 @@ static long limit_seconds(struct loader *ld, const config_setting_t *s, const st
 	if (config_setting_type(s) == CONFIG_TYPE_STRING)
 		v = ld_duration(config_setting_get_string(s));
 	if (v < 0)
-		ld_bad(ld, s, "limit \"%s\": %s: expected a duration such as \"30s\", \"10m\", "
-		    "\"1h\", \"24h\" or \"7d\"", l->rule.name, config_setting_name(s));
+		ld_bad(ld, s,
+		    "limit \"%s\": %s: expected a duration such as \"30s\", \"10m\", "
+		    "\"1h\", \"24h\" or \"7d\"",
+		    l->rule.name, config_setting_name(s));
 	else if (v > (long)LIMIT_WINDOW_MAX)
 		ld_bad(ld, s, "limit \"%s\": %s: %s is over 30 days", l->rule.name,
 		    config_setting_name(s), config_setting_get_string(s));
@@ -89,7 +92,8 @@ static long long limit_number(struct loader *ld, const config_setting_t *s, cons
 {
 	long long v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64) {
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
 		ld_bad(ld, s, "limit \"%s\": %s must be an integer", l->rule.name,
 		    config_setting_name(s));
 		return -1;
@@ -207,8 +211,10 @@ static void limit_name(struct loader *ld, const config_setting_t *g, struct limi
 	if (name != NULL && config_setting_type(name) == CONFIG_TYPE_STRING &&
 	    config_setting_get_string(name)[0] != 0) {
 		if (ld_name_taken(ld, config_setting_get_string(name)))
-			ld_bad(ld, name, "limit \"%s\": name used twice (by a rule, a limit or a "
-			    "built-in step)", config_setting_get_string(name));
+			ld_bad(ld, name,
+			    "limit \"%s\": name used twice (by a rule, a limit or a "
+			    "built-in step)",
+			    config_setting_get_string(name));
 		if ((l->rule.name = strdup(config_setting_get_string(name))) == NULL)
 			ld_bad(ld, name, "limit: out of memory");
 		return;

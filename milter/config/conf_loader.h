@@ -35,7 +35,7 @@ struct loader {
 		size_t k;
 		const char *file;
 		int line;
-	} *overrides;
+	} * overrides;
 	size_t noverrides;
 };
 
@@ -77,7 +77,8 @@ void load_own_addresses(struct loader *ld, const config_setting_t *s);
 void load_rules(struct loader *ld, const config_setting_t *s);
 struct rule;
 /* ld_load_cond - one condition of a rule or a limit (what: "rule" or "limit") */
-void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule, const char *what);
+void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rule,
+    const char *what);
 /* ld_name_taken - is a name used by a rule, a limit or a built-in step? */
 bool ld_name_taken(const struct loader *ld, const char *name);
 /* conf_limits.c */

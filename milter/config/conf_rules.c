@@ -92,8 +92,8 @@ void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rul
 				    config_setting_get_int64(e));
 				items[i] = nums[i];
 			} else {
-				ld_bad(ld, e, "%s \"%s\": %s: each element must be a string",
-				    what, rule->name, key);
+				ld_bad(ld, e, "%s \"%s\": %s: each element must be a string", what,
+				    rule->name, key);
 				goto out;
 			}
 		}
@@ -117,8 +117,8 @@ void ld_load_cond(struct loader *ld, const config_setting_t *s, struct rule *rul
 		if (strcmp(type->name, "network") == 0 && !negate)
 			warn_networks(ld, s, rule, items, v.n, what);
 		if (type->lookup)
-			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "%s \"%s\": %s",
-			    what, rule->name, key);
+			ld_need_geo(ld, s, strcmp(type->name, "asn") != 0, "%s \"%s\": %s", what,
+			    rule->name, key);
 	}
 out:
 	free(items);

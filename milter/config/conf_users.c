@@ -132,8 +132,8 @@ static void remember_override(struct loader *ld, const config_setting_t *s, stru
 		return;
 	}
 	ld->overrides = grown;
-	ld->overrides[ld->noverrides++] =
-	    (struct override_src){u, u->noverrides - 1, ld_file(ld, s), (int)config_setting_source_line(s)};
+	ld->overrides[ld->noverrides++] = (struct override_src){u, u->noverrides - 1,
+	    ld_file(ld, s), (int)config_setting_source_line(s)};
 }
 
 /* load_user_limits - limits = { login-day = 100000; unauth-ip = 0; }: 0 exempts */
@@ -152,7 +152,8 @@ static void load_user_limits(struct loader *ld, const config_setting_t *g, struc
 		}
 		v = config_setting_get_int64(s);
 		if (ld_int_wrapped(ld, s) || v < 0 || v > 1000000000LL) {
-			ld_bad(ld, s, "user \"%s\": limits: %s: %lld: expected 0 (exempt) to 1000000000",
+			ld_bad(ld, s,
+			    "user \"%s\": limits: %s: %lld: expected 0 (exempt) to 1000000000",
 			    u->login, config_setting_name(s), v);
 			continue;
 		}

@@ -33,7 +33,9 @@ struct conn {
 	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
 	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
 	unsigned rcpts;
-	bool head_ok; /* head holds this message's shared fields */
+	unsigned rcpts_accepted; /* let through: max_recipients_per_message counts these */
+	uint64_t msgs_counted;   /* "messages" limits that counted this transaction */
+	bool head_ok;            /* head holds this message's shared fields */
 	/*
 	 * Text buffers last: conn_new zeroes the fields above and only the
 	 * first byte of these (a session is created per SMTP connection, and
@@ -45,6 +47,15 @@ struct conn {
 	char helo[FIELD_MAX];
 	struct logline head; /* the decision lines' shared fields, once per message */
 };
+
+/* Where the limits count: the daemon's, outside every configuration snapshot. */
+static struct store *limits_store;
+
+/* callbacks_set_store - the store every decision counts in (before the first connection) */
+void callbacks_set_store(struct store *store)
+{
+	limits_store = store;
+}
 
 /* conn_new - a connection's state: the fields zeroed, the text buffers empty */
 static struct conn *conn_new(void)
@@ -146,6 +157,8 @@ static void message_reset(struct conn *c)
 	c->sender_mta = NULL;
 	c->qid[0] = 0;
 	c->rcpts = 0;
+	c->rcpts_accepted = 0;
+	c->msgs_counted = 0;
 	c->head_ok = false;
 }
 
@@ -294,6 +307,21 @@ static void log_decision(struct conn *c, const struct facts *f, const struct ver
 	verdict_log(&c->head, f, v, c->snap->config->policy);
 }
 
+/* note_limits - what the transaction carries to its next recipient, and the limit events */
+static void note_limits(struct conn *c, const struct facts *f, const struct verdict *v)
+{
+	const struct settings *s = &c->snap->config->settings;
+
+	if (v->action == ACTION_ACCEPT || v->dry_run)
+		c->rcpts_accepted++;
+	c->msgs_counted = v->msgs_counted;
+	if (v->nlimits == 0)
+		return;
+	metrics_limits(v, c->snap->config->limit_ids, c->snap->config->policy);
+	verdict_events(s->log_format == LOG_FORMAT_JSON ? LOGLINE_JSON : LOGLINE_KV, c->qid, f, v,
+	    c->snap->config->policy);
+}
+
 /* rm_envrcpt - judge one recipient */
 static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -325,8 +353,12 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.nmta_addrs = c->nmta_addrs;
 	f.now = time(NULL);
 	f.geo = &c->geo;
+	f.store = limits_store;
+	f.rcpts_accepted = c->rcpts_accepted;
+	f.msgs_counted = c->msgs_counted;
 	policy_decide(c->snap->config->policy, &f, &v, NULL);
 	metrics_decision(&v, c->snap->config->rule_ids);
+	note_limits(c, &f, &v);
 	if (v.geo_lookup)
 		metrics_geo(c->geo.info.status);
 	c->rcpts++;

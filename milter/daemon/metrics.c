@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
@@ -42,6 +43,16 @@ static unsigned long counters[METRICS_NCOUNTERS];
 static unsigned long recipients[SLOT_N]; /* by the deciding verdict */
 static unsigned long dry_notes[SLOT_N];  /* dry-run verdicts noted, either way */
 static struct label_table rules;
+/* Limits by name, as rules: a slot's counters are these, not verdicts. */
+enum {
+	LIMIT_CHECKED,
+	LIMIT_EXCEEDED,
+	LIMIT_DRY_EXCEEDED,
+	LIMIT_LOCKED,
+	LIMIT_LOCKS_STARTED
+};
+static struct label_table limits;
+static struct store *limits_store; /* its keys, evictions and locks, read at scrape */
 /* How long RCPT decisions take: upper bounds of the buckets, in nanoseconds. */
 static const unsigned long long rcpt_bounds[] = {10000, 30000, 100000, 300000, 1000000, 3000000,
     10000000, 30000000, 100000000};
@@ -140,6 +151,42 @@ unsigned *metrics_rule_ids(const struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		ids[i] = slot_find(&rules, p->rules[i].name);
 	return ids;
+}
+
+/* metrics_limit_ids - claim a counter slot for each limit of p, by name */
+unsigned *metrics_limit_ids(const struct policy *p)
+{
+	unsigned *ids = calloc(p->nlimits + 1, sizeof(*ids));
+
+	if (ids == NULL)
+		return NULL;
+	for (size_t i = 0; i < p->nlimits; i++)
+		ids[i] = slot_find(&limits, p->limits[i].rule.name);
+	return ids;
+}
+
+/* metrics_limits - every limit that applied to one recipient: checked, exceeded, locked */
+void metrics_limits(const struct verdict *v, const unsigned *limit_ids, const struct policy *p)
+{
+	for (size_t i = 0; i < v->nlimits && limit_ids != NULL; i++) {
+		const struct limit_seen *s = &v->limits[i];
+		unsigned long *n = limits.slot[limit_ids[s->limit]].n;
+
+		bump(&n[LIMIT_CHECKED]);
+		if (s->result.status == STORE_LOCKED)
+			bump(&n[LIMIT_LOCKED]);
+		else if (s->result.status == STORE_EXCEEDED)
+			bump(&n[p->limits[s->limit].rule.dry_run ? LIMIT_DRY_EXCEEDED :
+								   LIMIT_EXCEEDED]);
+		if (s->result.lock_started)
+			bump(&n[LIMIT_LOCKS_STARTED]);
+	}
+}
+
+/* metrics_set_store - the store whose size and locks the metrics show */
+void metrics_set_store(struct store *store)
+{
+	limits_store = store;
 }
 
 /* metrics_add - count one event */
@@ -314,13 +361,58 @@ static void by_reason(FILE *fp, const char *metric, bool dry)
 		sample_row(fp, metric, "reason", reason_name((enum reason)r), reasons[r], dry);
 }
 
-/* register_names - list the current rules even before they fire */
+/* register_names - list the current rules and limits even before they fire */
 static void register_names(const struct snapshot *snap)
 {
 	if (snap == NULL)
 		return;
 	for (size_t i = 0; i < snap->config->policy->nrules; i++)
 		slot_find(&rules, snap->config->policy->rules[i].name);
+	for (size_t i = 0; i < snap->config->policy->nlimits; i++)
+		slot_find(&limits, snap->config->policy->limits[i].rule.name);
+}
+
+/* by_limit - one counter of every limit ever configured */
+static void by_limit(FILE *fp, const char *metric, const char *help, int which)
+{
+	head(fp, metric, "counter", help);
+	for (size_t i = 0; i <= LABELS_MAX; i++) {
+		const char *name = i < LABELS_MAX ?
+		    __atomic_load_n(&limits.slot[i].name, __ATOMIC_ACQUIRE) :
+		    (slot_total(limits.slot[i].n) ? "other" : NULL);
+
+		if (name == NULL)
+			continue;
+		fprintf(fp, "relay_milter_%s{limit=\"", metric);
+		label_escape(fp, name);
+		fprintf(fp, "\"} %lu\n", get(&limits.slot[i].n[which]));
+	}
+}
+
+/* format_limits - per-limit counters, and the store's size, evictions and locks */
+static void format_limits(FILE *fp)
+{
+	struct store_stats st = {0};
+
+	by_limit(fp, "limit_checks_total", "Accepted recipients a limit applied to.",
+	    LIMIT_CHECKED);
+	by_limit(fp, "limit_exceeded_total", "Recipients refused for going over a limit.",
+	    LIMIT_EXCEEDED);
+	by_limit(fp, "limit_dry_run_exceeded_total",
+	    "Recipients over a dry_run limit, let through.", LIMIT_DRY_EXCEEDED);
+	by_limit(fp, "limit_locked_total", "Recipients refused because their key was locked.",
+	    LIMIT_LOCKED);
+	by_limit(fp, "limit_locks_started_total", "Locks started by a limit.", LIMIT_LOCKS_STARTED);
+	if (limits_store != NULL)
+		limits_store->ops->stats(limits_store, &st);
+	simple(fp, "locks_active", "gauge", "Keys locked now.", (unsigned long)st.locks);
+	simple(fp, "store_keys", "gauge", "Keys (logins, clients, senders) the store holds.",
+	    (unsigned long)st.keys);
+	simple(fp, "store_evictions_total", "counter",
+	    "Keys dropped, closest to expiry first, because the store was full.",
+	    (unsigned long)st.evictions);
+	simple(fp, "store_errors_total", "counter", "Decisions the store could not answer.",
+	    (unsigned long)st.errors);
 }
 
 /* format_config - generation and age of the running configuration */
@@ -502,6 +594,7 @@ char *metrics_format(size_t *len)
 	    get(&counters[METRICS_RELOAD_FAILURES]));
 	simple(fp, "connections_active", "gauge", "SMTP connections open now.",
 	    get(&counters[METRICS_ACTIVE_CONNECTIONS]));
+	format_limits(fp);
 	format_rcpt_time(fp);
 	format_config(fp, snap);
 	snapshot_release(snap);
@@ -535,9 +628,12 @@ void metrics_log(void)
 /* metrics_reset - forget every count (not thread-safe: tests and exit only) */
 void metrics_reset(void)
 {
-	for (size_t i = 0; i < LABELS_MAX; i++)
+	for (size_t i = 0; i < LABELS_MAX; i++) {
 		free(rules.slot[i].name);
+		free(limits.slot[i].name);
+	}
 	memset(&rules, 0, sizeof(rules));
+	memset(&limits, 0, sizeof(limits));
 	memset(steps, 0, sizeof(steps));
 	memset(reasons, 0, sizeof(reasons));
 	memset(counters, 0, sizeof(counters));

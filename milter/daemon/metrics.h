@@ -40,6 +40,17 @@ void metrics_sub(enum metrics_counter which);
  */
 unsigned *metrics_rule_ids(const struct policy *p);
 
+/* metrics_limit_ids - the same for p's limits (NULL on ENOMEM: they count as "other") */
+unsigned *metrics_limit_ids(const struct policy *p);
+
+/* metrics_limits - count the limits that applied to one recipient, by slot */
+void metrics_limits(const struct verdict *v, const unsigned *limit_ids, const struct policy *p);
+
+struct store;
+
+/* metrics_set_store - the store whose keys, evictions and locks a scrape shows */
+void metrics_set_store(struct store *store);
+
 /* metrics_decision - count one recipient verdict: by verdict, rule, reason, dry-run */
 void metrics_decision(const struct verdict *v, const unsigned *rule_ids);
 

@@ -58,6 +58,9 @@ int reload_install(struct config *cfg)
 	if (cfg->rule_ids == NULL && cfg->policy->nrules > 0 &&
 	    (cfg->rule_ids = metrics_rule_ids(cfg->policy)) == NULL)
 		return -1;
+	if (cfg->limit_ids == NULL && cfg->policy->nlimits > 0 &&
+	    (cfg->limit_ids = metrics_limit_ids(cfg->policy)) == NULL)
+		return -1;
 	return snapshot_install(cfg);
 }
 

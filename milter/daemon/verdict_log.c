@@ -1,7 +1,9 @@
 /* verdict_log.c - one log line per recipient decision */
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
+#include "limits.h"
 #include "log.h"
 #include "rules.h"
 #include "verdict_log.h"
@@ -45,6 +47,39 @@ static void add_geo(struct logline *line, const struct facts *f, const struct po
 	}
 }
 
+/* count_text - "COUNT/MAX", for near= and the event lines */
+static const char *count_text(const struct limit_seen *seen, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu/%llu", (unsigned long long)seen->result.count,
+	    (unsigned long long)seen->max);
+	return buf;
+}
+
+/*
+ * add_near - an accepted recipient says nothing of its limits unless one
+ * is close to its max: then near=NAME:COUNT/MAX names the closest first
+ */
+static void add_near(struct logline *line, const struct verdict *v, const struct policy *p)
+{
+	const struct limit_seen *best = NULL;
+	char text[LOGLINE_VALUE_MAX + 1], count[48];
+
+	for (size_t i = 0; i < v->nlimits; i++) {
+		const struct limit_seen *s = &v->limits[i];
+
+		if (s->exempt || s->result.status != STORE_OK ||
+		    s->result.count * 100 < s->max * LIMIT_NEAR_PCT)
+			continue;
+		if (best == NULL || s->result.count * best->max > best->result.count * s->max)
+			best = s;
+	}
+	if (best == NULL)
+		return;
+	snprintf(text, sizeof(text), "%s:%s", p->limits[best->limit].rule.name,
+	    count_text(best, count, sizeof(count)));
+	logline_add(line, "near", text);
+}
+
 /* verdict_head - the fields every recipient of one message shares */
 void verdict_head(struct logline *head, enum logline_form form, const char *qid,
     const struct facts *f, const char *client_text)
@@ -81,7 +116,57 @@ void verdict_tail(struct logline *line, const struct facts *f, const struct verd
 		logline_add_word(line, "trial_action", action_name(v->dry_action));
 	}
 	add_continued(line, v, p);
+	if (v->action == ACTION_ACCEPT)
+		add_near(line, v, p);
 	logline_end(line);
+}
+
+/* iso_time - a Unix time as ISO 8601 in UTC */
+static const char *iso_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+	return buf;
+}
+
+/* event_line - one event=limit or event=lock line for one limit and key */
+static void event_line(enum logline_form form, const char *qid, const struct facts *f,
+    const struct limit_seen *s, const struct policy *p, bool lock)
+{
+	const struct limit *l = &p->limits[s->limit];
+	struct logline line;
+	char buf[48];
+
+	logline_start(&line, form, qid);
+	logline_add_word(&line, "event", lock ? "lock" : "limit");
+	logline_add(&line, "limit", l->rule.name);
+	logline_add(&line, "key", s->principal);
+	if (lock)
+		logline_add_word(&line, "until", iso_time(s->result.until, buf, sizeof(buf)));
+	else
+		logline_add_word(&line, "count", count_text(s, buf, sizeof(buf)));
+	if (l->rule.dry_run)
+		logline_add_word(&line, "dry_run", "yes");
+	logline_add(&line, "rcpt", f->rcpt);
+	logline_end(&line);
+	log_line(LOG_LEVEL_WARNING, line.buf, line.len);
+}
+
+/* verdict_events - the store said a key went over a limit, or a lock started: once each */
+void verdict_events(enum logline_form form, const char *qid, const struct facts *f,
+    const struct verdict *v, const struct policy *p)
+{
+	for (size_t i = 0; i < v->nlimits; i++) {
+		const struct limit_seen *s = &v->limits[i];
+
+		if (s->result.first_exceeded)
+			event_line(form, qid, f, s, p, false);
+		if (s->result.lock_started)
+			event_line(form, qid, f, s, p, true);
+	}
 }
 
 /* verdict_client - the client address as the line shows it */

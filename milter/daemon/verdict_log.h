@@ -11,7 +11,8 @@
 /*
  * verdict_format - the decision line for qid (no logging): "QID: client=...
  * helo=... login=... from=... rcpt=... [country= asn=] action= code= ecode=
- * rule= reason= [dry_run=yes] [trial_rule= trial_action=] [continued=]",
+ * rule= reason= [dry_run=yes] [trial_rule= trial_action=] [continued=]
+ * [near=LIMIT:COUNT/MAX]",
  * or the same fields as one JSON object. dry_run=yes means this verdict
  * was not enforced; trial_rule names a dry_run rule that matched on the
  * way while the rest of the policy decided.
@@ -35,6 +36,14 @@ const char *verdict_client(const struct ipaddr *client, char *buf, size_t len);
 
 /* verdict_refused - a refusal, enforced or not (log_decisions = "refusals" logs these) */
 bool verdict_refused(const struct verdict *v);
+
+/*
+ * verdict_events - "QID: event=limit limit= key= count=N/MAX rcpt=" when a
+ * key first goes over a limit, and "QID: event=lock limit= key= until=
+ * rcpt=" when a lock starts: once per key and limit, not per recipient
+ */
+void verdict_events(enum logline_form form, const char *qid, const struct facts *f,
+    const struct verdict *v, const struct policy *p);
 
 /* verdict_log - log the decision line for one recipient of the message head was made for */
 void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,

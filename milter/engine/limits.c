@@ -170,8 +170,8 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
 {
 	c->principal = seen->principal;
 	c->limit = l->rule.name;
-	c->kind = l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS ? STORE_DISTINCT :
-									      STORE_SUM;
+	c->kind =
+	    l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS ? STORE_DISTINCT : STORE_SUM;
 	c->member = member;
 	c->add = 1;
 	c->max = seen->max;
@@ -258,8 +258,8 @@ static bool refuses(const struct store_result *r)
  * the "messages" limits that now count its transaction.
  */
 static int limits_answer(const struct policy *p, struct verdict *v,
-    const struct store_check *checks, const struct store_result *res, const size_t *map,
-    size_t n, struct limit_refusal *r)
+    const struct store_check *checks, const struct store_result *res, const size_t *map, size_t n,
+    struct limit_refusal *r)
 {
 	int enforced = -1, dry = -1;
 

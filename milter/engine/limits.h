@@ -16,7 +16,7 @@
  * recipient is never counted (LIMITS_MAX: facts.h).
  */
 #define LIMIT_WINDOW_MAX (30U * 86400U) /* 30 days */
-#define LIMIT_NEAR_PCT   90              /* an admission this close to max is logged (near=) */
+#define LIMIT_NEAR_PCT   90             /* an admission this close to max is logged (near=) */
 
 /* Whose sending a limit counts. */
 enum limit_per {
@@ -52,10 +52,11 @@ struct limit {
 
 /* Why the limits refuse an accepted recipient (limits_judge). */
 struct limit_refusal {
-	enum reason why; /* too-many-recipients, rate-limit, locked, lookup-failure, store-failure */
-	int limit;       /* the limit that refused, or -1 */
-	bool dry_run;    /* a dry_run limit: logged, the recipient let through */
-	int64_t until;   /* locked: when the lock ends (Unix seconds) */
+	enum reason
+	    why;       /* too-many-recipients, rate-limit, locked, lookup-failure, store-failure */
+	int limit;     /* the limit that refused, or -1 */
+	bool dry_run;  /* a dry_run limit: logged, the recipient let through */
+	int64_t until; /* locked: when the lock ends (Unix seconds) */
 };
 
 struct policy;
