@@ -18,6 +18,7 @@
 #include "explain.h"
 #include "janitor.h"
 #include "log.h"
+#include "metrics.h"
 #include "metrics_http.h"
 #include "notify.h"
 #include "rules.h"

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "limits.h"
-#include "policy.h"
 #include "users.h"
 
 static const char *const per_names[PER_N] = {
@@ -139,8 +138,8 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 		return true;
 	case PER_SENDER:
 	case PER_SENDER_DOMAIN:
-		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN, buf,
-		    len);
+		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN,
+		    buf, len);
 	case PER_N:
 		break;
 	}
@@ -224,15 +223,15 @@ struct members {
  * and checks (exempt ones are in v->limits only); the number of checks,
  * or -1 with *failed the limit whose lookup failed.
  */
-static int limits_collect(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
     struct store_check *checks, size_t *map, struct members *mem, int *failed)
 {
 	const char *login = ctx->facts->login;
-	const struct user *u = login != NULL && *login ? users_find(p->users, login) : NULL;
+	const struct user *u = login != NULL && *login ? users_find(set->users, login) : NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < p->nlimits; i++) {
-		const struct limit *l = &p->limits[i];
+	for (size_t i = 0; i < set->n; i++) {
+		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
 		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], sizeof(mem->text[i]));
 
@@ -263,7 +262,7 @@ static bool refuses(const struct store_result *r)
  * one (logged as dry_run=yes, let through). An admitted recipient marks
  * the "messages" limits that now count its transaction.
  */
-static int limits_answer(const struct policy *p, struct verdict *v,
+static int limits_answer(const struct limit_set *set, struct verdict *v,
     const struct store_check *checks, const struct store_result *res, const size_t *map, size_t n,
     struct limit_refusal *r)
 {
@@ -282,7 +281,7 @@ static int limits_answer(const struct policy *p, struct verdict *v,
 		for (size_t k = 0; k < n; k++) {
 			size_t i = v->limits[map[k]].limit;
 
-			if (p->limits[i].count == COUNT_MESSAGES)
+			if (set->limits[i].count == COUNT_MESSAGES)
 				v->msgs_counted |= 1ULL << i;
 		}
 	if (enforced < 0 && dry < 0)
@@ -299,7 +298,7 @@ static int limits_answer(const struct policy *p, struct verdict *v,
 }
 
 /* limits_judge - see limits.h */
-int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+int limits_judge(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
     struct limit_refusal *r)
 {
 	struct store_check checks[LIMITS_MAX];
@@ -312,14 +311,14 @@ int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v
 	v->nlimits = 0;
 	r->dry_run = false;
 	r->until = 0;
-	if (p->max_rcpts != 0 && ctx->facts->rcpts_accepted >= p->max_rcpts) {
+	if (set->max_rcpts != 0 && ctx->facts->rcpts_accepted >= set->max_rcpts) {
 		r->why = REASON_TOO_MANY_RECIPIENTS;
 		r->limit = -1;
 		return 1;
 	}
-	if (p->nlimits == 0 || ctx->facts->store == NULL)
+	if (set->n == 0 || ctx->facts->store == NULL)
 		return 0;
-	if ((n = limits_collect(p, ctx, v, checks, map, &mem, &failed)) < 0) {
+	if ((n = limits_collect(set, ctx, v, checks, map, &mem, &failed)) < 0) {
 		r->why = REASON_LOOKUP_FAILURE;
 		r->limit = failed;
 		return 1;
@@ -331,7 +330,7 @@ int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v
 		r->limit = -1;
 		return 1;
 	}
-	return limits_answer(p, v, checks, res, map, (size_t)n, r);
+	return limits_answer(set, v, checks, res, map, (size_t)n, r);
 }
 
 /* limit_free_contents - the scope's conditions, name and reply */
