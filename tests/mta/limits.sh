@@ -63,7 +63,7 @@ send() {
 send 203.0.113.50 alice a1@example.org="250" a2@example.org="250" a3@example.org="250" \
 	a4@example.org="451 4.7.1" a5@example.org="451 4.7.1" alice@example.com="250"
 # the same login from another client: the count is the login's
-send 203.0.113.51 alice a6@example.org="451 4.7.1"
+send 203.0.113.51 alice a6@example.org="451 4.7.1" b@example.com="250"
 # a trusted host that does not log in: counted per client
 send 192.0.2.40 - h1@example.org="250" h2@example.org="250" h3@example.org="451 4.7.1"
 # recipient 6 of one message: 452 4.5.3, the first five stand
@@ -72,7 +72,7 @@ send 192.0.2.41 - u1@example.com="250" u2@example.com="250" u3@example.com="250"
 
 # delivered: exactly the accepted recipients
 want="a1@example.org a2@example.org a3@example.org alice@example.com h1@example.org h2@example.org"
-want="$want u1@example.com u2@example.com u3@example.com u4@example.com u5@example.com"
+want="$want b@example.com u1@example.com u2@example.com u3@example.com u4@example.com u5@example.com"
 refused="a4@example.org a5@example.org a6@example.org h3@example.org u6@example.com"
 for _ in $(seq 1 300); do
 	got=$(sed -n 's/.* postfix\/discard\[[0-9]*\]: [0-9A-F]*: to=<\([^>]*\)>,.* status=sent.*/\1/p' \
