@@ -63,13 +63,16 @@ static struct ipaddr network_of(const struct ipaddr *a, unsigned prefix)
 	return n;
 }
 
-/* network_text - "192.0.2.0/24" */
-static void network_text(const struct ipaddr *a, unsigned prefix, char *buf, size_t len)
+/* network_text - "192.0.2.0/24" into buf (IPADDR_STRLEN + 4 bytes at least); no printf */
+static void network_text(const struct ipaddr *a, unsigned prefix, char *buf)
 {
 	struct ipaddr n = network_of(a, prefix);
-	char text[IPADDR_STRLEN];
+	char *p;
 
-	snprintf(buf, len, "%s/%u", ipaddr_format(&n, text, sizeof(text)), prefix);
+	ipaddr_format(&n, buf, IPADDR_STRLEN);
+	p = buf + strlen(buf);
+	*p++ = '/';
+	*ipaddr_put_uint(p, prefix) = 0;
 }
 
 /* limit_client_key - "client:" and the client's network */
@@ -77,8 +80,20 @@ void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t
 {
 	char net[IPADDR_STRLEN + 8];
 
-	network_text(a, prefix, net, sizeof(net));
+	network_text(a, prefix, net);
 	key_put(buf, len, "client:", net, strlen(net));
+}
+
+/* put - append s at pos, cut to the buffer; the new length */
+static size_t put(char *buf, size_t pos, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > len - 1 - pos)
+		n = len - 1 - pos;
+	memcpy(buf + pos, s, n);
+	buf[pos + n] = 0;
+	return pos + n;
 }
 
 /*
@@ -99,16 +114,17 @@ bool limit_sender_key(const struct addr *s, const char *raw, bool domain_only, c
 		return true;
 	}
 	if (s->kind == ADDR_NULL)
-		snprintf(text, sizeof(text), "<>");
+		n = put(text, 0, sizeof(text), "<>");
 	else if (s->kind == ADDR_MAILBOX)
-		snprintf(text, sizeof(text), "%s@%s", s->local, s->domain);
+		n = put(text, put(text, put(text, 0, sizeof(text), s->local), sizeof(text), "@"),
+		    sizeof(text), s->domain);
 	else if (s->kind == ADDR_NODOMAIN)
-		snprintf(text, sizeof(text), "%s", s->local);
+		n = put(text, 0, sizeof(text), s->local);
 	else
-		snprintf(text, sizeof(text), "%s", raw ? raw : "");
-	for (n = 0; text[n]; n++)
-		if (text[n] >= 'A' && text[n] <= 'Z')
-			text[n] = (char)(text[n] + 'a' - 'A');
+		n = put(text, 0, sizeof(text), raw ? raw : "");
+	for (size_t i = 0; i < n; i++)
+		if (text[i] >= 'A' && text[i] <= 'Z')
+			text[i] = (char)(text[i] + 'a' - 'A');
 	key_put(buf, len, "sender:", text, n);
 	return true;
 }
@@ -151,7 +167,7 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
  * client's country ("--" for an address no database lists) or network.
  * 1, 0 when there is nothing to count (no client), -1 when the lookup failed.
  */
-static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf, size_t len)
+static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf)
 {
 	const struct geo_info *g;
 
@@ -159,13 +175,13 @@ static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf, 
 		return 0;
 	if (l->count == COUNT_NETWORKS) {
 		network_text(ctx->facts->client, ctx->facts->client->family == IPADDR_V4 ? 24 : 48,
-		    buf, len);
+		    buf);
 		return 1;
 	}
 	g = rule_geo(ctx);
 	if (g->country_status < 0)
 		return -1;
-	snprintf(buf, len, "%s", g->country);
+	memcpy(buf, g->country, sizeof(g->country)); /* NUL-terminated, 4 bytes */
 	return 1;
 }
 
@@ -191,7 +207,7 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
  * needs failed. An exempt login is noted (for --explain) but not counted.
  */
 static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
-    const struct user *u, struct limit_seen *seen, char *member, size_t mlen)
+    const struct user *u, struct limit_seen *seen, char *member)
 {
 	const struct limit_override *o;
 	int m = rule_match(&l->rule, ctx);
@@ -203,7 +219,7 @@ static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
 	if (!limit_principal(l, ctx, seen->principal, sizeof(seen->principal)))
 		return 0;
 	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
-	    (m = limit_member(l, ctx, member, mlen)) <= 0)
+	    (m = limit_member(l, ctx, member)) <= 0)
 		return m;
 	o = users_override(u, (int)i);
 	seen->limit = (uint16_t)i;
@@ -233,7 +249,7 @@ static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, str
 	for (size_t i = 0; i < set->n; i++) {
 		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
-		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], sizeof(mem->text[i]));
+		int m = limit_applies(l, i, ctx, u, seen, mem->text[i]);
 
 		if (m < 0 && !l->rule.dry_run) {
 			*failed = (int)i;

@@ -69,7 +69,7 @@ if command -v valgrind >/dev/null && command -v callgrind_control >/dev/null; th
 	# measure() calls cg_run: ours, with the authenticated share
 	cg_run() {
 		"$LOAD" -s "unix:$sock" -c 1 -M "$mode" -n "$1" -r 3 -m "$MIX" \
-		    -L local.example -R remote.example -a "$clients" $extra -k 2>&1 |
+		    -L local.example -R remote.example -a "$clients" -S 7 $extra -k 2>&1 |
 		    sed -n 's/^milterload: mode=/mode=/p'
 	}
 	say "callgrind: without limits, with limits, without again"
@@ -90,7 +90,7 @@ run64() {
 	pid=$!
 	for _ in $(seq 100); do [ -S "$work/t.sock" ] && break; sleep 0.1; done
 	line=$("$LOAD" -s "unix:$work/t.sock" -c 64 -M conn -d "$DUR" -r 3 -m "$MIX" \
-	    -L local.example -R remote.example -a "$V4" -e -k 2>&1 | sed -n 's/^milterload: mode=/mode=/p')
+	    -L local.example -R remote.example -a "$V4" -S 7 -e -k 2>&1 | sed -n 's/^milterload: mode=/mode=/p')
 	kill "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	pid=
