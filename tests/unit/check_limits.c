@@ -446,6 +446,30 @@ START_TEST(test_peek)
 }
 END_TEST
 
+/* A reload that changes max keeps the count: the key names no parameter. */
+START_TEST(test_changed_limit_keeps_history)
+{
+	struct config *a = load(login_hour), *b;
+	struct store *s = new_store();
+	struct tx t;
+
+	tx_open(&t, a, s, "203.0.113.9", "h", "<h@example.com>");
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	conf_free(a);
+	b = load("limits = ( { name = \"login-hour\"; per = \"login\"; count = \"recipients\"; "
+		 "max = 7; window = \"2h\"; recipient_local = false; } );");
+	tx_open(&t, b, s, "203.0.113.9", "h", "<h@example.com>");
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ck_assert_uint_eq(t.v.limits[0].result.count, 6);
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ASSERT_VERDICT(tx_rcpt(&t, "<r@example.net>"), ACTION_TEMPFAIL, 451, "login-hour",
+	    "rate-limit");
+	s->ops->free(s);
+	conf_free(b);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -463,6 +487,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_max_rcpts);
 	tcase_add_test(tc, test_store_failure);
 	tcase_add_test(tc, test_peek);
+	tcase_add_test(tc, test_changed_limit_keeps_history);
 	suite_add_tcase(s, tc);
 	return s;
 }
