@@ -85,19 +85,26 @@ unsigned memory_store_shard(const struct store *s, const char *principal)
 	return shard_index(ms_hash((const struct memory_store *)s, principal));
 }
 
+/* next_shard - the lowest shard left in *mask, taken out of it */
+static struct shard *next_shard(struct memory_store *m, uint64_t *mask)
+{
+	unsigned i = (unsigned)__builtin_ctzll(*mask);
+
+	*mask &= *mask - 1;
+	return &m->shards[i];
+}
+
 /* lock_shards - every shard in mask, lowest first */
 static void lock_shards(struct memory_store *m, uint64_t mask)
 {
-	for (unsigned i = 0; i < MEMORY_SHARDS; i++)
-		if (mask & (1ULL << i))
-			pthread_mutex_lock(&m->shards[i].mu);
+	while (mask != 0)
+		pthread_mutex_lock(&next_shard(m, &mask)->mu);
 }
 
 static void unlock_shards(struct memory_store *m, uint64_t mask)
 {
-	for (unsigned i = MEMORY_SHARDS; i-- > 0;)
-		if (mask & (1ULL << i))
-			pthread_mutex_unlock(&m->shards[i].mu);
+	while (mask != 0)
+		pthread_mutex_unlock(&next_shard(m, &mask)->mu);
 }
 
 /* reclaim - drop a few expired principals from the top of the heap */
@@ -290,10 +297,8 @@ static int decide_locked(struct memory_store *m, const struct store_check *check
 	bool refused = false;
 	int rc;
 
-	if (commit)
-		for (unsigned i = 0; i < MEMORY_SHARDS; i++)
-			if (mask & (1ULL << i))
-				reclaim(&m->shards[i], now);
+	while (commit && mask != 0)
+		reclaim(next_shard(m, &mask), now);
 	look_up(checks, n, commit, w);
 	for (size_t i = 0; i < n; i++) {
 		evaluate(&checks[i], w[i].c, now, &out[i]);

@@ -127,12 +127,15 @@ static int64_t expiry(const struct principal *p)
 	return e;
 }
 
+/* shard_touch - the heap entry is read only for an earlier expiry: its key <= the old one */
 void shard_touch(struct shard *sh, struct principal *p)
 {
-	p->pinned = false;
+	int64_t old = p->expiry;
+
 	p->expiry = expiry(p);
-	if (p->expiry < sh->heap[p->heap].key)
+	if ((p->aside || p->expiry < old) && p->expiry < sh->heap[p->heap].key)
 		heap_rekey(sh, p->heap, p->expiry);
+	p->pinned = p->aside = false;
 }
 
 struct principal *shard_first(struct shard *sh, int64_t until)
@@ -141,9 +144,10 @@ struct principal *shard_first(struct shard *sh, int64_t until)
 
 	for (int k = 0; sh->nheap > 0 && sh->heap[0].key <= until && k < SHARD_FIXES; k++) {
 		p = sh->heap[0].p;
-		if (p->pinned)
-			heap_rekey(sh, 0, INT64_MAX); /* shard_touch brings it back */
-		else if (sh->heap[0].key != p->expiry)
+		if (p->pinned) {
+			p->aside = true; /* shard_touch brings it back */
+			heap_rekey(sh, 0, INT64_MAX);
+		} else if (sh->heap[0].key != p->expiry)
 			heap_rekey(sh, 0, p->expiry);
 		else
 			break;
@@ -203,7 +207,7 @@ struct principal *shard_add(struct shard *sh, uint64_t h, const char *name)
 	p->counters = NULL;
 	p->hash = (uint32_t)h;
 	p->expiry = 0;
-	p->pinned = true;
+	p->pinned = p->aside = true;
 	if (sh->nkeys >= sh->nbuckets)
 		rehash(sh);
 	b = p->hash & (sh->nbuckets - 1);

@@ -18,6 +18,7 @@ struct principal {
 	uint32_t hash;  /* the low half of its hash: cheap compares, rehash */
 	uint32_t heap;  /* its index in the expiry heap */
 	bool pinned;    /* in use by the running decision: never reclaimed nor evicted */
+	bool aside;     /* its heap key is INT64_MAX until shard_touch */
 	char name[];
 };
 

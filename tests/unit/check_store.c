@@ -562,6 +562,65 @@ START_TEST(test_eviction_closest_to_expiry)
 }
 END_TEST
 
+/*
+ * The heap is lazy (keys lag behind expiries): under random traffic and
+ * resets an evicted principal never expires later than one that stayed.
+ */
+START_TEST(test_eviction_order_random)
+{
+	static const uint32_t windows[] = {60, 600, 3600, 86400};
+	enum {
+		NP = 64,
+		CAP = 8
+	};
+	struct store *s = new_store(MEMORY_SHARDS * CAP);
+	static char n[NP][32];
+	int64_t expiry[NP] = {0}, t = T0;
+	bool before[NP], after;
+	uint64_t ev = 0;
+
+	rng ^= 0x5DEECE66DULL;
+	same_shard(s, "client:", n, NP);
+	for (int step = 0; step < 3000; step++) {
+		int k = (int)rnd(NP), evicted = 0;
+		uint32_t w = windows[k % 4];
+		int64_t slot = ((int64_t)w * 1000 + STORE_SLOTS - 1) / STORE_SLOTS;
+		struct store_check c = sum_check(n[k], "msgs", 1000000, w);
+		struct store_stats st;
+
+		t += (int64_t)rnd(20000);
+		set_clock(t);
+		if (rnd(8) == 0) { /* an earlier expiry: nothing left to count */
+			int r = (int)rnd(NP);
+
+			s->ops->reset(s, n[r]);
+			expiry[r] = 0;
+		}
+		for (int i = 0; i < NP; i++)
+			before[i] = status_of(s, n[i]).n > 0;
+		ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+		expiry[k] = t / slot * slot + (STORE_SLOTS + 1) * slot;
+		for (int i = 0; i < NP; i++) {
+			after = status_of(s, n[i]).n > 0;
+			if (i == k || !before[i] || after || expiry[i] <= t)
+				continue;
+			evicted++; /* gone before its time: evicted */
+			for (int j = 0; j < NP; j++)
+				ck_assert_msg(j == k || status_of(s, n[j]).n == 0 ||
+					expiry[j] >= expiry[i],
+				    "step %d: evicted %s (expiry %lld), kept %s (expiry %lld)",
+				    step, n[i], (long long)expiry[i], n[j], (long long)expiry[j]);
+		}
+		st = stats_of(s);
+		ck_assert_uint_eq(st.evictions, ev + (uint64_t)evicted);
+		ck_assert_uint_le(st.keys, CAP);
+		ev = st.evictions;
+	}
+	ck_assert_uint_gt(ev, 100);
+	s->ops->free(s);
+}
+END_TEST
+
 /* Expired principals go a few per decision on their shard, never all at once. */
 START_TEST(test_incremental_reclaim)
 {
@@ -767,6 +826,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_peek_changes_nothing);
 	tcase_add_test(tc, test_eviction_closest_to_expiry);
+	tcase_add_test(tc, test_eviction_order_random);
 	tcase_add_test(tc, test_incremental_reclaim);
 	tcase_add_test(tc, test_status_reset);
 	tcase_add_test(tc, test_threads_one_principal);
