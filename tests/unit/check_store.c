@@ -79,7 +79,7 @@ struct seen {
 	uint32_t window;
 	int64_t lock_until;
 	size_t nmembers;
-	char members[8][16];
+	char members[8][80];
 };
 
 static void collect(void *arg, const char *principal, const struct store_entry *e)
@@ -336,6 +336,39 @@ START_TEST(test_distinct)
 	ck_assert_int_eq(decide1(s, &de, &r), STORE_OK);
 	ck_assert_uint_eq(r.count, 2);
 	ck_assert_int_eq(decide1(s, &fr, NULL), STORE_EXCEEDED);
+	s->ops->free(s);
+}
+END_TEST
+
+/* names longer than an entry holds in place: kept whole, freed when they expire */
+START_TEST(test_distinct_long_members)
+{
+	static const char *const m[] = {"ffff:ffff:ffff:ffff::/64", "2001:db8:abcd:ef01::/64",
+	    "a-member-name-much-longer-than-any-network-or-country-code-is"};
+	struct store *s = new_store(1000);
+	struct store_check c = distinct_check("login:leo", "nets", m[0], 2, 60);
+	struct store_result r;
+	struct seen sn;
+
+	set_clock(T0);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 1);
+	c.member = m[1];
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 2);
+	c.member = m[2];
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_EXCEEDED);
+	sn = status_of(s, "login:leo");
+	ck_assert_uint_eq(sn.nmembers, 2);
+	ck_assert(strcmp(sn.members[0], m[0]) == 0 || strcmp(sn.members[1], m[0]) == 0);
+	ck_assert(strcmp(sn.members[0], m[1]) == 0 || strcmp(sn.members[1], m[1]) == 0);
+	set_clock(T0 + 120 * 1000); /* both expire; the long one takes their place */
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 1);
+	sn = status_of(s, "login:leo");
+	ck_assert_uint_eq(sn.nmembers, 1);
+	ck_assert_str_eq(sn.members[0], m[2]);
 	s->ops->free(s);
 }
 END_TEST
@@ -819,6 +852,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_clock_backward);
 	tcase_add_test(tc, test_clock_forward);
 	tcase_add_test(tc, test_distinct);
+	tcase_add_test(tc, test_distinct_long_members);
 	tcase_add_test(tc, test_distinct_capped);
 	tcase_add_test(tc, test_lock_lifecycle);
 	tcase_add_test(tc, test_first_exceeded_once);
