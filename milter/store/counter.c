@@ -191,6 +191,8 @@ static int grow(struct counter *c, size_t size)
 
 	if (c->n < c->cap)
 		return 0;
+	if (c->cap >= UINT32_MAX / 2)
+		return -1;
 	if ((p = realloc(c->u.slots, cap * size)) == NULL)
 		return -1;
 	c->u.slots = p;
@@ -224,7 +226,7 @@ static int reserve_member(struct counter *c, const char *member, uint64_t max)
 	if (member_set(&m, member) < 0)
 		return -1;
 	m.seen = INT64_MIN;
-	if (c->n >= max + COUNTER_DRY_SLACK && c->n > 0) {
+	if (max < UINT32_MAX && c->n >= max + COUNTER_DRY_SLACK && c->n > 0) {
 		i = oldest_member(c);
 		member_free(&c->u.members[i]);
 	} else {
