@@ -64,11 +64,105 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 	return -1;
 }
 
-/* ipaddr_format - text form into buf */
+/* put_dec - a byte in decimal, no leading zeros; returns the end */
+static char *put_dec(char *p, unsigned v)
+{
+	if (v >= 100)
+		*p++ = (char)('0' + v / 100);
+	if (v >= 10)
+		*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* put_v4 - dotted quad of b[0..3]; returns the end */
+static char *put_v4(char *p, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
+		p = put_dec(p, b[i]);
+	}
+	return p;
+}
+
+/* put_hex - a 16-bit group in lower-case hex, no leading zeros */
+static char *put_hex(char *p, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 12;
+
+	while (shift > 0 && (v >> shift) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 0xf];
+	return p;
+}
+
+/* zero_run - the longest run of zero groups (the first of equals), 2 or more */
+static void zero_run(const unsigned *w, int *base, int *len)
+{
+	int cur = -1, n = 0;
+
+	*base = -1;
+	*len = 0;
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+			n = i - cur + 1;
+			continue;
+		}
+		if (cur >= 0 && n > *len) {
+			*base = cur;
+			*len = n;
+		}
+		cur = -1;
+	}
+	if (*len < 2)
+		*base = -1;
+}
+
+/*
+ * put_v6 - the text inet_ntop writes (RFC 5952 compression, ::a.b.c.d
+ * for an IPv4-compatible address), without its sprintf per group
+ */
+static char *put_v6(char *p, const uint8_t *b)
+{
+	unsigned w[8];
+	int base, len;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	zero_run(w, &base, &len);
+	for (int i = 0; i < 8; i++) {
+		if (base >= 0 && i >= base && i < base + len) {
+			if (i == base)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff)))
+			return put_v4(p, b + 12);
+		p = put_hex(p, w[i]);
+	}
+	if (base >= 0 && base + len == 8)
+		*p++ = ':';
+	return p;
+}
+
+/* ipaddr_format - text form into buf: once per connection, so no printf */
 const char *ipaddr_format(const struct ipaddr *addr, char *buf, size_t len)
 {
 	int af = addr->family == IPADDR_V4 ? AF_INET : AF_INET6;
+	char *end;
 
+	if (len >= IPADDR_STRLEN) {
+		end = af == AF_INET ? put_v4(buf, addr->bytes) : put_v6(buf, addr->bytes);
+		*end = 0;
+		return buf;
+	}
 	if (inet_ntop(af, addr->bytes, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
 	return buf;
