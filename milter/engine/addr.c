@@ -96,6 +96,133 @@ static int addr_is_qtext(unsigned char c)
 }
 
 /*
+ * The common path is plain ASCII: "<user@example.org>". Its fast paths
+ * below accept only input whose full parse could not fail or note a
+ * trick, and produce what the full parse would; anything else goes the
+ * full way, which alone gives the reasons.
+ */
+enum {
+	PLAIN_OTHER, /* other printable ASCII: the full parse judges it */
+	PLAIN_NO,    /* anything the full parse must look at */
+	PLAIN_ATEXT, /* atext that is no routing character */
+	PLAIN_DOT,   /* '.' */
+	PLAIN_AT,    /* '@' */
+};
+
+static const unsigned char plain_class[256] = {
+    [0 ... 0x20] = PLAIN_NO,
+    [0x7f ... 0xff] = PLAIN_NO,
+    ['a' ... 'z'] = PLAIN_ATEXT,
+    ['A' ... 'Z'] = PLAIN_ATEXT,
+    ['0' ... '9'] = PLAIN_ATEXT,
+    ['#'] = PLAIN_ATEXT,
+    ['$'] = PLAIN_ATEXT,
+    ['&'] = PLAIN_ATEXT,
+    ['\''] = PLAIN_ATEXT,
+    ['*'] = PLAIN_ATEXT,
+    ['+'] = PLAIN_ATEXT,
+    ['-'] = PLAIN_ATEXT,
+    ['/'] = PLAIN_ATEXT,
+    ['='] = PLAIN_ATEXT,
+    ['?'] = PLAIN_ATEXT,
+    ['^'] = PLAIN_ATEXT,
+    ['_'] = PLAIN_ATEXT,
+    ['`'] = PLAIN_ATEXT,
+    ['{'] = PLAIN_ATEXT,
+    ['|'] = PLAIN_ATEXT,
+    ['}'] = PLAIN_ATEXT,
+    ['~'] = PLAIN_ATEXT,
+    ['.'] = PLAIN_DOT,
+    ['@'] = PLAIN_AT,
+    ['"'] = PLAIN_NO,
+    ['<'] = PLAIN_NO,
+    ['>'] = PLAIN_NO,
+};
+
+/*
+ * addr_plain - [s, e) is printable ASCII without quotes or angle brackets:
+ * then it has no control byte nor UTF-8 to check, and its last '@' (*at)
+ * is the one outside quotes
+ */
+static bool addr_plain(const char *s, const char *e, const char **at)
+{
+	*at = NULL;
+	for (; s < e; s++) {
+		unsigned char k = plain_class[(unsigned char)*s];
+
+		if (k == PLAIN_NO)
+			return false;
+		if (k == PLAIN_AT)
+			*at = s;
+	}
+	return true;
+}
+
+/*
+ * addr_local_fast - a Dot-string of atext with no routing character,
+ * copied whole; false sends it to addr_parse_local
+ */
+static bool addr_local_fast(const char *s, const char *e, struct addr *out)
+{
+	size_t n = (size_t)(e - s);
+	bool after_dot = true;
+
+	if (n == 0 || n > ADDR_LOCAL_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char k = plain_class[(unsigned char)s[i]];
+
+		if (k == PLAIN_DOT && !after_dot)
+			after_dot = true;
+		else if (k == PLAIN_ATEXT)
+			after_dot = false;
+		else
+			return false;
+	}
+	if (after_dot)
+		return false;
+	memcpy(out->local, s, n);
+	out->local[n] = '\0';
+	return true;
+}
+
+/*
+ * addr_domain_fast - an LDH name as idn_to_ascii and domain_check accept
+ * it (labels of 1-63 bytes, no hyphen at either end, 253 bytes at most,
+ * no trailing dot), lower-cased into dom in one pass; false sends it the
+ * full way
+ */
+static bool addr_domain_fast(const char *s, const char *e, char *dom)
+{
+	size_t n = (size_t)(e - s), label = 0;
+
+	if (n > DOMAIN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '.') {
+			if (label == 0 || label > DOMAIN_LABEL_MAX || dom[i - 1] == '-')
+				return false;
+			label = 0;
+		} else if (c >= 'A' && c <= 'Z') {
+			c = (char)(c - 'A' + 'a');
+			label++;
+		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    (c == '-' && label > 0)) {
+			label++;
+		} else {
+			return false;
+		}
+		dom[i] = c;
+	}
+	if (label == 0 || label > DOMAIN_LABEL_MAX || dom[n - 1] == '-')
+		return false;
+	dom[n] = '\0';
+	return true;
+}
+
+/*
  * addr_utf8_ok - well-formed UTF-8 (RFC 3629): no overlong forms, no
  * surrogates, nothing above U+10FFFF. SMTPUTF8 lets 8-bit bytes into
  * local parts; malformed ones must not reach logs and lookups.
@@ -220,6 +347,8 @@ static const char *addr_parse_domain(const char *s, const char *e, char *dom, bo
 		*literal = true;
 		return addr_parse_literal(s, e, dom, ip, tagged_v6);
 	}
+	if (addr_domain_fast(s, e, dom))
+		return NULL;
 	/* idn_to_ascii strips one trailing dot, lower-cases, converts U-labels. */
 	if (idn_to_ascii(s, (size_t)(e - s), dom, ADDR_DOMAIN_MAX + 1, &why) != 0)
 		return why != NULL ? why : "invalid domain";
@@ -371,6 +500,7 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 {
 	const char *s, *e, *at, *why, *p;
 	size_t len;
+	bool plain;
 
 	addr_clear(out);
 	if (text == NULL)
@@ -385,10 +515,15 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		s++;
 	while (e > s && addr_is_space((unsigned char)e[-1]))
 		e--;
+	/* inside "<...>" when it is there: the brackets themselves are not plain */
+	if (e - s >= 2 && *s == '<' && e[-1] == '>')
+		plain = addr_plain(s + 1, e - 1, &at);
+	else
+		plain = addr_plain(s, e, &at);
 	/* control bytes first, then UTF-8: the reasons stay as they were */
-	for (p = s; p < e && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f; p++)
+	for (p = s; !plain && p < e && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f; p++)
 		;
-	if (p < e) {
+	if (!plain && p < e) {
 		for (; p < e; p++)
 			if (addr_is_ctl((unsigned char)*p))
 				return addr_fail(out, "control character in address");
@@ -421,8 +556,9 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		if ((why = addr_parse_route(&s, e)) != NULL)
 			return addr_fail(out, why);
 		out->tricks |= ADDR_TRICK_SOURCE_ROUTE;
+		plain = false;
 	}
-	if ((why = addr_last_at(s, e, &at)) != NULL)
+	if (!plain && (why = addr_last_at(s, e, &at)) != NULL)
 		return addr_fail(out, why);
 
 	if (at == NULL) {
@@ -434,7 +570,7 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		out->kind = ADDR_NODOMAIN;
 		return ADDR_NODOMAIN;
 	}
-	if ((why = addr_parse_local(s, at, out)) != NULL)
+	if (!addr_local_fast(s, at, out) && (why = addr_parse_local(s, at, out)) != NULL)
 		return addr_fail(out, why);
 	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip,
 		 &out->literal_v6)) != NULL)
