@@ -263,6 +263,19 @@ static void escape_percent(const char *in, char *out, size_t len)
 	out[o] = 0;
 }
 
+/* code_text - a reply code as text; the three digits every reply has without snprintf */
+static void code_text(int code, char *out, size_t len)
+{
+	if (code < 100 || code > 999) {
+		snprintf(out, len, "%d", code);
+		return;
+	}
+	out[0] = (char)('0' + code / 100);
+	out[1] = (char)('0' + code / 10 % 10);
+	out[2] = (char)('0' + code % 10);
+	out[3] = 0;
+}
+
 /* answer - the one place a verdict becomes a milter reply */
 static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 {
@@ -270,7 +283,7 @@ static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 
 	if (v->action == ACTION_ACCEPT || v->dry_run)
 		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
-	snprintf(code, sizeof(code), "%d", v->code);
+	code_text(v->code, code, sizeof(code));
 	escape_percent(v->text, text, sizeof(text));
 	if (smfi_setreply(ctx, code, (char *)v->ecode, text) != MI_SUCCESS)
 		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
