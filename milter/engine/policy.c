@@ -120,6 +120,9 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	 */
 	if (!has_mta_rcpt(f))
 		return true;
+	/* the MTA's form is the path as sent, so its parse is ctx->rcpt's: local too */
+	if (ctx->rcpt->kind == ADDR_MAILBOX && addr_same_path(f->rcpt, f->rcpt_mta))
+		return true;
 	if (ctx->rcpt_mta.kind == ADDR_NODOMAIN)
 		return sendmail_local(f, &ctx->rcpt_mta);
 	return addr_is_local(p, f, &ctx->rcpt_mta);
