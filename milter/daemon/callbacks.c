@@ -263,6 +263,15 @@ static void escape_percent(const char *in, char *out, size_t len)
 	out[o] = 0;
 }
 
+/* reply_text - the text for smfi_setreply: as it is, unless a '%' needs doubling */
+static const char *reply_text(const char *text, char *buf, size_t len)
+{
+	if (strchr(text, '%') == NULL)
+		return text;
+	escape_percent(text, buf, len);
+	return buf;
+}
+
 /* code_text - a reply code as text; the three digits every reply has without snprintf */
 static void code_text(int code, char *out, size_t len)
 {
@@ -280,14 +289,15 @@ static void code_text(int code, char *out, size_t len)
 static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 {
 	char code[8], text[sizeof(v->text) * 2];
+	const char *shown;
 
 	if (v->action == ACTION_ACCEPT || v->dry_run)
 		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
 	code_text(v->code, code, sizeof(code));
-	escape_percent(v->text, text, sizeof(text));
-	if (smfi_setreply(ctx, code, (char *)v->ecode, text) != MI_SUCCESS)
+	shown = reply_text(v->text, text, sizeof(text));
+	if (smfi_setreply(ctx, code, (char *)v->ecode, (char *)shown) != MI_SUCCESS)
 		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
-		    text);
+		    shown);
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
