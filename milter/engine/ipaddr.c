@@ -22,6 +22,28 @@ static void set_v6(struct ipaddr *out, const uint8_t *b)
 	}
 }
 
+/*
+ * parse_v4 - the dotted quad inet_pton accepts in its strictest form (four
+ * decimal bytes, no leading zero), without its per-call overhead; false
+ * for anything else, which then goes to inet_pton itself
+ */
+static bool parse_v4(const char *s, uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
+			return false;
+		b[i] = (uint8_t)v;
+		if (*s++ != (i < 3 ? '.' : '\0'))
+			return false;
+	}
+	return true;
+}
+
 /* ipaddr_parse - parse a bare IPv4 or IPv6 address */
 int ipaddr_parse(const char *text, struct ipaddr *out)
 {
@@ -29,7 +51,7 @@ int ipaddr_parse(const char *text, struct ipaddr *out)
 
 	if (text == NULL)
 		return -1;
-	if (inet_pton(AF_INET, text, b) == 1) {
+	if (parse_v4(text, b) || inet_pton(AF_INET, text, b) == 1) {
 		memset(out, 0, sizeof(*out));
 		out->family = IPADDR_V4;
 		memcpy(out->bytes, b, 4);
