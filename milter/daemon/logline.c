@@ -7,7 +7,7 @@
 #define ELLIPSIS "..."
 
 /* put - append n bytes; the buffer is sized so that a decision line always fits */
-static void put(struct logline *l, const char *s, size_t n)
+static inline void put(struct logline *l, const char *s, size_t n)
 {
 	if (l->len + n >= sizeof(l->buf))
 		n = sizeof(l->buf) - 1 - l->len;
@@ -46,7 +46,7 @@ static bool kv_needs_quotes(const unsigned char *v)
  * plain_run - how many of the n bytes at v need no escape; four table
  * look-ups a step, as most values have nothing to escape
  */
-static size_t plain_run(const unsigned char *v, size_t n)
+static inline size_t plain_run(const unsigned char *v, size_t n)
 {
 	size_t i = 0;
 
@@ -148,7 +148,7 @@ void logline_start(struct logline *l, enum logline_form form, const char *qid)
 }
 
 /* add_key - the separator and the key of one field, in one copy */
-static void add_key(struct logline *l, const struct logline_key *key)
+static inline void add_key(struct logline *l, const struct logline_key *key)
 {
 	bool json = l->form == LOGLINE_JSON;
 	size_t n = json ? key->json_len : key->kv_len;
