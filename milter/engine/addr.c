@@ -102,16 +102,12 @@ static int addr_is_qtext(unsigned char c)
  * full way, which alone gives the reasons.
  */
 enum {
-	PLAIN_OTHER, /* other printable ASCII: the full parse judges it */
-	PLAIN_NO,    /* anything the full parse must look at */
-	PLAIN_ATEXT, /* atext that is no routing character */
+	PLAIN_OTHER, /* anything else: the full parse judges it */
+	PLAIN_ATEXT, /* ASCII atext that is no routing character */
 	PLAIN_DOT,   /* '.' */
-	PLAIN_AT,    /* '@' */
 };
 
 static const unsigned char plain_class[256] = {
-    [0 ... 0x20] = PLAIN_NO,
-    [0x7f ... 0xff] = PLAIN_NO,
     ['a' ... 'z'] = PLAIN_ATEXT,
     ['A' ... 'Z'] = PLAIN_ATEXT,
     ['0' ... '9'] = PLAIN_ATEXT,
@@ -133,30 +129,7 @@ static const unsigned char plain_class[256] = {
     ['}'] = PLAIN_ATEXT,
     ['~'] = PLAIN_ATEXT,
     ['.'] = PLAIN_DOT,
-    ['@'] = PLAIN_AT,
-    ['"'] = PLAIN_NO,
-    ['<'] = PLAIN_NO,
-    ['>'] = PLAIN_NO,
 };
-
-/*
- * addr_plain - [s, e) is printable ASCII without quotes or angle brackets:
- * then it has no control byte nor UTF-8 to check, and its last '@' (*at)
- * is the one outside quotes
- */
-static bool addr_plain(const char *s, const char *e, const char **at)
-{
-	*at = NULL;
-	for (; s < e; s++) {
-		unsigned char k = plain_class[(unsigned char)*s];
-
-		if (k == PLAIN_NO)
-			return false;
-		if (k == PLAIN_AT)
-			*at = s;
-	}
-	return true;
-}
 
 /*
  * addr_local_fast - a Dot-string of atext with no routing character,
@@ -219,6 +192,27 @@ static bool addr_domain_fast(const char *s, const char *e, char *dom)
 	if (label == 0 || label > DOMAIN_LABEL_MAX || dom[n - 1] == '-')
 		return false;
 	dom[n] = '\0';
+	return true;
+}
+
+/*
+ * addr_parse_fast - "local@domain", in angle brackets or not, with a plain
+ * local part and an LDH domain: no control byte, quote, blank, route or
+ * trick can be in it, so the full parse would find this '@' the last one
+ * and give the same result
+ */
+static bool addr_parse_fast(const char *s, const char *e, struct addr *out)
+{
+	const char *at;
+
+	if (e - s >= 2 && *s == '<' && e[-1] == '>') {
+		s++;
+		e--;
+	}
+	if ((at = memchr(s, '@', (size_t)(e - s))) == NULL || !addr_local_fast(s, at, out) ||
+	    !addr_domain_fast(at + 1, e, out->domain))
+		return false;
+	out->kind = ADDR_MAILBOX;
 	return true;
 }
 
@@ -347,8 +341,6 @@ static const char *addr_parse_domain(const char *s, const char *e, char *dom, bo
 		*literal = true;
 		return addr_parse_literal(s, e, dom, ip, tagged_v6);
 	}
-	if (addr_domain_fast(s, e, dom))
-		return NULL;
 	/* idn_to_ascii strips one trailing dot, lower-cases, converts U-labels. */
 	if (idn_to_ascii(s, (size_t)(e - s), dom, ADDR_DOMAIN_MAX + 1, &why) != 0)
 		return why != NULL ? why : "invalid domain";
@@ -500,7 +492,6 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 {
 	const char *s, *e, *at, *why, *p;
 	size_t len;
-	bool plain;
 
 	addr_clear(out);
 	if (text == NULL)
@@ -515,15 +506,12 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		s++;
 	while (e > s && addr_is_space((unsigned char)e[-1]))
 		e--;
-	/* inside "<...>" when it is there: the brackets themselves are not plain */
-	if (e - s >= 2 && *s == '<' && e[-1] == '>')
-		plain = addr_plain(s + 1, e - 1, &at);
-	else
-		plain = addr_plain(s, e, &at);
+	if (addr_parse_fast(s, e, out))
+		return ADDR_MAILBOX;
 	/* control bytes first, then UTF-8: the reasons stay as they were */
-	for (p = s; !plain && p < e && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f; p++)
+	for (p = s; p < e && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f; p++)
 		;
-	if (!plain && p < e) {
+	if (p < e) {
 		for (; p < e; p++)
 			if (addr_is_ctl((unsigned char)*p))
 				return addr_fail(out, "control character in address");
@@ -556,9 +544,8 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		if ((why = addr_parse_route(&s, e)) != NULL)
 			return addr_fail(out, why);
 		out->tricks |= ADDR_TRICK_SOURCE_ROUTE;
-		plain = false;
 	}
-	if (!plain && (why = addr_last_at(s, e, &at)) != NULL)
+	if ((why = addr_last_at(s, e, &at)) != NULL)
 		return addr_fail(out, why);
 
 	if (at == NULL) {
@@ -570,7 +557,7 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		out->kind = ADDR_NODOMAIN;
 		return ADDR_NODOMAIN;
 	}
-	if (!addr_local_fast(s, at, out) && (why = addr_parse_local(s, at, out)) != NULL)
+	if ((why = addr_parse_local(s, at, out)) != NULL)
 		return addr_fail(out, why);
 	if ((why = addr_parse_domain(at + 1, e, out->domain, &out->literal, &out->literal_ip,
 		 &out->literal_v6)) != NULL)
