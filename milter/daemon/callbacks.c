@@ -46,10 +46,26 @@ struct conn {
 	struct logline head; /* the decision lines' shared fields, once per message */
 };
 
+/*
+ * One spare state, kept by conn_free for the next conn_new: the state is
+ * 6 kB, too large for malloc's fast bins, and sessions come one after the
+ * other on a connection. The exchange is atomic: any thread may take it.
+ */
+static struct conn *spare_conn;
+
+/* conn_free - give the state back: kept as the spare, or freed */
+static void conn_free(struct conn *c)
+{
+	free(__atomic_exchange_n(&spare_conn, c, __ATOMIC_ACQ_REL));
+}
+
 /* conn_new - a connection's state: the fields zeroed, the text buffers empty */
 static struct conn *conn_new(void)
 {
-	struct conn *c = malloc(sizeof(*c));
+	struct conn *c = __atomic_exchange_n(&spare_conn, NULL, __ATOMIC_ACQ_REL);
+
+	if (c == NULL)
+		c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
@@ -124,7 +140,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 
 	if (c == NULL && (c = conn_new()) != NULL) {
 		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
-			free(c);
+			conn_free(c);
 			return NULL;
 		}
 		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
@@ -382,7 +398,7 @@ static sfsistat rm_close(SMFICTX *ctx)
 	if (c != NULL) {
 		message_reset(c);
 		snapshot_release(c->snap);
-		free(c);
+		conn_free(c);
 		metrics_sub(METRICS_ACTIVE_CONNECTIONS);
 		smfi_setpriv(ctx, NULL);
 	}
