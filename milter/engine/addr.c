@@ -138,26 +138,35 @@ static const unsigned char plain_class[256] = {
 static bool addr_local_fast(const char *s, const char *e, struct addr *out)
 {
 	size_t n = (size_t)(e - s);
-	bool after_dot = true;
 
-	if (n == 0 || n > ADDR_LOCAL_MAX)
+	if (n == 0 || n > ADDR_LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char k = plain_class[(unsigned char)s[i]];
 
-		if (k == PLAIN_DOT && !after_dot)
-			after_dot = true;
-		else if (k == PLAIN_ATEXT)
-			after_dot = false;
-		else
-			return false;
+		if (k != PLAIN_ATEXT && (k != PLAIN_DOT || s[i - 1] == '.'))
+			return false; /* s[0] is no dot: i > 0 here */
 	}
-	if (after_dot)
-		return false;
 	memcpy(out->local, s, n);
 	out->local[n] = '\0';
 	return true;
 }
+
+/* The bytes of an LDH name; LDH_UPPER is the bit that lower-cases a letter. */
+enum {
+	LDH_CHAR = 1, /* letter or digit */
+	LDH_HYPHEN = 2,
+	LDH_DOT = 4,
+	LDH_UPPER = 0x20,
+};
+
+static const unsigned char ldh_class[256] = {
+    ['a' ... 'z'] = LDH_CHAR,
+    ['0' ... '9'] = LDH_CHAR,
+    ['A' ... 'Z'] = LDH_CHAR | LDH_UPPER,
+    ['-'] = LDH_HYPHEN,
+    ['.'] = LDH_DOT,
+};
 
 /*
  * addr_domain_fast - an LDH name as idn_to_ascii and domain_check accept
@@ -167,29 +176,25 @@ static bool addr_local_fast(const char *s, const char *e, struct addr *out)
  */
 static bool addr_domain_fast(const char *s, const char *e, char *dom)
 {
-	size_t n = (size_t)(e - s), label = 0;
+	size_t n = (size_t)(e - s), start = 0;
 
-	if (n > DOMAIN_NAME_MAX)
+	if (n == 0 || n > DOMAIN_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
+		unsigned char k = ldh_class[(unsigned char)s[i]];
 
-		if (c == '.') {
-			if (label == 0 || label > DOMAIN_LABEL_MAX || dom[i - 1] == '-')
+		dom[i] = (char)(s[i] | (k & LDH_UPPER));
+		if (k & LDH_CHAR)
+			continue;
+		if (k == LDH_DOT) {
+			if (i == start || i - start > DOMAIN_LABEL_MAX || dom[i - 1] == '-')
 				return false;
-			label = 0;
-		} else if (c >= 'A' && c <= 'Z') {
-			c = (char)(c - 'A' + 'a');
-			label++;
-		} else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    (c == '-' && label > 0)) {
-			label++;
-		} else {
+			start = i + 1;
+		} else if (k != LDH_HYPHEN || i == start) {
 			return false;
 		}
-		dom[i] = c;
 	}
-	if (label == 0 || label > DOMAIN_LABEL_MAX || dom[n - 1] == '-')
+	if (n == start || n - start > DOMAIN_LABEL_MAX || dom[n - 1] == '-')
 		return false;
 	dom[n] = '\0';
 	return true;
