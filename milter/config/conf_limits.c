@@ -7,8 +7,9 @@
 #include "limits.h"
 #include "users.h"
 
-#define DISTINCT_MAX  1000 /* countries or networks held per key: a bound on memory */
-#define MAX_RCPTS_MAX 100000
+#define DISTINCT_MAX   1000 /* countries or networks held per key: a bound on memory */
+#define MAX_RCPTS_MAX  100000
+#define LIMIT_NAME_MAX 200 /* it is logged, and --explain hands it to the daemon */
 
 /* ld_duration - "30s", "10m", "1h", "24h", "7d": seconds, or -1 */
 long ld_duration(const char *text)
@@ -209,7 +210,9 @@ static void limit_name(struct loader *ld, const config_setting_t *g, struct limi
 
 	if (name != NULL && config_setting_type(name) == CONFIG_TYPE_STRING &&
 	    config_setting_get_string(name)[0] != 0) {
-		if (ld_name_taken(ld, config_setting_get_string(name)))
+		if (strlen(config_setting_get_string(name)) > LIMIT_NAME_MAX)
+			ld_bad(ld, name, "limit: name longer than %d bytes", LIMIT_NAME_MAX);
+		else if (ld_name_taken(ld, config_setting_get_string(name)))
 			ld_bad(ld, name,
 			    "limit \"%s\": name used twice (by a rule, a limit or a "
 			    "built-in step)",
@@ -299,6 +302,12 @@ void finish_limits(struct loader *ld)
 			conf_error(ld->errs, ld->overrides[i].file, ld->overrides[i].line,
 			    "user \"%s\": limits: %s: no such limit", ld->overrides[i].u->login,
 			    o->name);
+		else if (o->max > DISTINCT_MAX &&
+		    (p->limits[o->index].count == COUNT_COUNTRIES ||
+			p->limits[o->index].count == COUNT_NETWORKS))
+			conf_error(ld->errs, ld->overrides[i].file, ld->overrides[i].line,
+			    "user \"%s\": limits: %s: a distinct count is at most %d",
+			    ld->overrides[i].u->login, o->name, DISTINCT_MAX);
 	}
 	free(ld->overrides);
 	ld->overrides = NULL;

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 
 #include "addr.h"
 #include "control.h"
+#include "daemon.h"
 #include "limits.h"
 #include "log.h"
 #include "logline.h"
@@ -21,10 +21,14 @@
 #include "store.h"
 
 #define SELECT_MAX 8 /* keys one selector may name (client=ADDR: one per prefix in use) */
-#define IO_TIMEOUT 2 /* seconds a client may take to send its request or read the answer */
+#define IO_TIMEOUT \
+	2 /* seconds a client may take to send its whole request, or to read the answer */
+#define REQUEST_MAX ((LIMITS_MAX + 1) * CONTROL_LINE_MAX) /* the longest peek */
 
 struct control {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char spec[sizeof(((struct sockaddr_un *)0)->sun_path) + 8]; /* "unix:PATH" */
+	struct daemon_inode ino; /* the socket created, removed only while it is that one */
 	int fd;
 	struct store *store;
 	pthread_t thread;
@@ -325,31 +329,68 @@ void control_handle(struct store *store, const char *request, FILE *in, FILE *ou
 		    line);
 }
 
-/* serve_one - one connection: a request, its answer, closed */
+/* now_ms - the monotonic clock, for a connection's deadline */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * read_request - the whole request, up to the client's end of writing,
+ * within one deadline: a client that trickles bytes is cut off after
+ * IO_TIMEOUT in all, so it cannot hold the (single) server thread. The
+ * length read, or -1.
+ */
+static ssize_t read_request(int fd, char *buf, size_t cap)
+{
+	long long deadline = now_ms() + IO_TIMEOUT * 1000;
+	size_t len = 0;
+
+	while (len < cap) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		long long left = deadline - now_ms();
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -1;
+		if ((n = read(fd, buf + len, cap - len)) < 0 && errno != EINTR)
+			return -1;
+		if (n == 0)
+			break;
+		if (n > 0)
+			len += (size_t)n;
+	}
+	return (ssize_t)len;
+}
+
+/* serve_one - one connection: a request read whole, its answer, closed */
 static void serve_one(struct control *c, int fd)
 {
+	static char buf[REQUEST_MAX + 1]; /* one connection at a time: the server's thread */
 	struct timeval tv = {IO_TIMEOUT, 0};
 	char line[CONTROL_LINE_MAX];
-	FILE *in, *out;
-	int fd2;
+	ssize_t len = read_request(fd, buf, REQUEST_MAX);
+	FILE *in = NULL, *out;
 
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if ((fd2 = dup(fd)) < 0 || (in = fdopen(fd, "r")) == NULL) {
+	if ((out = fdopen(fd, "w")) == NULL) {
 		close(fd);
-		if (fd2 >= 0)
-			close(fd2);
 		return;
 	}
-	if ((out = fdopen(fd2, "w")) == NULL) {
-		close(fd2);
-		fclose(in);
-		return;
-	}
-	if (fgets(line, sizeof(line), in) != NULL)
+	if (len < 0)
+		fprintf(out, "error: no complete request within %d s\n", IO_TIMEOUT);
+	else if (len == REQUEST_MAX)
+		fprintf(out, "error: request too long\n");
+	else if ((in = fmemopen(buf, (size_t)len, "r")) == NULL)
+		fprintf(out, "error: out of memory\n");
+	else if (fgets(line, sizeof(line), in) != NULL)
 		control_handle(c->store, line, in, out);
+	if (in != NULL)
+		fclose(in);
 	fclose(out);
-	fclose(in);
 }
 
 /* control_loop - accept until control_stop; a slow client costs at most IO_TIMEOUT */
@@ -387,7 +428,6 @@ struct control *control_open(const char *path, const char *user)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct control *c;
-	struct passwd *pw = user ? getpwnam(user) : NULL;
 	mode_t old;
 
 	if (strlen(path) >= sizeof(sa.sun_path) || (c = calloc(1, sizeof(*c))) == NULL) {
@@ -402,10 +442,11 @@ struct control *control_open(const char *path, const char *user)
 		return NULL;
 	}
 	unlink(path); /* stale: nobody answers on it */
-	old = umask(0177);
+	snprintf(c->spec, sizeof(c->spec), "unix:%s", path);
+	old = umask(0177); /* 0600 from the start: no moment where others may connect */
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(c->fd, 16) < 0 || (pw != NULL && chown(path, pw->pw_uid, pw->pw_gid) < 0)) {
+	    listen(c->fd, 16) < 0) {
 		log_err("control socket %s: %s", path, strerror(errno));
 		umask(old);
 		if (c->fd >= 0)
@@ -414,6 +455,13 @@ struct control *control_open(const char *path, const char *user)
 		return NULL;
 	}
 	umask(old);
+	/* for the daemon's user, through a descriptor that never follows a link */
+	if (daemon_socket_perms(c->spec, user, NULL, &c->ino) < 0) {
+		close(c->fd);
+		daemon_remove(NULL, c->spec, &c->ino);
+		free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -438,6 +486,6 @@ void control_stop(struct control *c)
 	if (c->running)
 		pthread_join(c->thread, NULL);
 	close(c->fd);
-	unlink(c->path);
+	daemon_remove(NULL, c->spec, &c->ino); /* only while it is still the socket we made */
 	free(c);
 }

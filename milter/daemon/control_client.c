@@ -52,7 +52,7 @@ static FILE *control_open_stream(const char *path)
 int control_run(const char *path, int argc, char **argv, FILE *out, FILE *err)
 {
 	char line[CONTROL_LINE_MAX];
-	bool ok = false;
+	bool ok = false, answered = false;
 	FILE *fp;
 
 	if (argc != 2 || strchr(argv[1], '=') == NULL || strchr(argv[0], '\n') ||
@@ -76,11 +76,15 @@ int control_run(const char *path, int argc, char **argv, FILE *out, FILE *err)
 	}
 	fprintf(fp, "%s %s\n", argv[0], argv[1]);
 	fflush(fp);
+	shutdown(fileno(fp), SHUT_WR); /* the whole request: the daemon reads to its end */
 	while (fgets(line, sizeof(line), fp) != NULL) {
+		answered = true;
 		ok = strncmp(line, "ok", 2) == 0;
 		fputs(line, strncmp(line, "error", 5) == 0 ? err : out);
 	}
 	fclose(fp);
+	if (!answered)
+		fprintf(err, "relay-milter: --control: %s: no answer from the daemon\n", path);
 	return ok ? 0 : 1;
 }
 
@@ -125,6 +129,7 @@ static int peek_decide(struct store *s, const struct store_check *checks, size_t
 		    checks[i].window, checks[i].lock, checks[i].dry_run);
 	}
 	fflush(fp);
+	shutdown(fileno(fp), SHUT_WR);
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		int status;
 		unsigned long long count;

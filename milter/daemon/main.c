@@ -267,6 +267,13 @@ static int fail(const struct leftovers *left)
 	return 1;
 }
 
+/* fail_control - the same, with the control socket (NULL: none yet) */
+static int fail_control(const struct leftovers *left, struct control *control)
+{
+	control_stop(control);
+	return fail(left);
+}
+
 /*
  * drop_privileges - become user, leaving behind a janitor (still root)
  * that removes the pid file and socket at exit, which the user could not
@@ -383,30 +390,30 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 		return 1;
 	left.locked = pidfile;
 	if (open_socket(spec, &cfg->settings, user, &left) < 0)
-		return fail(&left);
+		return fail_control(&left, control);
 	/* Bound before the fork, so that a busy port fails where the caller sees it. */
 	if (metrics_at != NULL && (metrics_fd = metrics_http_bind(metrics_at)) < 0)
-		return fail(&left);
+		return fail_control(&left, control);
 	if ((store = open_store(&cfg->settings.store)) == NULL)
-		return fail(&left);
+		return fail_control(&left, control);
 	if (cfg->settings.control_socket != NULL &&
 	    (control = control_open(cfg->settings.control_socket, user)) == NULL)
-		return fail(&left);
+		return fail_control(&left, control);
 	if (!o->foreground && daemon_detach() < 0) {
 		log_err("cannot detach into the background");
-		return fail(&left);
+		return fail_control(&left, control);
 	}
 	log_forked();
 	/* Its thread starts after the fork: threads do not survive one. */
 	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
-		return fail(&left);
+		return fail_control(&left, control);
 	if (control != NULL && control_start(control, store) < 0)
-		return fail(&left);
+		return fail_control(&left, control);
 	if (pid_fd >= 0 && daemon_pidfile_write(pid_fd, pidfile) < 0)
-		return fail(&left);
+		return fail_control(&left, control);
 	left.pidfile = pidfile; /* the lock is held until exit: pid_fd stays open */
 	if (drop_privileges(user, &left) < 0 || reload_start_thread(conf_path, spec) < 0)
-		return fail(&left);
+		return fail_control(&left, control);
 	snap = snapshot_acquire();
 	summary_log("started", snap, spec);
 	snapshot_release(snap);

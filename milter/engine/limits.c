@@ -129,10 +129,41 @@ bool limit_sender_key(const struct addr *s, const char *raw, bool domain_only, c
 	return true;
 }
 
-/* limit_login_key - "login:" and the login, exactly as the MTA passed it */
+/*
+ * limit_login_key - "login:" and the login in ASCII lower case: many SASL
+ * back ends (Cyrus sasldb, LDAP, SQL with a case-blind collation) let
+ * Alice, ALICE and alice log in as one account, and each spelling must not
+ * get a quota (or escape a lock) of its own. Merging two real logins that
+ * differ only in case can only count more, never less.
+ */
 void limit_login_key(const char *login, char *buf, size_t len)
 {
-	key_put(buf, len, "login:", login, strlen(login));
+	size_t n = strlen(login);
+
+	key_put(buf, len, "login:", login, n);
+	for (char *p = buf + 6; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p + 'a' - 'A');
+}
+
+/*
+ * counted_sender - the sender as the MTA will deliver it: a bare
+ * MAIL FROM:<user> is user@$myorigin to Postfix, so it counts (and its
+ * domain counts) under the qualified form the rules judge too (with
+ * sender_origin set, or {mail_addr} qualified)
+ */
+static const struct addr *counted_sender(struct rule_ctx *ctx)
+{
+	const struct addr *s = rule_sender(ctx);
+	const struct addr_view *v;
+
+	if (s->kind != ADDR_NODOMAIN)
+		return s;
+	v = rule_sender_view(ctx);
+	for (size_t i = 0; i < v->n; i++)
+		if (v->form[i]->kind == ADDR_MAILBOX)
+			return v->form[i];
+	return s; /* no sender_origin: counted as sent, and no domain to count */
 }
 
 /* limit_principal - the key this decision is counted under, if it has one */
@@ -154,7 +185,7 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 		return true;
 	case PER_SENDER:
 	case PER_SENDER_DOMAIN:
-		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN,
+		return limit_sender_key(counted_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN,
 		    buf, len);
 	case PER_N:
 		break;

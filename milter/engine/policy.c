@@ -737,6 +737,7 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	struct rule_ctx ctx;
 
 	verdict_start(v);
+	v->msgs_counted = f->msgs_counted; /* a refused recipient leaves them as they were */
 	if (trace != NULL)
 		trace->n = 0;
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);

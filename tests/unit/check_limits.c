@@ -470,6 +470,49 @@ START_TEST(test_changed_limit_keeps_history)
 }
 END_TEST
 
+/* A recipient the policy refuses in the middle of a message does not make it count twice. */
+START_TEST(test_message_counted_once)
+{
+	struct config *cfg = load("limits = ( { name = \"msgs\"; per = \"client\"; count = "
+				  "\"messages\"; max = 5; window = \"1h\"; } );");
+	struct store *s = new_store();
+	struct tx t;
+
+	tx_open(&t, cfg, s, "198.51.100.7", NULL, "<x@example.org>");
+	ck_assert_int_eq(tx_rcpt(&t, "<a@example.com>")->action, ACTION_ACCEPT);
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_REJECT);
+	ck_assert_int_eq(tx_rcpt(&t, "<b@example.com>")->action, ACTION_ACCEPT);
+	ck_assert_uint_eq(t.v.nlimits, 0); /* the message is counted already */
+	tx_new_message(&t);
+	tx_rcpt(&t, "<c@example.com>");
+	ck_assert_uint_eq(t.v.limits[0].result.count, 2);
+	s->ops->free(s);
+	conf_free(cfg);
+}
+END_TEST
+
+/* Keys a client cannot vary: the login's case, a bare sender's qualification. */
+START_TEST(test_keys_not_dodged)
+{
+	struct config *cfg =
+	    load("sender_origin = \"example.com\";\nlimits = ( { name = \"l\"; per = \"login\"; "
+		 "count = \"recipients\"; max = 2; window = \"1h\"; }, { name = \"d\"; per = "
+		 "\"sender_domain\"; count = \"recipients\"; max = 100; window = \"1h\"; } );");
+	struct store *s = new_store();
+	struct tx t;
+
+	tx_open(&t, cfg, s, "203.0.113.9", "Bob", "<spammer>");
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ck_assert_str_eq(t.v.limits[0].principal, "login:bob");
+	ck_assert_str_eq(t.v.limits[1].principal, "sender_domain:example.com");
+	tx_open(&t, cfg, s, "203.0.113.9", "BOB", "<spammer>");
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ASSERT_VERDICT(tx_rcpt(&t, "<r@example.net>"), ACTION_TEMPFAIL, 451, "l", "rate-limit");
+	s->ops->free(s);
+	conf_free(cfg);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -488,6 +531,8 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_store_failure);
 	tcase_add_test(tc, test_peek);
 	tcase_add_test(tc, test_changed_limit_keeps_history);
+	tcase_add_test(tc, test_message_counted_once);
+	tcase_add_test(tc, test_keys_not_dodged);
 	suite_add_tcase(s, tc);
 	return s;
 }
