@@ -145,55 +145,52 @@ static enum rerr take_reply(struct rconn *rc, const char *what, redisReply **out
 	return RERR_OK;
 }
 
+/* check_master - ROLE's answer: RERR_OK for a master, RERR_ROLE with err for a replica */
+static enum rerr check_master(const redisReply *r, char *err, size_t errlen)
+{
+	const char *role = "?";
+
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+	    r->element[0]->type == REDIS_REPLY_STRING)
+		role = r->element[0]->str;
+	if (strcmp(role, "master") == 0)
+		return RERR_OK;
+	snprintf(err, errlen, "not a master (ROLE: %s)", role);
+	return RERR_ROLE;
+}
+
 enum rerr rconn_hello(struct rconn *rc, const char *user, const char *pass, unsigned db,
     bool want_master, int64_t deadline, char *err, size_t errlen)
 {
+	static const char *const names[] = {"AUTH", "SELECT", "ROLE"};
+	bool sent[3] = {pass != NULL, db != 0, want_master};
 	enum rerr why = RERR_OK;
-	char dbs[16];
-	int sent = 0;
+	char dbs[16], scratch[256];
 
 	redisSetTimeout(rc->c, left(deadline));
-	if (pass != NULL) {
-		if (user != NULL)
-			redisAppendCommand(rc->c, "AUTH %s %s", user, pass);
-		else
-			redisAppendCommand(rc->c, "AUTH %s", pass);
-		sent |= 1;
-	}
-	if (db != 0) {
-		snprintf(dbs, sizeof(dbs), "%u", db);
+	if (pass != NULL && user != NULL)
+		redisAppendCommand(rc->c, "AUTH %s %s", user, pass);
+	else if (pass != NULL)
+		redisAppendCommand(rc->c, "AUTH %s", pass);
+	snprintf(dbs, sizeof(dbs), "%u", db);
+	if (db != 0)
 		redisAppendCommand(rc->c, "SELECT %s", dbs);
-		sent |= 2;
-	}
-	if (want_master) {
+	if (want_master)
 		redisAppendCommand(rc->c, "ROLE");
-		sent |= 4;
-	}
 	/* read every reply, so that the connection stays in step; keep the first failure */
-	for (int bit = 1; bit <= 4; bit <<= 1) {
+	for (int i = 0; i < 3; i++) {
+		/* its text is the one worth reading (AUTH's, not ROLE's NOAUTH after it) */
+		char *text = why == RERR_OK ? err : scratch;
+		size_t textlen = why == RERR_OK ? errlen : sizeof(scratch);
 		redisReply *r = NULL;
 		enum rerr w;
 
-		if (!(sent & bit))
+		if (!sent[i])
 			continue;
-		w = take_reply(rc,
-		    bit == 1     ? "AUTH" :
-			bit == 2 ? "SELECT" :
-				   "ROLE",
-		    &r, err, errlen);
-		if (w == RERR_IO)
+		if ((w = take_reply(rc, names[i], &r, text, textlen)) == RERR_IO)
 			return w;
-		if (w == RERR_OK && bit == 4 &&
-		    (r->type != REDIS_REPLY_ARRAY || r->elements < 1 ||
-			r->element[0]->type != REDIS_REPLY_STRING ||
-			strcmp(r->element[0]->str, "master") != 0)) {
-			snprintf(err, errlen, "not a master (ROLE: %s)",
-			    r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
-				    r->element[0]->type == REDIS_REPLY_STRING ?
-				r->element[0]->str :
-				"?");
-			w = RERR_ROLE;
-		}
+		if (w == RERR_OK && i == 2)
+			w = check_master(r, text, textlen);
 		if (r != NULL)
 			freeReplyObject(r);
 		if (why == RERR_OK)

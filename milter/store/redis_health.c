@@ -9,7 +9,7 @@
 #include "redis_store.h"
 
 #define BACKOFF_MIN_MS 50
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MAX_MS 1000
 
 /* load_scripts - SCRIPT LOAD each script once, to learn its SHA1 for EVALSHA */
 static enum rerr load_scripts(struct redis_store *rs, struct rconn *rc, char *err, size_t errlen)
@@ -161,7 +161,7 @@ static void sleep_ms(struct redis_store *rs, int64_t ms)
 		;
 }
 
-/* healer - while the breaker is open: try again, backing off from 50 ms to 2 s */
+/* healer - while the breaker is open: try again, backing off from 50 ms to 1 s */
 static void *healer(void *arg)
 {
 	struct redis_store *rs = arg;

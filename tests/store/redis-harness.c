@@ -37,7 +37,7 @@ static void usage(void)
 	    "usage: redis-harness [-s HOST:PORT]... [-m MASTER -S HOST:PORT...] [-p PASSWORD]\n"
 	    "  [-u USER] [-e tempfail|accept|local] [-t TIMEOUT_MS] [-H HOSTS] [-P PREFIX] CMD ...\n"
 	    "  open | one P L MAX [LOCK] | burst P L MAX THREADS TRIES [LOCK]\n"
-	    "  distinct P L MAX MEMBER... | run SECONDS P L MAX THREADS\n"
+	    "  distinct P L MAX MEMBER... | run SECONDS P L MAX THREADS [LOCK]\n"
 	    "  status P | unlock P | reset P | keys P L\n");
 	exit(2);
 }
@@ -206,7 +206,7 @@ static int cmd_run(char **a, int n)
 
 	if (n < 5)
 		usage();
-	t.c = check(a[1], a[2], a[3], NULL);
+	t.c = check(a[1], a[2], a[3], n > 5 ? a[5] : NULL);
 	t.until = now_ms() + atof(a[0]) * 1000;
 	return spread(&t, atoi(a[4]));
 }
