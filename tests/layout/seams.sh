@@ -1,7 +1,8 @@
 #!/bin/sh
 # seams.sh - the layers of milter/ stay layers (README, "Layout"):
 #  - every quoted #include names a header of the file's own folder or of a
-#    folder below it (util < engine < config < daemon; probe stands on util);
+#    folder below it (util < engine < store < config < daemon; probe stands
+#    on util; only the store may use hiredis);
 #  - the build itself refuses an upward include: with each layer's own
 #    compiler flags (from the Makefile), a daemon header or a library of a
 #    layer above does not compile, while the layer's own headers do;
@@ -20,13 +21,14 @@ below() {
 	case $1 in
 	util) echo "util" ;;
 	engine) echo "engine util" ;;
-	config) echo "config engine util" ;;
-	daemon) echo "daemon config engine util" ;;
+	store) echo "store engine util" ;;
+	config) echo "config store engine util" ;;
+	daemon) echo "daemon config store engine util" ;;
 	probe) echo "probe util" ;;
 	esac
 }
 
-layers="util engine config daemon probe"
+layers="util engine store config daemon probe"
 stray=$(find "$src" -maxdepth 1 -name '*.[ch]')
 [ -z "$stray" ] && tap OK "no C file directly in milter/" ||
 	tap FAIL "no C file directly in milter/" "$stray"
@@ -85,9 +87,12 @@ if [ -n "${ENGINE_CPPFLAGS:-}" ]; then
 	    '"log.h"' '"conf.h"' '"snapshot.h"' '"metrics.h"'
 	builds util "$UTIL_CPPFLAGS" '"json.h"'
 	refuses util "$UTIL_CPPFLAGS" '"policy.h"' '<libmilter/mfapi.h>' '<syslog.h>'
+	builds store "$STORE_CPPFLAGS" '"redis.h"'
+	refuses store "$STORE_CPPFLAGS" '<libmilter/mfapi.h>' '<libconfig.h>' '<syslog.h>' \
+	    '<maxminddb.h>' '"conf.h"' '"log.h"' '"metrics.h"'
 	builds config "$CONFIG_CPPFLAGS" '"conf.h"'
-	refuses config "$CONFIG_CPPFLAGS" '<libmilter/mfapi.h>' '<microhttpd.h>' '"log.h"' \
-	    '"metrics.h"' '"callbacks.h"'
+	refuses config "$CONFIG_CPPFLAGS" '<libmilter/mfapi.h>' '<microhttpd.h>' '<hiredis/hiredis.h>' \
+	    '"log.h"' '"metrics.h"' '"callbacks.h"'
 	builds probe "$PROBE_CPPFLAGS" '"probe_tests.h"'
 	refuses probe "$PROBE_CPPFLAGS" '<libmilter/mfapi.h>' '<libconfig.h>' '"policy.h"' '"conf.h"'
 else
