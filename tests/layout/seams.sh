@@ -85,11 +85,15 @@ if [ -n "${ENGINE_CPPFLAGS:-}" ]; then
 	refuses engine "$ENGINE_CPPFLAGS" '<libmilter/mfapi.h>' '<syslog.h>' '<libconfig.h>' \
 	    '<maxminddb.h>' '<microhttpd.h>' '<hiredis/hiredis.h>' '<systemd/sd-daemon.h>' \
 	    '"log.h"' '"conf.h"' '"snapshot.h"' '"metrics.h"'
+	refuses engine "$ENGINE_CPPFLAGS" '"store_open.h"' '"shard.h"' '"counter.h"'
+	# the store: libc, pthread and hiredis, nothing of config or daemon
+	builds store "${STORE_CPPFLAGS:-}" '"store_open.h"'
+	refuses store "${STORE_CPPFLAGS:-}" '<libmilter/mfapi.h>' '<syslog.h>' '<libconfig.h>' \
+	    '<maxminddb.h>' '<microhttpd.h>' '<systemd/sd-daemon.h>' '"conf.h"' '"snapshot.h"' \
+	    '"log.h"' '"metrics.h"'
 	builds util "$UTIL_CPPFLAGS" '"json.h"'
 	refuses util "$UTIL_CPPFLAGS" '"policy.h"' '<libmilter/mfapi.h>' '<syslog.h>'
-	builds store "$STORE_CPPFLAGS" '"redis.h"'
-	refuses store "$STORE_CPPFLAGS" '<libmilter/mfapi.h>' '<libconfig.h>' '<syslog.h>' \
-	    '<maxminddb.h>' '"conf.h"' '"log.h"' '"metrics.h"'
+	builds store "${STORE_CPPFLAGS:-}" '"redis.h"'
 	builds config "$CONFIG_CPPFLAGS" '"conf.h"'
 	refuses config "$CONFIG_CPPFLAGS" '<libmilter/mfapi.h>' '<microhttpd.h>' '<hiredis/hiredis.h>' \
 	    '"log.h"' '"metrics.h"' '"callbacks.h"'
@@ -100,12 +104,27 @@ else
 fi
 
 # No circles: module X -> Y when a file of X includes a header of Y; a
-# module is a family of files named alike (conf.c, conf_rules.c and
-# conf_loader.h are the loader). tsort finds the loops.
-edges=$(for f in "$src"/*/*.[ch]; do
-	m=$(basename "$f" | sed 's/[._].*//')
-	sed -n 's/^#[ \t]*include[ \t]*"\([^"/]*\)\.h".*/\1/p' "$f" | sed 's/_.*//' | while read -r h; do
-		[ "$h" != "$m" ] && [ "$h" != config ] && echo "$m $h"
+# module is a family of files named alike in one folder (conf.c,
+# conf_rules.c and conf_loader.h are config/conf; engine/store.h, the
+# interface, and store/store_open.c are two modules). A header is the one
+# the include path finds: the file's own folder first, then those below.
+# tsort finds the loops.
+# owner LAYER HEADER - the folder whose HEADER a file of LAYER includes
+owner() {
+	for l in $(below "$1"); do
+		[ -f "$src/$l/$2" ] && { echo "$l"; return; }
+	done
+}
+edges=$(for layer in $layers; do
+	for f in "$src/$layer"/*.[ch]; do
+		[ -f "$f" ] || continue
+		m=$layer/$(basename "$f" | sed 's/[._].*//')
+		sed -n 's/^#[ \t]*include[ \t]*"\([^"/]*\.h\)".*/\1/p' "$f" | while read -r h; do
+			l=$(owner "$layer" "$h")
+			[ -n "$l" ] || continue
+			d=$l/$(echo "$h" | sed 's/[._].*//')
+			[ "$d" != "$m" ] && echo "$m $d"
+		done
 	done
 done | sort -u)
 loops=$(printf '%s\n' "$edges" | tsort 2>&1 >/dev/null)
@@ -121,7 +140,8 @@ names=$(sed -n 's/.*\] = "\([a-z-]*-[a-z-]*\)",$/\1/p' "$src/engine/steps.c")
 	tap FAIL "steps.c lists the hyphenated step and reason names" "$names"
 dups=
 for name in $names; do
-	hits=$(grep -ln "\"$name\"" "$src"/engine/*.[ch] "$src"/config/*.[ch] "$src"/daemon/*.[ch] |
+	hits=$(grep -ln "\"$name\"" "$src"/engine/*.[ch] "$src"/store/*.[ch] "$src"/config/*.[ch] \
+	    "$src"/daemon/*.[ch] |
 		grep -v '/engine/steps\.[ch]$')
 	[ -n "$hits" ] && dups="$dups $name:$(echo "$hits" | tr '\n' ' ')"
 done

@@ -7,10 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "redis.h"
 #include "store.h"
+#include "store_open.h"
 #include "store_settings.h"
-#include "teststore.h"
 
 static struct store_settings st;
 static struct store *store;
@@ -243,7 +242,6 @@ int main(int argc, char **argv)
 {
 	char err[512];
 	const char *cmd;
-	struct store *local = NULL;
 	int rc = 0;
 
 	options(argc, argv);
@@ -252,9 +250,7 @@ int main(int argc, char **argv)
 	cmd = argv[optind];
 	argv += optind + 1;
 	argc -= optind + 1;
-	if (st.on_error == STORE_ON_ERROR_LOCAL)
-		local = teststore_local(st.max_keys);
-	if ((store = redis_store_new(&st, local, err, sizeof(err))) == NULL) {
+	if ((store = store_open(&st, err, sizeof(err))) == NULL) {
 		printf("error: %s\n", err);
 		return 1;
 	}

@@ -1,0 +1,276 @@
+/* counter.c - one principal's count for one limit: rolling-window slots or members, its lock */
+#include <stdlib.h>
+#include <string.h>
+
+#include "counter.h"
+
+/* floor_div - a / b rounded down, also for a clock before 1970 */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+int64_t counter_slot_ms(uint32_t window)
+{
+	int64_t ms = (int64_t)window * 1000;
+	int64_t slot = (ms + STORE_SLOTS - 1) / STORE_SLOTS;
+
+	return slot > 0 ? slot : 1;
+}
+
+/* slot_start - the start of the slot now falls in */
+static int64_t slot_start(int64_t now, int64_t slot)
+{
+	return floor_div(now, slot) * slot;
+}
+
+/*
+ * The current slot and the STORE_SLOTS before it, each counted whole:
+ * STORE_SLOTS * slot >= window, so every admission of the last window is
+ * in, and one made at t stops counting at its slot's start + (SLOTS+1) slots.
+ */
+int64_t counter_since(int64_t now, uint32_t window)
+{
+	int64_t slot = counter_slot_ms(window);
+
+	return slot_start(now, slot) - STORE_SLOTS * slot;
+}
+
+struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window)
+{
+	size_t len = strlen(limit) + 1;
+	struct counter *c = malloc(sizeof(*c) + len);
+
+	if (c == NULL)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	memcpy(c->limit, limit, len);
+	c->kind = (uint8_t)kind;
+	c->window = window;
+	return c;
+}
+
+void counter_clear(struct counter *c)
+{
+	if (c->kind == STORE_DISTINCT) {
+		for (uint32_t i = 0; i < c->n; i++)
+			free(c->u.members[i].name);
+		free(c->u.members);
+	} else {
+		free(c->u.slots);
+	}
+	c->u.slots = NULL;
+	c->n = c->cap = 0;
+	c->over = false;
+}
+
+void counter_free(struct counter *c)
+{
+	counter_clear(c);
+	free(c);
+}
+
+void counter_retype(struct counter *c, enum store_kind kind)
+{
+	counter_clear(c);
+	c->kind = (uint8_t)kind;
+}
+
+bool counter_locked(const struct counter *c, int64_t now)
+{
+	return c->lock_until != 0 && c->lock_until > floor_div(now, 1000);
+}
+
+/*
+ * Entries "in the future" (after a clock step backward) count: a clock
+ * that goes back must never let more through.
+ */
+uint64_t counter_count(const struct counter *c, int64_t now, uint32_t window)
+{
+	int64_t since = counter_since(now, window);
+	uint64_t sum = 0;
+
+	if (c->kind == STORE_DISTINCT) {
+		for (uint32_t i = 0; i < c->n; i++)
+			sum += c->u.members[i].seen >= since;
+		return sum;
+	}
+	for (uint32_t i = c->n; i > 0 && c->u.slots[i - 1].start >= since; i--)
+		sum += c->u.slots[i - 1].count;
+	return sum;
+}
+
+/* member_find - the index of member, or c->n */
+static uint32_t member_find(const struct counter *c, const char *member)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->u.members[i].name, member) == 0)
+			break;
+	return i;
+}
+
+bool counter_has(const struct counter *c, const char *member, int64_t now, uint32_t window)
+{
+	uint32_t i = member_find(c, member);
+
+	return i < c->n && c->u.members[i].seen >= counter_since(now, window);
+}
+
+/* prune_slots - drop the slots older than since (the oldest come first) */
+static void prune_slots(struct counter *c, int64_t since)
+{
+	uint32_t k = 0;
+
+	while (k < c->n && c->u.slots[k].start < since)
+		k++;
+	if (k > 0) {
+		memmove(c->u.slots, c->u.slots + k, (c->n - k) * sizeof(c->u.slots[0]));
+		c->n -= k;
+	}
+}
+
+/* prune_members - drop the members not seen since, keeping the order of the rest */
+static void prune_members(struct counter *c, int64_t since)
+{
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < c->n; i++) {
+		if (c->u.members[i].seen < since)
+			free(c->u.members[i].name);
+		else
+			c->u.members[k++] = c->u.members[i];
+	}
+	c->n = k;
+}
+
+/* grow - room for one more entry of size bytes */
+static int grow(struct counter *c, size_t size)
+{
+	uint32_t cap = c->cap ? c->cap * 2 : 1;
+	void *p;
+
+	if (c->n < c->cap)
+		return 0;
+	if ((p = realloc(c->u.slots, cap * size)) == NULL)
+		return -1;
+	c->u.slots = p;
+	c->cap = cap;
+	return 0;
+}
+
+/* oldest_member - the member seen longest ago */
+static uint32_t oldest_member(const struct counter *c)
+{
+	uint32_t o = 0;
+
+	for (uint32_t i = 1; i < c->n; i++)
+		if (c->u.members[i].seen < c->u.members[o].seen)
+			o = i;
+	return o;
+}
+
+/*
+ * reserve_member - a new member gets its entry now, marked not seen
+ * (INT64_MIN never counts); a full set (only dry_run checks fill it past
+ * max) gives up its oldest member rather than grow without bound.
+ */
+static int reserve_member(struct counter *c, const char *member, uint64_t max)
+{
+	char *name;
+	uint32_t i;
+
+	if (member_find(c, member) < c->n)
+		return 0;
+	if ((name = strdup(member)) == NULL)
+		return -1;
+	if (c->n >= max + COUNTER_DRY_SLACK && c->n > 0) {
+		i = oldest_member(c);
+		free(c->u.members[i].name);
+	} else {
+		if (grow(c, sizeof(c->u.members[0])) < 0) {
+			free(name);
+			return -1;
+		}
+		i = c->n++;
+	}
+	c->u.members[i].name = name;
+	c->u.members[i].seen = INT64_MIN;
+	return 0;
+}
+
+int counter_reserve(struct counter *c, const char *member, uint64_t max, int64_t now,
+    uint32_t window)
+{
+	int64_t since = counter_since(now, window);
+
+	if (c->kind == STORE_DISTINCT) {
+		prune_members(c, since);
+		return reserve_member(c, member, max);
+	}
+	prune_slots(c, since);
+	return grow(c, sizeof(c->u.slots[0]));
+}
+
+/*
+ * A slot at or after the current one (the clock stepped back, or a coarser
+ * window's slot) takes the add: it counts at least as long as the current
+ * slot would, and the slots stay in ascending order.
+ */
+void counter_add(struct counter *c, const char *member, uint32_t add, int64_t now, uint32_t window)
+{
+	int64_t cur = slot_start(now, counter_slot_ms(window));
+	uint32_t i;
+
+	c->window = window;
+	if (c->kind == STORE_DISTINCT) {
+		if ((i = member_find(c, member)) < c->n && c->u.members[i].seen < cur)
+			c->u.members[i].seen = cur;
+		return;
+	}
+	if (c->n > 0 && c->u.slots[c->n - 1].start >= cur) {
+		i = c->n - 1;
+		c->u.slots[i].count =
+		    c->u.slots[i].count > UINT64_MAX - add ? UINT64_MAX : c->u.slots[i].count + add;
+		return;
+	}
+	if (c->n < c->cap) {
+		c->u.slots[c->n].start = cur;
+		c->u.slots[c->n].count = add;
+		c->n++;
+	}
+}
+
+int64_t counter_expiry(const struct counter *c)
+{
+	int64_t last = INT64_MIN, e = 0;
+
+	if (c->kind == STORE_DISTINCT) {
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->u.members[i].seen > last)
+				last = c->u.members[i].seen;
+	} else if (c->n > 0) {
+		last = c->u.slots[c->n - 1].start;
+	}
+	if (last != INT64_MIN)
+		e = last + (STORE_SLOTS + 1) * counter_slot_ms(c->window);
+	if (c->lock_until != 0 && c->lock_until * 1000 > e)
+		e = c->lock_until * 1000;
+	return e;
+}
+
+uint32_t counter_members(const struct counter *c, int64_t now, uint32_t window, const char **names)
+{
+	int64_t since = counter_since(now, window);
+	uint32_t k = 0;
+
+	if (c->kind != STORE_DISTINCT)
+		return 0;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->u.members[i].seen >= since)
+			names[k++] = c->u.members[i].name;
+	return k;
+}

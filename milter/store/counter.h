@@ -1,0 +1,86 @@
+/* counter.h - one principal's count for one limit: rolling-window slots or members, its lock */
+#ifndef RM_COUNTER_H
+#define RM_COUNTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/*
+ * Times are Unix milliseconds. A slot is named by its start time, not by
+ * its number, so a changed window keeps its history: the old slots are
+ * counted whole against the new grid while they stay within it.
+ */
+struct counter_slot {
+	int64_t start;
+	uint64_t count;
+};
+
+struct counter_member {
+	int64_t seen; /* start of the slot it was last seen in */
+	char *name;
+};
+
+/* The extra members a dry_run DISTINCT check may add past its max. */
+#define COUNTER_DRY_SLACK 16
+
+struct counter {
+	struct counter *next; /* the principal's other counters */
+	int64_t lock_until;   /* Unix seconds; 0: none (maybe expired: see counter_locked) */
+	union {
+		struct counter_slot *slots;     /* STORE_SUM: ascending start */
+		struct counter_member *members; /* STORE_DISTINCT: unordered */
+	} u;
+	uint32_t window; /* seconds, as last used */
+	uint32_t n, cap;
+	uint8_t kind; /* enum store_kind */
+	bool over;    /* went over its max, and no admission since */
+	char limit[]; /* the limit's name */
+};
+
+/* counter_slot_ms - the slot of a window: ceil(window / STORE_SLOTS), at least 1 ms */
+int64_t counter_slot_ms(uint32_t window);
+
+/* counter_since - the oldest slot start a check at now still counts */
+int64_t counter_since(int64_t now, uint32_t window);
+
+/* counter_new - an empty counter for limit; NULL when out of memory */
+struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window);
+
+/* counter_free - the counter and what it holds */
+void counter_free(struct counter *c);
+
+/* counter_clear - forget the counts (the lock and the kind stay) */
+void counter_clear(struct counter *c);
+
+/* counter_retype - start over as another kind, when a limit changed its kind */
+void counter_retype(struct counter *c, enum store_kind kind);
+
+/* counter_locked - the lock is in force at now */
+bool counter_locked(const struct counter *c, int64_t now);
+
+/* counter_count - what counts within window at now (as a check of that window sees it) */
+uint64_t counter_count(const struct counter *c, int64_t now, uint32_t window);
+
+/* counter_has - DISTINCT: member was seen within window at now */
+bool counter_has(const struct counter *c, const char *member, int64_t now, uint32_t window);
+
+/*
+ * counter_reserve - make room for one counter_add at now: prune what went
+ * out of the window and allocate, so that the adds of one decision cannot
+ * fail half-way. 0, or -1 when out of memory (nothing counted then).
+ */
+int counter_reserve(struct counter *c, const char *member, uint64_t max, int64_t now,
+    uint32_t window);
+
+/* counter_add - count add (SUM) or see member (DISTINCT) at now; after counter_reserve */
+void counter_add(struct counter *c, const char *member, uint32_t add, int64_t now, uint32_t window);
+
+/* counter_expiry - when nothing of it counts any more and its lock is over (ms); 0: already */
+int64_t counter_expiry(const struct counter *c);
+
+/* counter_members - DISTINCT: fill names with the members within window; how many */
+uint32_t counter_members(const struct counter *c, int64_t now, uint32_t window, const char **names);
+
+#endif

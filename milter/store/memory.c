@@ -1,0 +1,505 @@
+/*
+ * memory.c - the embedded store: counters and locks in this process
+ *
+ * Principals are spread over MEMORY_SHARDS shards by a keyed hash; a
+ * decision locks the shards its principals live in, in ascending order
+ * (so two decisions never wait on each other in a circle), checks, counts
+ * and unlocks: atomic across its principals, and parallel with every
+ * decision that touches other shards. The clock is read under the locks,
+ * so the decisions on one shard see time in the order they run.
+ *
+ * commit=false is a peek (what --explain shows): it reads under the same
+ * locks and writes nothing, not even the pruning of old slots or the
+ * reclaiming of expired principals.
+ *
+ * Memory is bounded: a shard holds ceil(max_keys / MEMORY_SHARDS)
+ * principals; a new one in a full shard takes the place of the principal
+ * that expires first (reclaimed if it has expired, else evicted and
+ * counted). Expired principals are also reclaimed a few per decision, from
+ * the top of the shard's expiry heap: never a scan on the decision path.
+ *
+ * Clock steps: a step backward leaves the slots "in the future" counted,
+ * and locks last longer, so it never lets more through. A step forward
+ * ages everything at once: slots and locks it jumps over are over, as if
+ * that time had passed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "shard.h"
+#include "siphash.h"
+
+#define MS_RECLAIM 4 /* expired principals reclaimed per touched shard and decision */
+#define MS_STACK   8 /* checks of a decision answered without an allocation */
+
+struct memory_store {
+	struct store base;
+	int64_t (*now_ms)(void *arg);
+	void *arg;
+	uint64_t key[2]; /* of the hash: random, so clients cannot aim at one chain */
+	size_t cap;      /* principals per shard */
+	struct shard shards[MEMORY_SHARDS];
+};
+
+/* What one check of a decision found in the store. */
+struct ms_work {
+	struct shard *sh;
+	uint64_t h;
+	struct principal *p;
+	struct counter *c;
+};
+
+/* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
+static int64_t realtime_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* now_seconds - Unix seconds of a time in milliseconds, rounded down */
+static int64_t now_seconds(int64_t now)
+{
+	return now >= 0 ? now / 1000 : -((-now + 999) / 1000);
+}
+
+static uint64_t ms_hash(const struct memory_store *m, const char *principal)
+{
+	return siphash(m->key, principal, strlen(principal));
+}
+
+/* shard_index - the top bits pick the shard, the low ones the bucket */
+static unsigned shard_index(uint64_t h)
+{
+	return (unsigned)(h >> 58);
+}
+
+unsigned memory_store_shard(const struct store *s, const char *principal)
+{
+	return shard_index(ms_hash((const struct memory_store *)s, principal));
+}
+
+/* lock_shards - every shard in mask, lowest first */
+static void lock_shards(struct memory_store *m, uint64_t mask)
+{
+	for (unsigned i = 0; i < MEMORY_SHARDS; i++)
+		if (mask & (1ULL << i))
+			pthread_mutex_lock(&m->shards[i].mu);
+}
+
+static void unlock_shards(struct memory_store *m, uint64_t mask)
+{
+	for (unsigned i = MEMORY_SHARDS; i-- > 0;)
+		if (mask & (1ULL << i))
+			pthread_mutex_unlock(&m->shards[i].mu);
+}
+
+/* reclaim - drop a few expired principals from the top of the heap */
+static void reclaim(struct shard *sh, int64_t now)
+{
+	struct principal *p;
+
+	for (int k = 0; k < MS_RECLAIM && (p = shard_top(sh)) != NULL && p->expiry <= now; k++)
+		shard_drop(sh, p);
+}
+
+/* expire_lock - a lock found over stops counting as one in force */
+static void expire_lock(struct shard *sh, struct counter *c, int64_t now)
+{
+	if (c->lock_until != 0 && !counter_locked(c, now)) {
+		c->lock_until = 0;
+		sh->locks--;
+	}
+}
+
+/* evaluate - what check finds in its counter c (NULL: none yet) */
+static void evaluate(const struct store_check *ck, const struct counter *c, int64_t now,
+    struct store_result *out)
+{
+	const char *member = ck->member != NULL ? ck->member : "";
+	bool same = c != NULL && c->kind == ck->kind;
+
+	memset(out, 0, sizeof(*out));
+	out->count = same ? counter_count(c, now, ck->window) : 0;
+	if (c != NULL && counter_locked(c, now)) {
+		out->status = STORE_LOCKED;
+		out->until = c->lock_until;
+	} else if (ck->kind == STORE_DISTINCT) {
+		if (!(same && counter_has(c, member, now, ck->window)) && out->count >= ck->max)
+			out->status = STORE_EXCEEDED;
+	} else if (ck->add > ck->max || out->count > ck->max - ck->add) {
+		out->status = STORE_EXCEEDED;
+	}
+}
+
+/* refuses - a check that is not dry_run says no */
+static bool refuses(const struct store_check *ck, const struct store_result *r)
+{
+	return !ck->dry_run && r->status != STORE_OK;
+}
+
+/*
+ * make_room - a full shard gives up the principal that expires first;
+ * those of the running decision are out of the heap, and when they are
+ * all that is left the shard goes over its cap by them for a moment.
+ */
+static void make_room(struct memory_store *m, struct shard *sh, int64_t now)
+{
+	struct principal *p;
+
+	while (sh->nkeys >= m->cap && (p = shard_top(sh)) != NULL) {
+		if (p->expiry > now)
+			sh->evictions++;
+		shard_drop(sh, p);
+	}
+}
+
+/* get_counter - w's principal and counter, made when missing; 0 or -1 */
+static int get_counter(struct memory_store *m, const struct store_check *ck, struct ms_work *w,
+    int64_t now)
+{
+	struct counter *c;
+
+	if (w->p == NULL)
+		w->p = shard_find(w->sh, w->h, ck->principal); /* made by an earlier check */
+	if (w->p == NULL) {
+		make_room(m, w->sh, now);
+		if ((w->p = shard_add(w->sh, w->h, ck->principal)) == NULL)
+			return -1;
+	}
+	if (w->c == NULL && (w->c = shard_counter(w->p, ck->limit)) == NULL) {
+		if ((c = counter_new(ck->limit, ck->kind, ck->window)) == NULL)
+			return -1;
+		c->next = w->p->counters;
+		w->p->counters = c;
+		w->c = c;
+	}
+	if (w->c->kind != ck->kind)
+		counter_retype(w->c, ck->kind); /* the limit changed its kind: start over */
+	return 0;
+}
+
+/* prepare - every allocation the decision's writes need, before any write */
+static int prepare(struct memory_store *m, const struct store_check *checks, size_t n, bool refused,
+    struct ms_work *w, const struct store_result *out, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_check *ck = &checks[i];
+
+		if (refused && out[i].status != STORE_EXCEEDED)
+			continue;
+		if (get_counter(m, ck, &w[i], now) < 0)
+			return -1;
+		if (!refused &&
+		    counter_reserve(w[i].c, ck->member != NULL ? ck->member : "", ck->max, now,
+			ck->window) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* note_exceeded - first_exceeded once, until an admission clears the mark */
+static void note_exceeded(struct counter *c, struct store_result *r)
+{
+	r->first_exceeded = !c->over;
+	c->over = true;
+}
+
+/* apply_refusal - nothing counted; the checks over their max are marked, and locked */
+static void apply_refusal(const struct store_check *checks, size_t n, struct ms_work *w,
+    struct store_result *out, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct counter *c = w[i].c;
+
+		if (out[i].status != STORE_EXCEEDED)
+			continue;
+		expire_lock(w[i].sh, c, now);
+		note_exceeded(c, &out[i]);
+		if (checks[i].dry_run || checks[i].lock == 0)
+			continue;
+		w[i].sh->locks += c->lock_until == 0;
+		c->lock_until = now_seconds(now) + checks[i].lock;
+		out[i].lock_started = true;
+		out[i].until = c->lock_until;
+	}
+}
+
+/* apply_admission - every check counted, dry_run ones too */
+static void apply_admission(const struct store_check *checks, size_t n, struct ms_work *w,
+    struct store_result *out, int64_t now)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct store_check *ck = &checks[i];
+		struct counter *c = w[i].c;
+
+		expire_lock(w[i].sh, c, now);
+		counter_add(c, ck->member != NULL ? ck->member : "", ck->add, now, ck->window);
+		out[i].count = counter_count(c, now, ck->window);
+		if (out[i].status == STORE_EXCEEDED)
+			note_exceeded(c, &out[i]);
+		else if (out[i].status == STORE_OK)
+			c->over = false;
+	}
+}
+
+/* release - the decision's principals go back into their heaps with their new expiry */
+static void release(struct ms_work *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i].p != NULL && w[i].p->heap == SHARD_UNHEAPED)
+			shard_reheap(w[i].sh, w[i].p);
+}
+
+/* hash_all - each check's hash and shard; the mask of the shards to lock */
+static uint64_t hash_all(struct memory_store *m, const struct store_check *checks, size_t n,
+    struct ms_work *w)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		w[i].h = ms_hash(m, checks[i].principal);
+		w[i].sh = &m->shards[shard_index(w[i].h)];
+		mask |= 1ULL << shard_index(w[i].h);
+	}
+	return mask;
+}
+
+/* look_up - under the locks: each check's principal and counter (pinned when committing) */
+static void look_up(const struct store_check *checks, size_t n, bool commit, struct ms_work *w)
+{
+	for (size_t i = 0; i < n; i++) {
+		w[i].p = shard_find(w[i].sh, w[i].h, checks[i].principal);
+		w[i].c = w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit) : NULL;
+		if (commit && w[i].p != NULL)
+			shard_unheap(w[i].sh, w[i].p);
+	}
+}
+
+/* decide_locked - the decision, with its shards locked */
+static int decide_locked(struct memory_store *m, const struct store_check *checks, size_t n,
+    bool commit, struct store_result *out, struct ms_work *w, uint64_t mask)
+{
+	int64_t now = m->now_ms(m->arg);
+	bool refused = false;
+	int rc;
+
+	if (commit)
+		for (unsigned i = 0; i < MEMORY_SHARDS; i++)
+			if (mask & (1ULL << i))
+				reclaim(&m->shards[i], now);
+	look_up(checks, n, commit, w);
+	for (size_t i = 0; i < n; i++) {
+		evaluate(&checks[i], w[i].c, now, &out[i]);
+		refused |= refuses(&checks[i], &out[i]);
+	}
+	if (!commit)
+		return 0;
+	if ((rc = prepare(m, checks, n, refused, w, out, now)) == 0) {
+		if (refused)
+			apply_refusal(checks, n, w, out, now);
+		else
+			apply_admission(checks, n, w, out, now);
+	}
+	release(w, n);
+	return rc;
+}
+
+static int ms_decide(struct store *s, const struct store_check *checks, size_t n, bool commit,
+    struct store_result *out)
+{
+	struct memory_store *m = (struct memory_store *)s;
+	struct ms_work stack[MS_STACK], *w = stack;
+	uint64_t mask;
+	int rc;
+
+	if (n > MS_STACK && (w = calloc(n, sizeof(*w))) == NULL)
+		return -1;
+	mask = hash_all(m, checks, n, w);
+	lock_shards(m, mask);
+	rc = decide_locked(m, checks, n, commit, out, w, mask);
+	unlock_shards(m, mask);
+	if (w != stack)
+		free(w);
+	return rc;
+}
+
+/* principal_shard - the shard of principal, locked, and the clock read under its lock */
+static struct shard *principal_shard(struct memory_store *m, const char *principal, uint64_t *h,
+    int64_t *now)
+{
+	struct shard *sh;
+
+	*h = ms_hash(m, principal);
+	sh = &m->shards[shard_index(*h)];
+	pthread_mutex_lock(&sh->mu);
+	*now = m->now_ms(m->arg);
+	return sh;
+}
+
+/* report - one counter as a store_entry, through fn; 0 or -1 */
+static int report(const struct principal *p, const struct counter *c, int64_t now,
+    store_entry_fn fn, void *arg)
+{
+	struct store_entry e = {
+	    .limit = c->limit,
+	    .kind = (enum store_kind)c->kind,
+	    .count = counter_count(c, now, c->window),
+	    .window = c->window,
+	    .lock_until = counter_locked(c, now) ? c->lock_until : 0,
+	};
+	const char **names = NULL;
+
+	if (c->kind == STORE_DISTINCT && c->n > 0) {
+		if ((names = malloc(c->n * sizeof(names[0]))) == NULL)
+			return -1;
+		e.nmembers = counter_members(c, now, c->window, names);
+		e.members = names;
+	}
+	fn(arg, p->name, &e);
+	free(names);
+	return 0;
+}
+
+/* ms_status - fn runs under the shard's lock: it must not call the store */
+static int ms_status(struct store *s, const char *principal, store_entry_fn fn, void *arg)
+{
+	struct memory_store *m = (struct memory_store *)s;
+	const struct principal *p;
+	struct shard *sh;
+	int64_t now;
+	uint64_t h;
+	int rc = 0;
+
+	sh = principal_shard(m, principal, &h, &now);
+	if ((p = shard_find(sh, h, principal)) != NULL)
+		for (const struct counter *c = p->counters; c != NULL && rc == 0; c = c->next)
+			rc = report(p, c, now, fn, arg);
+	pthread_mutex_unlock(&sh->mu);
+	return rc;
+}
+
+/* ms_unlock - the locks in force lifted (expired ones dropped silently) */
+static long ms_unlock(struct store *s, const char *principal)
+{
+	struct memory_store *m = (struct memory_store *)s;
+	struct principal *p;
+	struct shard *sh;
+	int64_t now;
+	uint64_t h;
+	long n = 0;
+
+	sh = principal_shard(m, principal, &h, &now);
+	if ((p = shard_find(sh, h, principal)) != NULL) {
+		for (struct counter *c = p->counters; c != NULL; c = c->next) {
+			if (c->lock_until == 0)
+				continue;
+			n += counter_locked(c, now);
+			c->lock_until = 0;
+			sh->locks--;
+		}
+		shard_reheap(sh, p);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return n;
+}
+
+/* ms_reset - the counters that held counts forgotten, with their "over" marks */
+static long ms_reset(struct store *s, const char *principal)
+{
+	struct memory_store *m = (struct memory_store *)s;
+	struct principal *p;
+	struct shard *sh;
+	int64_t now;
+	uint64_t h;
+	long n = 0;
+
+	sh = principal_shard(m, principal, &h, &now);
+	if ((p = shard_find(sh, h, principal)) != NULL) {
+		for (struct counter *c = p->counters; c != NULL; c = c->next) {
+			n += c->n > 0;
+			counter_clear(c);
+		}
+		shard_reheap(sh, p);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	return n;
+}
+
+static void ms_stats(struct store *s, struct store_stats *out)
+{
+	struct memory_store *m = (struct memory_store *)s;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < MEMORY_SHARDS; i++) {
+		struct shard *sh = &m->shards[i];
+
+		pthread_mutex_lock(&sh->mu);
+		out->keys += sh->nkeys;
+		out->evictions += sh->evictions;
+		out->locks += sh->locks;
+		pthread_mutex_unlock(&sh->mu);
+	}
+}
+
+static void ms_free(struct store *s)
+{
+	struct memory_store *m = (struct memory_store *)s;
+
+	if (m == NULL)
+		return;
+	for (unsigned i = 0; i < MEMORY_SHARDS; i++)
+		shard_fini(&m->shards[i]);
+	free(m);
+}
+
+static const struct store_ops memory_ops = {
+    .decide = ms_decide,
+    .status = ms_status,
+    .unlock = ms_unlock,
+    .reset = ms_reset,
+    .stats = ms_stats,
+    .free = ms_free,
+};
+
+/* hash_key - random; a weak fallback only if the kernel has no entropy to give */
+static void hash_key(uint64_t key[2])
+{
+	if (getrandom(key, 2 * sizeof(key[0]), GRND_NONBLOCK) == (ssize_t)(2 * sizeof(key[0])))
+		return;
+	key[0] = (uint64_t)realtime_ms(NULL) ^ ((uint64_t)getpid() << 32);
+	key[1] = (uint64_t)(uintptr_t)key ^ (uint64_t)clock();
+}
+
+struct store *memory_store_new(uint64_t max_keys, int64_t (*now_ms)(void *arg), void *arg)
+{
+	struct memory_store *m;
+	unsigned i;
+
+	if (posix_memalign((void **)&m, 64, sizeof(*m)) != 0)
+		return NULL;
+	memset(m, 0, sizeof(*m));
+	m->base.ops = &memory_ops;
+	m->now_ms = now_ms != NULL ? now_ms : realtime_ms;
+	m->arg = arg;
+	m->cap = (size_t)((max_keys + MEMORY_SHARDS - 1) / MEMORY_SHARDS);
+	if (m->cap == 0)
+		m->cap = 1;
+	hash_key(m->key);
+	for (i = 0; i < MEMORY_SHARDS; i++)
+		if (shard_init(&m->shards[i]) < 0)
+			break;
+	if (i < MEMORY_SHARDS) {
+		while (i-- > 0)
+			shard_fini(&m->shards[i]);
+		free(m);
+		return NULL;
+	}
+	return &m->base;
+}

@@ -1,0 +1,215 @@
+/* shard.c - one shard of the memory store: its principals by name and by expiry */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shard.h"
+
+#define SHARD_BUCKETS0 16
+
+int shard_init(struct shard *sh)
+{
+	memset(sh, 0, sizeof(*sh));
+	if ((sh->buckets = calloc(SHARD_BUCKETS0, sizeof(sh->buckets[0]))) == NULL)
+		return -1;
+	sh->nbuckets = SHARD_BUCKETS0;
+	if (pthread_mutex_init(&sh->mu, NULL) != 0) {
+		free(sh->buckets);
+		return -1;
+	}
+	return 0;
+}
+
+/* principal_free - p and its counters */
+static void principal_free(struct principal *p)
+{
+	struct counter *c, *next;
+
+	for (c = p->counters; c != NULL; c = next) {
+		next = c->next;
+		counter_free(c);
+	}
+	free(p);
+}
+
+void shard_fini(struct shard *sh)
+{
+	struct principal *p, *next;
+
+	for (size_t b = 0; b < sh->nbuckets; b++)
+		for (p = sh->buckets[b]; p != NULL; p = next) {
+			next = p->next;
+			principal_free(p);
+		}
+	free(sh->buckets);
+	free(sh->heap);
+	pthread_mutex_destroy(&sh->mu);
+}
+
+struct principal *shard_find(const struct shard *sh, uint64_t h, const char *name)
+{
+	struct principal *p;
+
+	for (p = sh->buckets[h & (sh->nbuckets - 1)]; p != NULL; p = p->next)
+		if (p->hash == (uint32_t)h && strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+/* --- the expiry heap: heap[0] expires first --- */
+
+static void heap_set(struct shard *sh, size_t i, struct principal *p)
+{
+	sh->heap[i] = p;
+	p->heap = (uint32_t)i;
+}
+
+static void sift_up(struct shard *sh, size_t i)
+{
+	struct principal *p = sh->heap[i];
+
+	while (i > 0 && sh->heap[(i - 1) / 2]->expiry > p->expiry) {
+		heap_set(sh, i, sh->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(sh, i, p);
+}
+
+static void sift_down(struct shard *sh, size_t i)
+{
+	struct principal *p = sh->heap[i];
+	size_t c;
+
+	while ((c = 2 * i + 1) < sh->nheap) {
+		if (c + 1 < sh->nheap && sh->heap[c + 1]->expiry < sh->heap[c]->expiry)
+			c++;
+		if (sh->heap[c]->expiry >= p->expiry)
+			break;
+		heap_set(sh, i, sh->heap[c]);
+		i = c;
+	}
+	heap_set(sh, i, p);
+}
+
+void shard_unheap(struct shard *sh, struct principal *p)
+{
+	size_t i = p->heap;
+	struct principal *last;
+
+	if (i == SHARD_UNHEAPED)
+		return;
+	p->heap = SHARD_UNHEAPED;
+	last = sh->heap[--sh->nheap];
+	if (last == p)
+		return;
+	heap_set(sh, i, last);
+	sift_up(sh, i);
+	sift_down(sh, last->heap);
+}
+
+/* expiry - the latest of p's counters' ends and lock ends */
+static int64_t expiry(const struct principal *p)
+{
+	int64_t e = 0, ce;
+
+	for (const struct counter *c = p->counters; c != NULL; c = c->next)
+		if ((ce = counter_expiry(c)) > e)
+			e = ce;
+	return e;
+}
+
+void shard_reheap(struct shard *sh, struct principal *p)
+{
+	shard_unheap(sh, p);
+	p->expiry = expiry(p);
+	sh->heap[sh->nheap] = p;
+	p->heap = (uint32_t)sh->nheap++;
+	sift_up(sh, p->heap);
+}
+
+struct principal *shard_top(const struct shard *sh)
+{
+	return sh->nheap > 0 ? sh->heap[0] : NULL;
+}
+
+/* --- the table --- */
+
+/* rehash - twice the buckets; on failure the chains just grow longer */
+static void rehash(struct shard *sh)
+{
+	size_t n = sh->nbuckets * 2;
+	struct principal **b = calloc(n, sizeof(b[0]));
+	struct principal *p, *next;
+
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < sh->nbuckets; i++)
+		for (p = sh->buckets[i]; p != NULL; p = next) {
+			next = p->next;
+			p->next = b[p->hash & (n - 1)];
+			b[p->hash & (n - 1)] = p;
+		}
+	free(sh->buckets);
+	sh->buckets = b;
+	sh->nbuckets = n;
+}
+
+/* heap_room - a heap place for every principal, so that shard_reheap cannot fail */
+static int heap_room(struct shard *sh)
+{
+	size_t cap = sh->heapcap ? sh->heapcap * 2 : 16;
+	struct principal **h;
+
+	if (sh->nkeys < sh->heapcap)
+		return 0;
+	if ((h = realloc(sh->heap, cap * sizeof(h[0]))) == NULL)
+		return -1;
+	sh->heap = h;
+	sh->heapcap = cap;
+	return 0;
+}
+
+struct principal *shard_add(struct shard *sh, uint64_t h, const char *name)
+{
+	size_t len = strlen(name) + 1;
+	struct principal *p;
+	size_t b;
+
+	if (heap_room(sh) < 0 || (p = malloc(sizeof(*p) + len)) == NULL)
+		return NULL;
+	memcpy(p->name, name, len);
+	p->counters = NULL;
+	p->hash = (uint32_t)h;
+	p->heap = SHARD_UNHEAPED;
+	if (sh->nkeys >= sh->nbuckets)
+		rehash(sh);
+	b = p->hash & (sh->nbuckets - 1);
+	p->next = sh->buckets[b];
+	sh->buckets[b] = p;
+	sh->nkeys++;
+	p->expiry = 0;
+	return p;
+}
+
+void shard_drop(struct shard *sh, struct principal *p)
+{
+	struct principal **pp = &sh->buckets[p->hash & (sh->nbuckets - 1)];
+
+	while (*pp != p)
+		pp = &(*pp)->next;
+	*pp = p->next;
+	shard_unheap(sh, p);
+	for (const struct counter *c = p->counters; c != NULL; c = c->next)
+		sh->locks -= c->lock_until != 0;
+	sh->nkeys--;
+	principal_free(p);
+}
+
+struct counter *shard_counter(const struct principal *p, const char *limit)
+{
+	struct counter *c;
+
+	for (c = p->counters; c != NULL; c = c->next)
+		if (strcmp(c->limit, limit) == 0)
+			break;
+	return c;
+}
