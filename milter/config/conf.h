@@ -101,6 +101,10 @@ void store_settings_free(struct store_settings *st);
 /* conf_keys - NULL-terminated names of every top-level key (for docs tests) */
 const char *const *conf_keys(void);
 
+/* conf_limit_keys, conf_store_keys - a limit's own keys, the store group's keys */
+const char *const *conf_limit_keys(void);
+const char *const *conf_store_keys(void);
+
 /* conf_rule_keys - NULL-terminated names of a rule's own (non-condition) keys */
 const char *const *conf_rule_keys(void);
 

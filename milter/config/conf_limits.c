@@ -107,6 +107,15 @@ static long long limit_number(struct loader *ld, const config_setting_t *s, cons
 	return v;
 }
 
+/* A limit's own keys (the rest are conditions), for the documentation test. */
+static const char *const limit_keys[] = {"name", "per", "count", "max", "window", "lock",
+    "prefix_v4", "prefix_v6", "action", "reply", "dry_run", NULL};
+
+const char *const *conf_limit_keys(void)
+{
+	return limit_keys;
+}
+
 /* What a limit group says besides its conditions, and where. */
 struct limit_src {
 	const config_setting_t *per, *count, *max, *window, *reply, *action;

@@ -308,6 +308,18 @@ static const struct {
     {"hosts", load_hosts, true},
 };
 
+#define NSTORE_KEYS (sizeof(store_keys) / sizeof(store_keys[0]))
+
+/* conf_store_keys - the store group's keys, for the documentation test */
+const char *const *conf_store_keys(void)
+{
+	static const char *names[NSTORE_KEYS + 1];
+
+	for (size_t i = 0; i < NSTORE_KEYS; i++)
+		names[i] = store_keys[i].name;
+	return names;
+}
+
 /* store_defaults - the embedded store, a million principals */
 void store_defaults(struct store_settings *st)
 {

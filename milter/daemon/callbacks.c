@@ -358,11 +358,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.msgs_counted = c->msgs_counted;
 	policy_decide(c->snap->config->policy, &f, &v, NULL);
 	metrics_decision(&v, c->snap->config->rule_ids);
-	note_limits(c, &f, &v);
 	if (v.geo_lookup)
 		metrics_geo(c->geo.info.status);
 	c->rcpts++;
 	log_decision(c, &f, &v);
+	note_limits(c, &f, &v); /* after the decision line: a grep by queue id finds it first */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_rcpt_time((unsigned long long)(t1.tv_sec - t0.tv_sec) * 1000000000ULL +
 	    (unsigned long long)(t1.tv_nsec - t0.tv_nsec));

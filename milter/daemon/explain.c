@@ -5,7 +5,9 @@
 #include <time.h>
 
 #include "conf.h"
+#include "control.h"
 #include "explain.h"
+#include "limits.h"
 #include "geo.h"
 #include "ipaddr.h"
 #include "json.h"
@@ -228,6 +230,34 @@ static void text_header(FILE *out, const struct explain_input *in, const struct 
 	fprintf(out, "mode         %s\n", p->dry_run ? "dry-run" : "enforce");
 }
 
+/* limit_status - what the store said of one limit, in a word */
+static const char *limit_status(const struct limit_seen *s)
+{
+	if (s->exempt)
+		return "exempt";
+	return s->result.status == STORE_LOCKED ? "locked" :
+	    s->result.status == STORE_EXCEEDED  ? "exceeded" :
+						  "ok";
+}
+
+/*
+ * text_limits - every limit that applies, its key and the running
+ * daemon's count against max (explain asks, never counts)
+ */
+static void text_limits(FILE *out, const struct policy *p, const struct verdict *v)
+{
+	if (v->nlimits > 0)
+		fprintf(out, "  limits\n");
+	for (size_t i = 0; i < v->nlimits; i++) {
+		const struct limit_seen *s = &v->limits[i];
+		const struct limit *l = &p->limits[s->limit];
+
+		fprintf(out, "    %-16s %-32s %llu/%llu per %us %s%s\n", l->rule.name, s->principal,
+		    (unsigned long long)s->result.count, (unsigned long long)s->max, l->window,
+		    limit_status(s), l->rule.dry_run ? " (dry-run)" : "");
+	}
+}
+
 /* text_rcpt - one recipient's verdict and the rules tried for it */
 static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
     const struct verdict *v, const struct trace *t)
@@ -249,6 +279,7 @@ static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(out, "    %2zu. %-24s %s%s\n", i + 1, t->steps[i].rule,
 		    result_name(t->steps[i].result), step_note(p, &t->steps[i]));
+	text_limits(out, p, v);
 	verdict_format(&line, LOGLINE_KV, NULL, f, v, p);
 	fprintf(out, "  log       %s\n", line.buf);
 }
@@ -322,6 +353,18 @@ static void json_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 						  "failed",
 		    step_json_note(p, &t->steps[i]));
 	}
+	fputs("], \"limits\": [", out);
+	for (size_t i = 0; i < v->nlimits; i++) {
+		const struct limit_seen *s = &v->limits[i];
+
+		fputs(i ? ", {" : "{", out);
+		json_opt(out, "limit", p->limits[s->limit].rule.name);
+		fputs(", ", out);
+		json_opt(out, "key", s->principal);
+		fprintf(out, ", \"count\": %llu, \"max\": %llu, \"window\": %u, \"status\": \"%s\"}",
+		    (unsigned long long)s->result.count, (unsigned long long)s->max,
+		    p->limits[s->limit].window, limit_status(s));
+	}
 	fputs("]}", out);
 }
 
@@ -345,7 +388,8 @@ static void base_facts(const struct explain_input *in, struct facts *f, struct g
 }
 
 /* judge_all - every recipient in order, as the callbacks would; returns the status */
-static int judge_all(const struct explain_input *in, const struct policy *p, bool json, FILE *out)
+static int judge_all(const struct explain_input *in, const struct policy *p, struct store *store,
+    bool json, FILE *out)
 {
 	struct facts f;
 	struct geo_cache geo;
@@ -361,6 +405,8 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 		return EXPLAIN_USAGE;
 	}
 	base_facts(in, &f, &geo);
+	f.store = store;
+	f.peek = true;
 	if (p->geo != NULL)
 		geo_fill(&geo, p->geo,
 		    f.client); /* show the country and ASN even when no rule needs them */
@@ -377,6 +423,10 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 			status = EXPLAIN_REFUSED;
 		else
 			accepted++;
+		/* the transaction goes on as in the daemon: its recipients, its message */
+		if (v->action == ACTION_ACCEPT || v->dry_run)
+			f.rcpts_accepted++;
+		f.msgs_counted = v->msgs_counted;
 		if (json)
 			json_rcpt(out, p, &f, v, t, i == 0);
 		else
@@ -394,8 +444,8 @@ static int judge_all(const struct explain_input *in, const struct policy *p, boo
 }
 
 /* explain_policy - judge the facts in argv against a loaded policy, and print */
-int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json, FILE *out,
-    FILE *err)
+int explain_policy(const struct policy *policy, struct store *store, int argc, char *const *argv,
+    bool json, FILE *out, FILE *err)
 {
 	struct explain_input *in = calloc(1, sizeof(*in));
 	int status;
@@ -409,9 +459,37 @@ int explain_policy(const struct policy *policy, int argc, char *const *argv, boo
 		free(in);
 		return EXPLAIN_USAGE;
 	}
-	status = judge_all(in, policy, json, out);
+	status = judge_all(in, policy, store, json, out);
 	free(in);
 	return status;
+}
+
+/*
+ * daemon_counts - the running daemon's counts through its control socket,
+ * or NULL (then no limit is judged, and the reader is told why)
+ */
+static struct store *daemon_counts(const struct config *cfg, FILE *err)
+{
+	const char *path = cfg->settings.control_socket;
+	struct store *store;
+	struct store_check probe = {"explain:probe", "explain", STORE_SUM, NULL, 1, 1, 1, 0, true};
+	struct store_result res;
+
+	if (cfg->policy->nlimits == 0)
+		return NULL;
+	if (path == NULL) {
+		fprintf(err, "relay-milter: --explain: no control_socket configured: limits are "
+			     "not judged (their counts live in the running daemon)\n");
+		return NULL;
+	}
+	if ((store = control_peek_store(path)) != NULL &&
+	    store->ops->decide(store, &probe, 1, false, &res) == 0)
+		return store;
+	fprintf(err, "relay-milter: --explain: no daemon answers on %s: limits are not judged\n",
+	    path);
+	if (store != NULL)
+		store->ops->free(store);
+	return NULL;
 }
 
 /* explain_run - load with the daemon's loader, then judge and print */
@@ -419,6 +497,7 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
 {
 	struct conf_errors errs = {0};
 	struct config *cfg;
+	struct store *store;
 	char buf[600];
 	int status;
 
@@ -432,7 +511,10 @@ int explain_run(const char *conf_path, int argc, char *const *argv, bool json, F
 		return EXPLAIN_USAGE;
 	}
 	conf_errors_free(&errs); /* warnings: -t shows them; the verdicts are what is asked here */
-	status = explain_policy(cfg->policy, argc, argv, json, out, err);
+	store = daemon_counts(cfg, err);
+	status = explain_policy(cfg->policy, store, argc, argv, json, out, err);
+	if (store != NULL)
+		store->ops->free(store);
 	conf_free(cfg);
 	return status;
 }

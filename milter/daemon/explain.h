@@ -21,12 +21,16 @@
 int explain_run(const char *conf_path, int argc, char *const *argv, bool json, FILE *out,
     FILE *err);
 
+struct store;
+
 /*
  * explain_policy - the same with a policy already built (tests plug in a
- * GeoIP fixture this way); facts are checked first, usage errors give 2.
+ * GeoIP fixture this way) and the store whose counts the limits are
+ * judged on, read-only (NULL: limits are not judged); facts are checked
+ * first, usage errors give 2.
  */
-int explain_policy(const struct policy *policy, int argc, char *const *argv, bool json, FILE *out,
-    FILE *err);
+int explain_policy(const struct policy *policy, struct store *store, int argc, char *const *argv,
+    bool json, FILE *out, FILE *err);
 
 /* explain_usage - the fact keys --explain understands */
 void explain_usage(FILE *fp);

@@ -13,6 +13,7 @@
 #include "callbacks.h"
 #include "config.h"
 #include "conf.h"
+#include "control.h"
 #include "daemon.h"
 #include "explain.h"
 #include "janitor.h"
@@ -23,6 +24,8 @@
 #include "reload.h"
 #include "snapshot.h"
 #include "steps.h"
+#include "store.h"
+#include "store_open.h"
 #include "summary.h"
 #include "versions.h"
 
@@ -40,6 +43,7 @@ struct options {
 	int json;      /* --json: explain as JSON */
 	int syslog;    /* --syslog: log to syslog even in the foreground */
 	int list_keys; /* --list-keys (hidden): every key the loader accepts */
+	int control;   /* --control: the remaining arguments are COMMAND SELECTOR=VALUE */
 };
 
 static void usage(FILE *fp)
@@ -47,6 +51,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 	    "usage: relay-milter [-c FILE] [-f] [-t [--strict]] [-s SOCKET] [-u USER] [-p PIDFILE] [-V] [-h]\n"
 	    "       relay-milter [-c FILE] --explain [--json] KEY=VALUE... rcpt=ADDRESS...\n"
+	    "       relay-milter [-c FILE] --control status|unlock|reset SELECTOR=VALUE\n"
 	    "  -c FILE     configuration file (default %s)\n"
 	    "  -f          stay in the foreground and log to stderr\n"
 	    "  --syslog    with -f: log to syslog all the same\n"
@@ -59,7 +64,9 @@ static void usage(FILE *fp)
 	    "  -h          this help\n"
 	    "  --explain   judge a hypothetical transaction and show why (exit 0 all\n"
 	    "              accepted, 1 any refused, 2 usage or configuration error)\n"
-	    "  --json      with --explain: JSON output\n",
+	    "  --json      with --explain: JSON output\n"
+	    "  --control   ask the running daemon (control_socket): status, unlock or reset\n"
+	    "              a key: login=L, client=ADDR[/LEN], sender=ADDR, sender_domain=D\n",
 	    DEFAULT_CONF);
 }
 
@@ -69,6 +76,7 @@ static void parse_options(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"explain", no_argument, NULL, 'E'},
+	    {"control", no_argument, NULL, 'C'},
 	    {"json", no_argument, NULL, 'J'},
 	    {"syslog", no_argument, NULL, 'L'},
 	    {"list-keys", no_argument, NULL, 'K'},
@@ -103,6 +111,9 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'E':
 			o->explain = 1;
 			break;
+		case 'C':
+			o->control = 1;
+			break;
 		case 'J':
 			o->json = 1;
 			break;
@@ -126,7 +137,8 @@ static void parse_options(int argc, char **argv, struct options *o)
 			exit(2);
 		}
 	}
-	if ((optind != argc && !o->explain) || (o->json && !o->explain)) {
+	if ((optind != argc && !o->explain && !o->control) || (o->json && !o->explain) ||
+	    (o->explain && o->control)) {
 		usage(stderr);
 		exit(2);
 	}
@@ -181,6 +193,10 @@ static void list_keys(void)
 		printf("rule %s\n", *k);
 	for (const char *const *k = cond_type_names(); *k != NULL; k++)
 		printf("condition %s\n", *k);
+	for (const char *const *k = conf_limit_keys(); *k != NULL; k++)
+		printf("limit %s\n", *k);
+	for (const char *const *k = conf_store_keys(); *k != NULL; k++)
+		printf("store %s\n", *k);
 	for (int s = STEP_RULE + 1; s < STEP_N; s++)
 		printf("step %s\n", step_name((enum step)s));
 	for (int r = 0; r < REASON_N; r++)
@@ -272,6 +288,55 @@ static int drop_privileges(const char *user, struct leftovers *left)
 static int run(const struct options *o, struct config *cfg, char *conf_path, const char *spec,
     const char *user, const char *pidfile);
 
+/*
+ * open_store - where the limits count, for the daemon's lifetime: outside
+ * every configuration, so a reload keeps counts and locks
+ */
+static struct store *open_store(const struct store_settings *st)
+{
+	char err[512];
+	struct store *store = store_open(st, err, sizeof(err));
+
+	if (store == NULL) {
+		log_err("store: %s", err);
+		return NULL;
+	}
+	callbacks_set_store(store);
+	metrics_set_store(store);
+	return store;
+}
+
+/* check_store - -t: the store can be opened as configured (a Redis password, say) */
+static int check_store(const struct config *cfg)
+{
+	char err[512];
+	struct store *store;
+
+	if (cfg->policy->nlimits == 0 && cfg->settings.store.type == STORE_TYPE_MEMORY)
+		return 0;
+	if ((store = store_open(&cfg->settings.store, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "relay-milter: store: %s\n", err);
+		return -1;
+	}
+	store->ops->free(store);
+	return 0;
+}
+
+/* control_main - --control: the socket named by the configuration, one command */
+static int control_main(const struct options *o, int argc, char **argv)
+{
+	struct config *cfg = load_or_report(o->conf, 0);
+	int rc;
+
+	if (cfg == NULL) {
+		fprintf(stderr, "relay-milter: %s: configuration not valid\n", o->conf);
+		return 1;
+	}
+	rc = control_run(cfg->settings.control_socket, argc, argv, stdout, stderr);
+	conf_free(cfg);
+	return rc;
+}
+
 /* serve - the daemon's settings, copied, then the daemon */
 static int serve(const struct options *o, struct config *cfg, char *conf_path)
 {
@@ -303,6 +368,8 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	const char *metrics_at = cfg->settings.metrics;
 	struct leftovers left = {NULL, {0, 0}, NULL, NULL, false};
 	struct metrics_http *metrics = NULL;
+	struct control *control = NULL;
+	struct store *store;
 	struct snapshot *snap;
 	int metrics_fd = -1, pid_fd = -1, rc;
 
@@ -319,6 +386,11 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	/* Bound before the fork, so that a busy port fails where the caller sees it. */
 	if (metrics_at != NULL && (metrics_fd = metrics_http_bind(metrics_at)) < 0)
 		return fail(&left);
+	if ((store = open_store(&cfg->settings.store)) == NULL)
+		return fail(&left);
+	if (cfg->settings.control_socket != NULL &&
+	    (control = control_open(cfg->settings.control_socket, user)) == NULL)
+		return fail(&left);
 	if (!o->foreground && daemon_detach() < 0) {
 		log_err("cannot detach into the background");
 		return fail(&left);
@@ -326,6 +398,8 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	log_forked();
 	/* Its thread starts after the fork: threads do not survive one. */
 	if (metrics_fd >= 0 && (metrics = metrics_http_start(metrics_fd)) == NULL)
+		return fail(&left);
+	if (control != NULL && control_start(control, store) < 0)
 		return fail(&left);
 	if (pid_fd >= 0 && daemon_pidfile_write(pid_fd, pidfile) < 0)
 		return fail(&left);
@@ -341,9 +415,14 @@ static int run(const struct options *o, struct config *cfg, char *conf_path, con
 	notify_stopping();
 	log_info("relay-milter stopping");
 	metrics_http_stop(metrics);
+	control_stop(control);
 	if (!left.janitor)
 		daemon_remove(left.pidfile, left.socket, &left.ino);
 	snapshot_clear();
+	/* libmilter's workers are gone: no decision holds the store now */
+	callbacks_set_store(NULL);
+	metrics_set_store(NULL);
+	store->ops->free(store);
 	return rc == MI_SUCCESS ? 0 : 1;
 }
 
@@ -361,14 +440,18 @@ int main(int argc, char **argv)
 	}
 	if (o.explain)
 		return explain_run(o.conf, argc - optind, argv + optind, o.json, stdout, stderr);
+	if (o.control)
+		return control_main(&o, argc - optind, argv + optind);
 	if ((cfg = load_or_report(o.conf, o.strict)) == NULL) {
 		fprintf(stderr, "relay-milter: %s: configuration not valid\n", o.conf);
 		return 1;
 	}
 	if (o.check_only) {
-		printf("relay-milter: %s: configuration valid\n", o.conf);
+		rc = check_store(cfg);
+		if (rc == 0)
+			printf("relay-milter: %s: configuration valid\n", o.conf);
 		conf_free(cfg);
-		return 0;
+		return rc == 0 ? 0 : 1;
 	}
 	if ((conf_path = absolute_path(o.conf)) == NULL) {
 		fprintf(stderr, "relay-milter: out of memory\n");

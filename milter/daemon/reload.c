@@ -50,6 +50,10 @@ static void warn_restart_only(const struct settings *old, const struct settings 
 		restart_only("syslog_facility", "another facility");
 	if (!same(old->metrics, new->metrics))
 		restart_only("metrics", new->metrics);
+	if (!same(old->control_socket, new->control_socket))
+		restart_only("control_socket", new->control_socket);
+	if (old->store.type != new->store.type || old->store.max_keys != new->store.max_keys)
+		restart_only("store", "another store");
 }
 
 /* reload_install - map the rules to their counters, then make cfg current */

@@ -83,13 +83,13 @@ void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t
 }
 
 /*
- * sender_key - the MAIL FROM as one key: lower case throughout, so that
- * Alice@ and alice@ share a count (a sender cannot dodge its limit by
+ * limit_sender_key - the MAIL FROM as one key: lower case throughout, so
+ * that Alice@ and alice@ share a count (a sender cannot dodge its limit by
  * changing case); an address we cannot parse counts as written.
  */
-static bool sender_key(struct rule_ctx *ctx, bool domain_only, char *buf, size_t len)
+bool limit_sender_key(const struct addr *s, const char *raw, bool domain_only, char *buf,
+    size_t len)
 {
-	const struct addr *s = rule_sender(ctx);
 	char text[ADDR_LOCAL_MAX + ADDR_DOMAIN_MAX + 2];
 	size_t n;
 
@@ -106,12 +106,18 @@ static bool sender_key(struct rule_ctx *ctx, bool domain_only, char *buf, size_t
 	else if (s->kind == ADDR_NODOMAIN)
 		snprintf(text, sizeof(text), "%s", s->local);
 	else
-		snprintf(text, sizeof(text), "%s", ctx->facts->sender ? ctx->facts->sender : "");
+		snprintf(text, sizeof(text), "%s", raw ? raw : "");
 	for (n = 0; text[n]; n++)
 		if (text[n] >= 'A' && text[n] <= 'Z')
 			text[n] = (char)(text[n] + 'a' - 'A');
 	key_put(buf, len, "sender:", text, n);
 	return true;
+}
+
+/* limit_login_key - "login:" and the login, exactly as the MTA passed it */
+void limit_login_key(const char *login, char *buf, size_t len)
+{
+	key_put(buf, len, "login:", login, strlen(login));
 }
 
 /* limit_principal - the key this decision is counted under, if it has one */
@@ -123,7 +129,7 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 	case PER_LOGIN:
 		if (f->login == NULL || f->login[0] == 0)
 			return false;
-		key_put(buf, len, "login:", f->login, strlen(f->login));
+		limit_login_key(f->login, buf, len);
 		return true;
 	case PER_CLIENT:
 		if (f->client == NULL)
@@ -132,9 +138,9 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 		    f->client->family == IPADDR_V4 ? l->prefix_v4 : l->prefix_v6, buf, len);
 		return true;
 	case PER_SENDER:
-		return sender_key(ctx, false, buf, len);
 	case PER_SENDER_DOMAIN:
-		return sender_key(ctx, true, buf, len);
+		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN, buf,
+		    len);
 	case PER_N:
 		break;
 	}

@@ -93,4 +93,11 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
  */
 void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t len);
 
+/* limit_login_key - "login:LOGIN" (the control socket's login=) */
+void limit_login_key(const char *login, char *buf, size_t len);
+
+/* limit_sender_key - "sender:a@example.com" or "sender_domain:example.com"; false: none */
+bool limit_sender_key(const struct addr *s, const char *raw, bool domain_only, char *buf,
+    size_t len);
+
 #endif

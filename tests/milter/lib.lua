@@ -72,3 +72,14 @@ end
 function also(kvs)
 	mt.echo(string.format("EXPECT qid=%s%d %s", SCRIPT or "T", qid_seq, kvs))
 end
+
+-- rcpt_passes: the recipient is let through (a dry-run refusal) and its
+-- decision line carries kvs
+function rcpt_passes(conn, to, kvs)
+	qid_seq = qid_seq + 1
+	local qid = string.format("%s%d", SCRIPT or "T", qid_seq)
+	mt.macro(conn, SMFIC_RCPT, "i", qid)
+	ok(mt.rcptto(conn, to), "rcptto " .. to)
+	want_reply(conn, SMFIR_CONTINUE, "rcpt " .. to)
+	mt.echo("EXPECT qid=" .. qid .. " " .. kvs)
+end

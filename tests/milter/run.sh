@@ -139,5 +139,62 @@ else
 	tap FAIL "users: write the GeoIP test databases" "$(cat "$work/perl.err")"
 fi
 
+# Limits (issue 13): the embedded store, the control socket, a reload that keeps counts.
+if [ -f "$work/geoip/country.mmdb" ]; then
+	sed "s|@GEOIPDIR@|$work/geoip|g; s|@WORK@|$work|g" "$here/limits/limits.conf" >"$work/limits.conf"
+	chmod 644 "$work/limits.conf"
+	start_milter "$work/limits.conf" limits
+	run_scripts "$here/limits"
+	events=$(grep -c "event=limit limit=login-hour key=login:burst " "$log")
+	[ "$events" = 1 ] && tap OK "limits: one event=limit line for burst's 100 refusals" ||
+		tap FAIL "limits: one event=limit line for burst's 100 refusals (got $events)"
+	grep -q "event=lock limit=travel key=login:traveller until=20[0-9-]*T[0-9:]*Z" "$log" &&
+		tap OK "limits: event=lock with until= for traveller" ||
+		tap FAIL "limits: event=lock with until= for traveller"
+	ctl() { "$milter" -c "$work/limits.conf" --control "$@"; }
+	out=$(ctl status login=traveller 2>&1)
+	case $out in
+	*"limit=travel count=2 "*"locked_until="*"ok "*) tap OK "limits: --control status shows the lock" ;;
+	*) tap FAIL "limits: --control status shows the lock" "$out" ;;
+	esac
+	out=$(ctl unlock login=traveller 2>&1) && case $out in "ok 1 locks lifted"*) true ;; *) false ;; esac &&
+		tap OK "limits: --control unlock login=traveller" ||
+		tap FAIL "limits: --control unlock login=traveller" "$out"
+	out=$(ctl frobnicate login=traveller 2>&1) &&
+		tap FAIL "limits: an unknown command fails" "$out" ||
+		case $out in *"unknown command"*) tap OK "limits: an unknown command fails clearly" ;;
+		*) tap FAIL "limits: an unknown command fails clearly" "$out" ;; esac
+	out=$(ctl status user=traveller 2>&1) && tap FAIL "limits: an unknown selector fails" "$out" ||
+		tap OK "limits: an unknown selector fails"
+	kill -USR1 "$pid"
+	reloaded=FAIL
+	for _ in $(seq 50); do
+		grep -q "reload: configuration .* loaded (generation 2)" "$log" && { reloaded=OK; break; }
+		sleep 0.1
+	done
+	tap $reloaded "limits: reload"
+	run_scripts "$here/limits/after"
+	# --explain reads the running daemon's counts, and counts nothing
+	out=$("$milter" -c "$work/limits.conf" --explain client=203.0.113.9 login=reloader \
+		from=reloader@example.com rcpt=z@example.net 2>&1)
+	case $out in
+	*"reload-cap"*"login:reloader"*"10/10"*exceeded*) tap OK "limits: --explain shows count against max" ;;
+	*) tap FAIL "limits: --explain shows count against max" "$out" ;;
+	esac
+	out=$(ctl status login=reloader 2>&1)
+	case $out in
+	*"limit=reload-cap count=10 "*) tap OK "limits: --explain counted nothing" ;;
+	*) tap FAIL "limits: --explain counted nothing" "$out" ;;
+	esac
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=
+	[ $rc -eq 0 ] && tap OK "limits: clean shutdown (exit 0)" ||
+		tap FAIL "limits: clean shutdown (exit $rc)" "$(tail -5 "$log")"
+	[ ! -e "$work/control.sock" ] && tap OK "limits: control socket removed at exit" ||
+		tap FAIL "limits: control socket removed at exit"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -75,7 +75,7 @@ static int run(bool json, char **text, int argc, char *const *argv)
 	conf_errors_free(&errs);
 	cfg->policy->geo = &fixture;
 	out = open_memstream(text, &len);
-	rc = explain_policy(cfg->policy, argc, argv, json, out, out);
+	rc = explain_policy(cfg->policy, NULL, argc, argv, json, out, out);
 	fclose(out);
 	conf_free(cfg);
 	return rc;
