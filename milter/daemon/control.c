@@ -222,8 +222,8 @@ static void key_command(struct store *store, const char *cmd, const char *sel, F
 	if (strcmp(cmd, "status") == 0)
 		fprintf(out, "ok %zu entries\n", so.entries);
 	else {
-		fprintf(out, "ok %ld %s\n", done, strcmp(cmd, "unlock") == 0 ? "locks lifted" :
-									   "counters cleared");
+		fprintf(out, "ok %ld %s\n", done,
+		    strcmp(cmd, "unlock") == 0 ? "locks lifted" : "counters cleared");
 		log_info("control: %s %s: %ld %s", cmd, sel, done,
 		    strcmp(cmd, "unlock") == 0 ? "locks lifted" : "counters cleared");
 	}
@@ -310,7 +310,8 @@ void control_handle(struct store *store, const char *request, FILE *in, FILE *ou
 	snprintf(line, sizeof(line), "%s", request);
 	line[strcspn(line, "\r\n")] = 0;
 	if ((arg = strchr(line, ' ')) == NULL) {
-		fprintf(out, "error: expected \"COMMAND SELECTOR=VALUE\" (status, unlock, reset)\n");
+		fprintf(out,
+		    "error: expected \"COMMAND SELECTOR=VALUE\" (status, unlock, reset)\n");
 		return;
 	}
 	*arg++ = 0;

@@ -57,9 +57,10 @@ int control_run(const char *path, int argc, char **argv, FILE *out, FILE *err)
 
 	if (argc != 2 || strchr(argv[1], '=') == NULL || strchr(argv[0], '\n') ||
 	    strchr(argv[1], '\n')) {
-		fprintf(err, "relay-milter: --control: expected COMMAND SELECTOR=VALUE, e.g. "
-			     "\"status login=alice\" (status, unlock, reset; login=, client=, "
-			     "sender=, sender_domain=, key=)\n");
+		fprintf(err,
+		    "relay-milter: --control: expected COMMAND SELECTOR=VALUE, e.g. "
+		    "\"status login=alice\" (status, unlock, reset; login=, client=, "
+		    "sender=, sender_domain=, key=)\n");
 		return 2;
 	}
 	if (path == NULL) {
@@ -67,8 +68,9 @@ int control_run(const char *path, int argc, char **argv, FILE *out, FILE *err)
 		return 1;
 	}
 	if ((fp = control_open_stream(path)) == NULL) {
-		fprintf(err, "relay-milter: --control: %s: cannot connect: %s (is relay-milter "
-			     "running, and are you its user?)\n",
+		fprintf(err,
+		    "relay-milter: --control: %s: cannot connect: %s (is relay-milter "
+		    "running, and are you its user?)\n",
 		    path, strerror(errno));
 		return 1;
 	}
@@ -119,9 +121,8 @@ static int peek_decide(struct store *s, const struct store_check *checks, size_t
 		put_hex(fp, checks[i].limit);
 		fprintf(fp, " %d", checks[i].kind == STORE_DISTINCT);
 		put_hex(fp, checks[i].member);
-		fprintf(fp, " %u %llu %u %u %d\n", checks[i].add,
-		    (unsigned long long)checks[i].max, checks[i].window, checks[i].lock,
-		    checks[i].dry_run);
+		fprintf(fp, " %u %llu %u %u %d\n", checks[i].add, (unsigned long long)checks[i].max,
+		    checks[i].window, checks[i].lock, checks[i].dry_run);
 	}
 	fflush(fp);
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -169,7 +170,12 @@ static void peek_free(struct store *s)
 }
 
 static const struct store_ops peek_ops = {
-    peek_decide, peek_status, peek_refuse, peek_refuse, peek_stats, peek_free,
+    peek_decide,
+    peek_status,
+    peek_refuse,
+    peek_refuse,
+    peek_stats,
+    peek_free,
 };
 
 /* control_peek_store - explain's store: the daemon at path, asked, never counting */

@@ -361,7 +361,8 @@ static void json_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 		json_opt(out, "limit", p->limits[s->limit].rule.name);
 		fputs(", ", out);
 		json_opt(out, "key", s->principal);
-		fprintf(out, ", \"count\": %llu, \"max\": %llu, \"window\": %u, \"status\": \"%s\"}",
+		fprintf(out,
+		    ", \"count\": %llu, \"max\": %llu, \"window\": %u, \"status\": \"%s\"}",
 		    (unsigned long long)s->result.count, (unsigned long long)s->max,
 		    p->limits[s->limit].window, limit_status(s));
 	}
@@ -478,8 +479,9 @@ static struct store *daemon_counts(const struct config *cfg, FILE *err)
 	if (cfg->policy->nlimits == 0)
 		return NULL;
 	if (path == NULL) {
-		fprintf(err, "relay-milter: --explain: no control_socket configured: limits are "
-			     "not judged (their counts live in the running daemon)\n");
+		fprintf(err,
+		    "relay-milter: --explain: no control_socket configured: limits are "
+		    "not judged (their counts live in the running daemon)\n");
 		return NULL;
 	}
 	if ((store = control_peek_store(path)) != NULL &&

@@ -139,8 +139,8 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 		return true;
 	case PER_SENDER:
 	case PER_SENDER_DOMAIN:
-		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN, buf,
-		    len);
+		return limit_sender_key(rule_sender(ctx), f->sender, l->per == PER_SENDER_DOMAIN,
+		    buf, len);
 	case PER_N:
 		break;
 	}

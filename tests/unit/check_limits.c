@@ -103,7 +103,7 @@ static struct store *new_store(void)
 #define ASSERT_VERDICT(v, act, cd, name, why)                                                  \
 	do {                                                                                   \
 		ck_assert_msg((v)->action == (act) && (v)->code == (cd) &&                     \
-			strcmp((v)->rule, name) == 0 && strcmp((v)->reason, why) == 0,          \
+			strcmp((v)->rule, name) == 0 && strcmp((v)->reason, why) == 0,         \
 		    "got %s %d rule=%s reason=%s, want %s %d %s %s", action_name((v)->action), \
 		    (v)->code, (v)->rule, (v)->reason, action_name(act), cd, name, why);       \
 	} while (0)
@@ -159,12 +159,10 @@ START_TEST(test_refused_not_counted)
 	for (int i = 0; i < 5; i++)
 		ASSERT_VERDICT(tx_rcpt(&t, "<v@example.net>"), ACTION_REJECT, 550, "default-deny",
 		    "denied");
-	ASSERT_VERDICT(tx_rcpt(&t, "<a@example.com>"), ACTION_ACCEPT, 250, "local-domain",
-	    "local");
+	ASSERT_VERDICT(tx_rcpt(&t, "<a@example.com>"), ACTION_ACCEPT, 250, "local-domain", "local");
 	ck_assert_uint_eq(t.v.limits[0].result.count, 1);
 	ck_assert_str_eq(t.v.limits[0].principal, "client:198.51.100.9/32");
-	ASSERT_VERDICT(tx_rcpt(&t, "<b@example.com>"), ACTION_ACCEPT, 250, "local-domain",
-	    "local");
+	ASSERT_VERDICT(tx_rcpt(&t, "<b@example.com>"), ACTION_ACCEPT, 250, "local-domain", "local");
 	ASSERT_VERDICT(tx_rcpt(&t, "<c@example.com>"), ACTION_TEMPFAIL, 451, "unauth",
 	    "rate-limit");
 	s->ops->free(s);
@@ -327,12 +325,12 @@ END_TEST
 /* Exemptions through conditions and per-login overrides (0 exempts). */
 START_TEST(test_exemptions_overrides)
 {
-	struct config *cfg = load(
-	    "limits = ( { name = \"cap\"; per = \"login\"; not_login = [ \"list\" ]; "
-	    "count = \"recipients\"; max = 2; window = \"1h\"; }, { name = \"day\"; per = "
-	    "\"login\"; count = \"recipients\"; max = 2; window = \"24h\"; } );\n"
-	    "users = ( { login = \"big\"; limits = { cap = 4; day = 0; }; }, "
-	    "{ login = \"list\"; limits = { day = 3; }; } );");
+	struct config *cfg =
+	    load("limits = ( { name = \"cap\"; per = \"login\"; not_login = [ \"list\" ]; "
+		 "count = \"recipients\"; max = 2; window = \"1h\"; }, { name = \"day\"; per = "
+		 "\"login\"; count = \"recipients\"; max = 2; window = \"24h\"; } );\n"
+		 "users = ( { login = \"big\"; limits = { cap = 4; day = 0; }; }, "
+		 "{ login = \"list\"; limits = { day = 3; }; } );");
 	struct store *s = new_store();
 	struct tx t;
 
