@@ -377,7 +377,7 @@ static int copy_settings(struct redis_store *rs, const struct store_settings *st
     size_t errlen)
 {
 	if (st->sentinel_master == NULL && st->nservers == 0) {
-		snprintf(err, errlen, "store: redis needs servers or a sentinel");
+		snprintf(err, errlen, "redis needs servers or a sentinel");
 		return -1;
 	}
 	if (parse_list(st->servers, st->nservers, &rs->servers, err, errlen) < 0 ||
@@ -439,14 +439,14 @@ struct store *redis_store_new(const struct store_settings *st, struct store *loc
 		return NULL;
 	}
 	if (rs->on_error == STORE_ON_ERROR_LOCAL && rs->local == NULL) {
-		snprintf(err, errlen, "store: on_error = \"local\" without a local store");
+		snprintf(err, errlen, "redis: on_error = \"local\" without a local store");
 		redis_free(&rs->base);
 		return NULL;
 	}
 	/* credentials Redis refuses are a configuration error; a Redis away is an outage */
 	first = rs_heal(rs, true, why, sizeof(why));
 	if (first == RERR_AUTH) {
-		snprintf(err, errlen, "store: redis %s", why);
+		snprintf(err, errlen, "redis %s", why);
 		redis_free(&rs->base);
 		return NULL;
 	}

@@ -98,13 +98,13 @@ out=$("$H" -s "$S" reset 'login:we{ir}d %x y' 2>/dev/null)
 PW=$(redis_free_port) && redis_start pw "$PW" --requirepass s3cret
 out=$("$H" -s "127.0.0.1:$PW" -p wrong open 2>&1)
 rc=$?
-[ $rc -ne 0 ] && printf '%s\n' "$out" | grep -q "error: store: redis 127.0.0.1:$PW: AUTH: WRONGPASS" &&
+[ $rc -ne 0 ] && printf '%s\n' "$out" | grep -q "error: redis 127.0.0.1:$PW: AUTH: WRONGPASS" &&
 	tap OK "a wrong password is a clear error when the store opens" ||
 	tap FAIL "a wrong password is a clear error when the store opens" "rc=$rc $out"
 out=$("$H" -s "127.0.0.1:$PW" -p s3cret one login:pw p 5 2>&1 | grep -v '^log')
 case $out in OK*) tap OK "the right password works" ;; *) tap FAIL "the right password works" "$out" ;; esac
 out=$("$H" -s "127.0.0.1:$PW" open 2>&1)
-printf '%s\n' "$out" | grep -q "error: store: redis .*NOAUTH" &&
+printf '%s\n' "$out" | grep -q "error: redis .*NOAUTH" &&
 	tap OK "no password where one is needed: a clear error" || tap FAIL "no password where one is needed" "$out"
 redis_kill pw
 
