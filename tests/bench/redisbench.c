@@ -1,4 +1,4 @@
-/* storebench.c - decide latency and throughput of a store (memory or Redis), for make bench */
+/* redisbench.c - decide latency and throughput of a store (memory or Redis), for make bench */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +101,7 @@ int main(int argc, char **argv)
 		case 't': threads = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
 		default:
-			fprintf(stderr, "usage: storebench [-r HOST:PORT] [-t THREADS] [-d SECONDS]\n");
+			fprintf(stderr, "usage: redisbench [-r HOST:PORT] [-t THREADS] [-d SECONDS]\n");
 			return 2;
 		}
 	if (threads < 1 || threads > MAX_THREADS)
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 		st.timeout_ms = 1000;
 	}
 	if ((store = store_open(&st, err, sizeof(err))) == NULL) {
-		fprintf(stderr, "storebench: %s\n", err);
+		fprintf(stderr, "redisbench: %s\n", err);
 		return 1;
 	}
 	all = malloc(MAX_SAMPLES * sizeof(*all));

@@ -1,22 +1,22 @@
 #!/bin/bash
-# store-bench.sh - the Redis store against the embedded one (issue 14), as a
+# redis-bench.sh - the Redis store against the embedded one (issue 14), as a
 # Markdown table: decisions per second and decide latency p50/p99 at 1, 8 and
 # 64 threads, and Redis commands per decision (INFO commandstats). A private
 # redis-server on a free loopback port (tests/lib/redis.sh), stopped after.
-# Environment: BENCH_BIN (build folder), STORE_BENCH_OUT (Markdown file),
+# Environment: BENCH_BIN (build folder), REDIS_BENCH_OUT (Markdown file),
 #              BENCH_DURATION (seconds per run, default 3), REPS (default 3)
 set -eu
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 BIN=${BENCH_BIN:-.}
-OUT=${STORE_BENCH_OUT:-store-bench-results.md}
+OUT=${REDIS_BENCH_OUT:-redis-bench-results.md}
 DUR=${BENCH_DURATION:-3}
 REPS=${REPS:-3}
-SB=$BIN/tests/bench/storebench
+SB=$BIN/tests/bench/redisbench
 
 # shellcheck source=../lib/redis.sh
 . "$top_srcdir/tests/lib/redis.sh"
 if ! redis_have; then
-	echo "store-bench: redis-server not installed: skipped" >&2
+	echo "redis-bench: redis-server not installed: skipped" >&2
 	exit 0
 fi
 redis_init
