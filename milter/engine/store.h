@@ -94,7 +94,11 @@ struct store_ops {
 	 */
 	int (*decide)(struct store *s, const struct store_check *checks, size_t n, bool commit,
 	    struct store_result *out);
-	/* status - each counter and lock of principal, through fn; 0 or -1 */
+	/*
+	 * status - each counter and lock of principal, through fn; 0 or -1.
+	 * The entry and its strings live for the call only, and fn may run
+	 * under the store's lock: it must not call the store.
+	 */
 	int (*status)(struct store *s, const char *principal, store_entry_fn fn, void *arg);
 	/* unlock - lift the principal's locks; how many, or -1 */
 	long (*unlock)(struct store *s, const char *principal);

@@ -52,11 +52,47 @@ struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t wi
 	return c;
 }
 
+/* member_name - the name of member entry m */
+static const char *member_name(const struct counter_member *m)
+{
+	const char *p;
+
+	if (m->name[COUNTER_INLINE - 1] == '\0')
+		return m->name;
+	memcpy(&p, m->name, sizeof(p));
+	return p;
+}
+
+/* member_set - m gets name, in place when it fits; 0 or -1 */
+static int member_set(struct counter_member *m, const char *name)
+{
+	size_t len = strlen(name);
+	char *p;
+
+	memset(m->name, 0, sizeof(m->name));
+	if (len < COUNTER_INLINE) {
+		memcpy(m->name, name, len);
+		return 0;
+	}
+	if ((p = strdup(name)) == NULL)
+		return -1;
+	memcpy(m->name, &p, sizeof(p));
+	m->name[COUNTER_INLINE - 1] = 1;
+	return 0;
+}
+
+/* member_free - what member_set allocated */
+static void member_free(struct counter_member *m)
+{
+	if (m->name[COUNTER_INLINE - 1] != '\0')
+		free((char *)member_name(m));
+}
+
 void counter_clear(struct counter *c)
 {
 	if (c->kind == STORE_DISTINCT) {
 		for (uint32_t i = 0; i < c->n; i++)
-			free(c->u.members[i].name);
+			member_free(&c->u.members[i]);
 		free(c->u.members);
 	} else {
 		free(c->u.slots);
@@ -108,7 +144,7 @@ static uint32_t member_find(const struct counter *c, const char *member)
 	uint32_t i;
 
 	for (i = 0; i < c->n; i++)
-		if (strcmp(c->u.members[i].name, member) == 0)
+		if (strcmp(member_name(&c->u.members[i]), member) == 0)
 			break;
 	return i;
 }
@@ -140,7 +176,7 @@ static void prune_members(struct counter *c, int64_t since)
 
 	for (uint32_t i = 0; i < c->n; i++) {
 		if (c->u.members[i].seen < since)
-			free(c->u.members[i].name);
+			member_free(&c->u.members[i]);
 		else
 			c->u.members[k++] = c->u.members[i];
 	}
@@ -155,6 +191,8 @@ static int grow(struct counter *c, size_t size)
 
 	if (c->n < c->cap)
 		return 0;
+	if (c->cap >= UINT32_MAX / 2)
+		return -1;
 	if ((p = realloc(c->u.slots, cap * size)) == NULL)
 		return -1;
 	c->u.slots = p;
@@ -180,25 +218,25 @@ static uint32_t oldest_member(const struct counter *c)
  */
 static int reserve_member(struct counter *c, const char *member, uint64_t max)
 {
-	char *name;
+	struct counter_member m;
 	uint32_t i;
 
 	if (member_find(c, member) < c->n)
 		return 0;
-	if ((name = strdup(member)) == NULL)
+	if (member_set(&m, member) < 0)
 		return -1;
-	if (c->n >= max + COUNTER_DRY_SLACK && c->n > 0) {
+	m.seen = INT64_MIN;
+	if (max < UINT32_MAX && c->n >= max + COUNTER_DRY_SLACK && c->n > 0) {
 		i = oldest_member(c);
-		free(c->u.members[i].name);
+		member_free(&c->u.members[i]);
 	} else {
 		if (grow(c, sizeof(c->u.members[0])) < 0) {
-			free(name);
+			member_free(&m);
 			return -1;
 		}
 		i = c->n++;
 	}
-	c->u.members[i].name = name;
-	c->u.members[i].seen = INT64_MIN;
+	c->u.members[i] = m;
 	return 0;
 }
 
@@ -271,6 +309,6 @@ uint32_t counter_members(const struct counter *c, int64_t now, uint32_t window, 
 		return 0;
 	for (uint32_t i = 0; i < c->n; i++)
 		if (c->u.members[i].seen >= since)
-			names[k++] = c->u.members[i].name;
+			names[k++] = member_name(&c->u.members[i]);
 	return k;
 }

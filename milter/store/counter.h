@@ -17,9 +17,17 @@ struct counter_slot {
 	uint64_t count;
 };
 
+/*
+ * A member's name is kept in its entry when it fits (a country, an IPv4
+ * network, most IPv6 ones): a set is then one array, and finding a member
+ * costs no pointer chase. A longer name is allocated, its pointer in the
+ * first bytes and name[COUNTER_INLINE - 1] == 1 as the mark.
+ */
+#define COUNTER_INLINE 24
+
 struct counter_member {
 	int64_t seen; /* start of the slot it was last seen in */
-	char *name;
+	char name[COUNTER_INLINE];
 };
 
 /* The extra members a dry_run DISTINCT check may add past its max. */

@@ -85,19 +85,26 @@ unsigned memory_store_shard(const struct store *s, const char *principal)
 	return shard_index(ms_hash((const struct memory_store *)s, principal));
 }
 
+/* next_shard - the lowest shard left in *mask, taken out of it */
+static struct shard *next_shard(struct memory_store *m, uint64_t *mask)
+{
+	unsigned i = (unsigned)__builtin_ctzll(*mask);
+
+	*mask &= *mask - 1;
+	return &m->shards[i];
+}
+
 /* lock_shards - every shard in mask, lowest first */
 static void lock_shards(struct memory_store *m, uint64_t mask)
 {
-	for (unsigned i = 0; i < MEMORY_SHARDS; i++)
-		if (mask & (1ULL << i))
-			pthread_mutex_lock(&m->shards[i].mu);
+	while (mask != 0)
+		pthread_mutex_lock(&next_shard(m, &mask)->mu);
 }
 
 static void unlock_shards(struct memory_store *m, uint64_t mask)
 {
-	for (unsigned i = MEMORY_SHARDS; i-- > 0;)
-		if (mask & (1ULL << i))
-			pthread_mutex_unlock(&m->shards[i].mu);
+	while (mask != 0)
+		pthread_mutex_unlock(&next_shard(m, &mask)->mu);
 }
 
 /* reclaim - drop a few expired principals from the top of the heap */
@@ -105,7 +112,7 @@ static void reclaim(struct shard *sh, int64_t now)
 {
 	struct principal *p;
 
-	for (int k = 0; k < MS_RECLAIM && (p = shard_top(sh)) != NULL && p->expiry <= now; k++)
+	for (int k = 0; k < MS_RECLAIM && (p = shard_first(sh, now)) != NULL; k++)
 		shard_drop(sh, p);
 }
 
@@ -146,14 +153,14 @@ static bool refuses(const struct store_check *ck, const struct store_result *r)
 
 /*
  * make_room - a full shard gives up the principal that expires first;
- * those of the running decision are out of the heap, and when they are
- * all that is left the shard goes over its cap by them for a moment.
+ * those of the running decision are pinned, and when they are all that
+ * is left the shard goes over its cap by them for a moment.
  */
 static void make_room(struct memory_store *m, struct shard *sh, int64_t now)
 {
 	struct principal *p;
 
-	while (sh->nkeys >= m->cap && (p = shard_top(sh)) != NULL) {
+	while (sh->nkeys >= m->cap && (p = shard_first(sh, INT64_MAX)) != NULL) {
 		if (p->expiry > now)
 			sh->evictions++;
 		shard_drop(sh, p);
@@ -249,12 +256,12 @@ static void apply_admission(const struct store_check *checks, size_t n, struct m
 	}
 }
 
-/* release - the decision's principals go back into their heaps with their new expiry */
+/* release - the decision's principals unpinned, with their new expiry */
 static void release(struct ms_work *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (w[i].p != NULL && w[i].p->heap == SHARD_UNHEAPED)
-			shard_reheap(w[i].sh, w[i].p);
+		if (w[i].p != NULL && w[i].p->pinned)
+			shard_touch(w[i].sh, w[i].p);
 }
 
 /* hash_all - each check's hash and shard; the mask of the shards to lock */
@@ -271,14 +278,14 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 	return mask;
 }
 
-/* look_up - under the locks: each check's principal and counter (pinned when committing) */
+/* look_up - under the locks: each check's principal and counter, pinned when committing */
 static void look_up(const struct store_check *checks, size_t n, bool commit, struct ms_work *w)
 {
 	for (size_t i = 0; i < n; i++) {
 		w[i].p = shard_find(w[i].sh, w[i].h, checks[i].principal);
 		w[i].c = w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit) : NULL;
 		if (commit && w[i].p != NULL)
-			shard_unheap(w[i].sh, w[i].p);
+			w[i].p->pinned = true;
 	}
 }
 
@@ -290,10 +297,8 @@ static int decide_locked(struct memory_store *m, const struct store_check *check
 	bool refused = false;
 	int rc;
 
-	if (commit)
-		for (unsigned i = 0; i < MEMORY_SHARDS; i++)
-			if (mask & (1ULL << i))
-				reclaim(&m->shards[i], now);
+	while (commit && mask != 0)
+		reclaim(next_shard(m, &mask), now);
 	look_up(checks, n, commit, w);
 	for (size_t i = 0; i < n; i++) {
 		evaluate(&checks[i], w[i].c, now, &out[i]);
@@ -404,7 +409,7 @@ static long ms_unlock(struct store *s, const char *principal)
 			c->lock_until = 0;
 			sh->locks--;
 		}
-		shard_reheap(sh, p);
+		shard_touch(sh, p);
 	}
 	pthread_mutex_unlock(&sh->mu);
 	return n;
@@ -426,7 +431,7 @@ static long ms_reset(struct store *s, const char *principal)
 			n += c->n > 0;
 			counter_clear(c);
 		}
-		shard_reheap(sh, p);
+		shard_touch(sh, p);
 	}
 	pthread_mutex_unlock(&sh->mu);
 	return n;

@@ -55,55 +55,65 @@ struct principal *shard_find(const struct shard *sh, uint64_t h, const char *nam
 	return NULL;
 }
 
-/* --- the expiry heap: heap[0] expires first --- */
+/* --- the expiry heap: heap[0] has the smallest key --- */
 
-static void heap_set(struct shard *sh, size_t i, struct principal *p)
+static void heap_set(struct shard *sh, size_t i, struct shard_entry e)
 {
-	sh->heap[i] = p;
-	p->heap = (uint32_t)i;
+	sh->heap[i] = e;
+	e.p->heap = (uint32_t)i;
 }
 
 static void sift_up(struct shard *sh, size_t i)
 {
-	struct principal *p = sh->heap[i];
+	struct shard_entry e = sh->heap[i];
 
-	while (i > 0 && sh->heap[(i - 1) / 2]->expiry > p->expiry) {
+	while (i > 0 && sh->heap[(i - 1) / 2].key > e.key) {
 		heap_set(sh, i, sh->heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	heap_set(sh, i, p);
+	heap_set(sh, i, e);
 }
 
 static void sift_down(struct shard *sh, size_t i)
 {
-	struct principal *p = sh->heap[i];
+	struct shard_entry e = sh->heap[i];
 	size_t c;
 
 	while ((c = 2 * i + 1) < sh->nheap) {
-		if (c + 1 < sh->nheap && sh->heap[c + 1]->expiry < sh->heap[c]->expiry)
+		if (c + 1 < sh->nheap && sh->heap[c + 1].key < sh->heap[c].key)
 			c++;
-		if (sh->heap[c]->expiry >= p->expiry)
+		if (sh->heap[c].key >= e.key)
 			break;
 		heap_set(sh, i, sh->heap[c]);
 		i = c;
 	}
-	heap_set(sh, i, p);
+	heap_set(sh, i, e);
 }
 
-void shard_unheap(struct shard *sh, struct principal *p)
+/* heap_remove - p's entry out of the heap */
+static void heap_remove(struct shard *sh, struct principal *p)
 {
 	size_t i = p->heap;
 	struct principal *last;
 
-	if (i == SHARD_UNHEAPED)
+	if (i == --sh->nheap)
 		return;
-	p->heap = SHARD_UNHEAPED;
-	last = sh->heap[--sh->nheap];
-	if (last == p)
-		return;
-	heap_set(sh, i, last);
+	last = sh->heap[sh->nheap].p;
+	heap_set(sh, i, sh->heap[sh->nheap]);
 	sift_up(sh, i);
 	sift_down(sh, last->heap);
+}
+
+/* heap_rekey - entry i gets key k, and its place */
+static void heap_rekey(struct shard *sh, size_t i, int64_t k)
+{
+	int64_t old = sh->heap[i].key;
+
+	sh->heap[i].key = k;
+	if (k < old)
+		sift_up(sh, i);
+	else if (k > old)
+		sift_down(sh, i);
 }
 
 /* expiry - the latest of p's counters' ends and lock ends */
@@ -117,18 +127,35 @@ static int64_t expiry(const struct principal *p)
 	return e;
 }
 
-void shard_reheap(struct shard *sh, struct principal *p)
+/* shard_touch - the heap entry is read only for an earlier expiry: its key <= the old one */
+void shard_touch(struct shard *sh, struct principal *p)
 {
-	shard_unheap(sh, p);
+	int64_t old = p->expiry;
+
 	p->expiry = expiry(p);
-	sh->heap[sh->nheap] = p;
-	p->heap = (uint32_t)sh->nheap++;
-	sift_up(sh, p->heap);
+	if ((p->aside || p->expiry < old) && p->expiry < sh->heap[p->heap].key)
+		heap_rekey(sh, p->heap, p->expiry);
+	p->pinned = p->aside = false;
 }
 
-struct principal *shard_top(const struct shard *sh)
+struct principal *shard_first(struct shard *sh, int64_t until)
 {
-	return sh->nheap > 0 ? sh->heap[0] : NULL;
+	struct principal *p;
+
+	for (int k = 0; sh->nheap > 0 && sh->heap[0].key <= until && k < SHARD_FIXES; k++) {
+		p = sh->heap[0].p;
+		if (p->pinned) {
+			p->aside = true; /* shard_touch brings it back */
+			heap_rekey(sh, 0, INT64_MAX);
+		} else if (sh->heap[0].key != p->expiry)
+			heap_rekey(sh, 0, p->expiry);
+		else
+			break;
+	}
+	if (sh->nheap == 0)
+		return NULL;
+	p = sh->heap[0].p;
+	return p->pinned || p->expiry > until ? NULL : p;
 }
 
 /* --- the table --- */
@@ -153,11 +180,11 @@ static void rehash(struct shard *sh)
 	sh->nbuckets = n;
 }
 
-/* heap_room - a heap place for every principal, so that shard_reheap cannot fail */
+/* heap_room - a heap place for one more principal */
 static int heap_room(struct shard *sh)
 {
 	size_t cap = sh->heapcap ? sh->heapcap * 2 : 16;
-	struct principal **h;
+	struct shard_entry *h;
 
 	if (sh->nkeys < sh->heapcap)
 		return 0;
@@ -179,14 +206,15 @@ struct principal *shard_add(struct shard *sh, uint64_t h, const char *name)
 	memcpy(p->name, name, len);
 	p->counters = NULL;
 	p->hash = (uint32_t)h;
-	p->heap = SHARD_UNHEAPED;
+	p->expiry = 0;
+	p->pinned = p->aside = true;
 	if (sh->nkeys >= sh->nbuckets)
 		rehash(sh);
 	b = p->hash & (sh->nbuckets - 1);
 	p->next = sh->buckets[b];
 	sh->buckets[b] = p;
 	sh->nkeys++;
-	p->expiry = 0;
+	heap_set(sh, sh->nheap++, (struct shard_entry){.key = INT64_MAX, .p = p});
 	return p;
 }
 
@@ -197,7 +225,7 @@ void shard_drop(struct shard *sh, struct principal *p)
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next;
-	shard_unheap(sh, p);
+	heap_remove(sh, p);
 	for (const struct counter *c = p->counters; c != NULL; c = c->next)
 		sh->locks -= c->lock_until != 0;
 	sh->nkeys--;

@@ -8,7 +8,7 @@
 
 #include "counter.h"
 
-#define SHARD_UNHEAPED UINT32_MAX /* a principal taken out of the heap while in use */
+#define SHARD_FIXES 32 /* stale heap entries made exact per look at the top, at most */
 
 /* One principal ("login:alice") and its counters. */
 struct principal {
@@ -16,7 +16,9 @@ struct principal {
 	struct counter *counters;
 	int64_t expiry; /* ms: after it nothing of the principal counts and no lock holds */
 	uint32_t hash;  /* the low half of its hash: cheap compares, rehash */
-	uint32_t heap;  /* its index in the expiry heap, or SHARD_UNHEAPED */
+	uint32_t heap;  /* its index in the expiry heap */
+	bool pinned;    /* in use by the running decision: never reclaimed nor evicted */
+	bool aside;     /* its heap key is INT64_MAX until shard_touch */
 	char name[];
 };
 
@@ -24,12 +26,23 @@ struct principal {
  * Each shard has its own lock, so decisions on principals of different
  * shards run in parallel; the heap's top is the principal that expires
  * first, so reclaiming and evicting never scan.
+ *
+ * The heap is lazy: an entry's key is at most its principal's expiry. A
+ * decision usually pushes an expiry later, and leaves the heap alone
+ * then (sifting a key down costs a cache miss a level); a stale key is
+ * made exact only when it reaches the top. An earlier expiry is sifted
+ * up at once, so the top's key is always the earliest of all.
  */
+struct shard_entry {
+	int64_t key; /* <= p->expiry; INT64_MAX for a pinned principal pushed aside */
+	struct principal *p;
+};
+
 struct shard {
 	pthread_mutex_t mu;
 	struct principal **buckets; /* chained; a power of two */
 	size_t nbuckets;
-	struct principal **heap; /* min-heap by expiry */
+	struct shard_entry *heap; /* min-heap by key */
 	size_t nheap, heapcap;
 	size_t nkeys;       /* principals held, in the heap or not */
 	uint64_t evictions; /* principals dropped to make room */
@@ -45,20 +58,21 @@ void shard_fini(struct shard *sh);
 /* shard_find - the principal called name with hash h, or NULL */
 struct principal *shard_find(const struct shard *sh, uint64_t h, const char *name);
 
-/* shard_add - a new principal, in the table but not yet the heap (shard_reheap); NULL: no memory */
+/* shard_add - a new principal, pinned (shard_touch unpins it); NULL when out of memory */
 struct principal *shard_add(struct shard *sh, uint64_t h, const char *name);
 
 /* shard_drop - take p out of table and heap and free it; the locks it held no longer count */
 void shard_drop(struct shard *sh, struct principal *p);
 
-/* shard_top - the principal in the heap that expires first, or NULL */
-struct principal *shard_top(const struct shard *sh);
+/*
+ * shard_first - the principal that expires first, if it is not pinned and
+ * expires by until; else NULL. Stale keys on top are made exact on the way
+ * (SHARD_FIXES at most: then the top as it is, which is near the first).
+ */
+struct principal *shard_first(struct shard *sh, int64_t until);
 
-/* shard_unheap - take p out of the heap while a decision uses it (it cannot be evicted) */
-void shard_unheap(struct shard *sh, struct principal *p);
-
-/* shard_reheap - put p back with its expiry recomputed (shard_add reserved its place) */
-void shard_reheap(struct shard *sh, struct principal *p);
+/* shard_touch - p's expiry recomputed after a change, and p unpinned */
+void shard_touch(struct shard *sh, struct principal *p);
 
 /* shard_counter - p's counter for limit, or NULL */
 struct counter *shard_counter(const struct principal *p, const char *limit);

@@ -5,7 +5,7 @@
 # and 100,000 trusted networks loaded from files) on private unix sockets,
 # drives both with milterload at 1, 8 and 64 connections in both connection
 # modes, measures relay-milter's memory over a long run, and runs the engine
-# benchmark. Everything stays on this host: unix sockets only.
+# and store benchmarks. Everything stays on this host: unix sockets only.
 #
 # Environment: BENCH_BIN   build directory (default: .)
 #              BENCH_OUT   Markdown output file (default: bench-results.md)
@@ -27,12 +27,14 @@ if [ "$QUICK" = 1 ]; then
 	REPS=1
 	LONG_TX=100000
 	ENGINE_MAX=100000
+	STORE_KEYS=100000
 	TABLE=20000
 else
 	DUR=${BENCH_DURATION:-5}
 	REPS=3
 	LONG_TX=1000000
 	ENGINE_MAX=1000000
+	STORE_KEYS=1000000
 	TABLE=100000
 fi
 MIX=local=50,remote=30,auth=10,trusted=10
@@ -41,8 +43,9 @@ HZ=$(getconf CLK_TCK)
 LOAD=$BIN/tests/bench/milterload
 NULL=$BIN/tests/bench/nullmilter
 ENGINE=$BIN/tests/bench/enginebench
+STOREB=$BIN/tests/bench/storebench
 RELAY=$BIN/milter/relay-milter
-for p in "$LOAD" "$NULL" "$ENGINE"; do
+for p in "$LOAD" "$NULL" "$ENGINE" "$STOREB"; do
 	[ -x "$p" ] || { echo "run-bench: $p not built (run make)" >&2; exit 1; }
 done
 
@@ -270,6 +273,10 @@ say "engine: tables of 10^3 .. $ENGINE_MAX entries"
 mkdir -p "$work/engine"
 engine=$("$ENGINE" -m "$ENGINE_MAX" -C "$work/engine")
 
+# --- the embedded store alone ---
+say "store: $STORE_KEYS principals"
+store=$("$STOREB" -n "$STORE_KEYS" -d $((2 * STORE_KEYS)) | grep -v '^storebench:')
+
 # --- the report ---
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 {
@@ -288,6 +295,11 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 	echo "Engine alone (enginebench; CPU ns per lookup or decision, median of 9 rounds; load times in CPU time):"
 	echo
 	printf '%s\n' "$engine"
+	echo
+	echo "Embedded store alone (storebench: memory store, CLOCK_REALTIME; RSS charged to the store only;"
+	echo "principals login-like, one decision = 'rcpt' SUM 1 h + 'countries' DISTINCT 24 h unless said):"
+	echo
+	printf '%s\n' "$store"
 } > "$OUT"
 cat "$OUT"
 say "written to $OUT"

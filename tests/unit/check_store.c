@@ -79,7 +79,7 @@ struct seen {
 	uint32_t window;
 	int64_t lock_until;
 	size_t nmembers;
-	char members[8][16];
+	char members[8][80];
 };
 
 static void collect(void *arg, const char *principal, const struct store_entry *e)
@@ -340,6 +340,39 @@ START_TEST(test_distinct)
 }
 END_TEST
 
+/* names longer than an entry holds in place: kept whole, freed when they expire */
+START_TEST(test_distinct_long_members)
+{
+	static const char *const m[] = {"ffff:ffff:ffff:ffff::/64", "2001:db8:abcd:ef01::/64",
+	    "a-member-name-much-longer-than-any-network-or-country-code-is"};
+	struct store *s = new_store(1000);
+	struct store_check c = distinct_check("login:leo", "nets", m[0], 2, 60);
+	struct store_result r;
+	struct seen sn;
+
+	set_clock(T0);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 1);
+	c.member = m[1];
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 2);
+	c.member = m[2];
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_EXCEEDED);
+	sn = status_of(s, "login:leo");
+	ck_assert_uint_eq(sn.nmembers, 2);
+	ck_assert(strcmp(sn.members[0], m[0]) == 0 || strcmp(sn.members[1], m[0]) == 0);
+	ck_assert(strcmp(sn.members[0], m[1]) == 0 || strcmp(sn.members[1], m[1]) == 0);
+	set_clock(T0 + 120 * 1000); /* both expire; the long one takes their place */
+	ck_assert_int_eq(decide1(s, &c, &r), STORE_OK);
+	ck_assert_uint_eq(r.count, 1);
+	sn = status_of(s, "login:leo");
+	ck_assert_uint_eq(sn.nmembers, 1);
+	ck_assert_str_eq(sn.members[0], m[2]);
+	s->ops->free(s);
+}
+END_TEST
+
 /* dry_run may go past max, but the set stays bounded */
 START_TEST(test_distinct_capped)
 {
@@ -562,6 +595,65 @@ START_TEST(test_eviction_closest_to_expiry)
 }
 END_TEST
 
+/*
+ * The heap is lazy (keys lag behind expiries): under random traffic and
+ * resets an evicted principal never expires later than one that stayed.
+ */
+START_TEST(test_eviction_order_random)
+{
+	static const uint32_t windows[] = {60, 600, 3600, 86400};
+	enum {
+		NP = 64,
+		CAP = 8
+	};
+	struct store *s = new_store(MEMORY_SHARDS * CAP);
+	static char n[NP][32];
+	int64_t expiry[NP] = {0}, t = T0;
+	bool before[NP], after;
+	uint64_t ev = 0;
+
+	rng ^= 0x5DEECE66DULL;
+	same_shard(s, "client:", n, NP);
+	for (int step = 0; step < 3000; step++) {
+		int k = (int)rnd(NP), evicted = 0;
+		uint32_t w = windows[k % 4];
+		int64_t slot = ((int64_t)w * 1000 + STORE_SLOTS - 1) / STORE_SLOTS;
+		struct store_check c = sum_check(n[k], "msgs", 1000000, w);
+		struct store_stats st;
+
+		t += (int64_t)rnd(20000);
+		set_clock(t);
+		if (rnd(8) == 0) { /* an earlier expiry: nothing left to count */
+			int r = (int)rnd(NP);
+
+			s->ops->reset(s, n[r]);
+			expiry[r] = 0;
+		}
+		for (int i = 0; i < NP; i++)
+			before[i] = status_of(s, n[i]).n > 0;
+		ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+		expiry[k] = t / slot * slot + (STORE_SLOTS + 1) * slot;
+		for (int i = 0; i < NP; i++) {
+			after = status_of(s, n[i]).n > 0;
+			if (i == k || !before[i] || after || expiry[i] <= t)
+				continue;
+			evicted++; /* gone before its time: evicted */
+			for (int j = 0; j < NP; j++)
+				ck_assert_msg(j == k || status_of(s, n[j]).n == 0 ||
+					expiry[j] >= expiry[i],
+				    "step %d: evicted %s (expiry %lld), kept %s (expiry %lld)",
+				    step, n[i], (long long)expiry[i], n[j], (long long)expiry[j]);
+		}
+		st = stats_of(s);
+		ck_assert_uint_eq(st.evictions, ev + (uint64_t)evicted);
+		ck_assert_uint_le(st.keys, CAP);
+		ev = st.evictions;
+	}
+	ck_assert_uint_gt(ev, 100);
+	s->ops->free(s);
+}
+END_TEST
+
 /* Expired principals go a few per decision on their shard, never all at once. */
 START_TEST(test_incremental_reclaim)
 {
@@ -760,6 +852,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_clock_backward);
 	tcase_add_test(tc, test_clock_forward);
 	tcase_add_test(tc, test_distinct);
+	tcase_add_test(tc, test_distinct_long_members);
 	tcase_add_test(tc, test_distinct_capped);
 	tcase_add_test(tc, test_lock_lifecycle);
 	tcase_add_test(tc, test_first_exceeded_once);
@@ -767,6 +860,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_dry_run);
 	tcase_add_test(tc, test_peek_changes_nothing);
 	tcase_add_test(tc, test_eviction_closest_to_expiry);
+	tcase_add_test(tc, test_eviction_order_random);
 	tcase_add_test(tc, test_incremental_reclaim);
 	tcase_add_test(tc, test_status_reset);
 	tcase_add_test(tc, test_threads_one_principal);
