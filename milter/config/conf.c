@@ -212,6 +212,37 @@ bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s)
 	return wide;
 }
 
+/*
+ * ld_int - an integer setting in [lo, hi] into *v; false after reporting
+ * "WHAT: V: expected LO to HI" at its line (or "out of memory" when even
+ * the check for a value libconfig cut to 32 bits could not be made)
+ */
+bool ld_int(struct loader *ld, const config_setting_t *s, const char *what, long long lo,
+    long long hi, long long *v)
+{
+	int t = config_setting_type(s);
+
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64) {
+		ld_bad(ld, s, "%s must be an integer", what);
+		return false;
+	}
+	*v = config_setting_get_int64(s);
+	errno = 0;
+	if (ld_int_wrapped(ld, s)) {
+		if (errno == ENOMEM)
+			ld_bad(ld, s, "%s: out of memory", what);
+		else
+			ld_bad(ld, s, "%s: beyond 2147483647, which libconfig cuts to 32 bits",
+			    what);
+		return false;
+	}
+	if (*v < lo || *v > hi) {
+		ld_bad(ld, s, "%s: %lld: expected %lld to %lld", what, *v, lo, hi);
+		return false;
+	}
+	return true;
+}
+
 /* --- scalar keys --- */
 
 static void load_authenticated_relay(struct loader *ld, const config_setting_t *s)

@@ -90,21 +90,11 @@ static long limit_seconds(struct loader *ld, const config_setting_t *s, const st
 static long long limit_number(struct loader *ld, const config_setting_t *s, const struct limit *l,
     long long lo, long long hi)
 {
+	char what[300];
 	long long v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		ld_bad(ld, s, "limit \"%s\": %s must be an integer", l->rule.name,
-		    config_setting_name(s));
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (ld_int_wrapped(ld, s) || v < lo || v > hi) {
-		ld_bad(ld, s, "limit \"%s\": %s: %lld: expected %lld to %lld", l->rule.name,
-		    config_setting_name(s), v, lo, hi);
-		return -1;
-	}
-	return v;
+	snprintf(what, sizeof(what), "limit \"%s\": %s", l->rule.name, config_setting_name(s));
+	return ld_int(ld, s, what, lo, hi, &v) ? v : -1;
 }
 
 /* A limit's own keys (the rest are conditions), for the documentation test. */
@@ -288,12 +278,9 @@ void load_limits(struct loader *ld, const config_setting_t *s)
 /* load_max_rcpts - max_recipients_per_message = N; 0: no limit */
 void load_max_rcpts(struct loader *ld, const config_setting_t *s)
 {
-	long long v = config_setting_get_int64(s);
+	long long v;
 
-	if (ld_int_wrapped(ld, s) || v < 0 || v > MAX_RCPTS_MAX)
-		ld_bad(ld, s, "max_recipients_per_message: %lld: expected 0 (no limit) to %d", v,
-		    MAX_RCPTS_MAX);
-	else
+	if (ld_int(ld, s, "max_recipients_per_message", 0, MAX_RCPTS_MAX, &v))
 		ld->cfg->policy->max_rcpts = (unsigned)v;
 }
 

@@ -61,6 +61,10 @@ void ld_copy_string(struct loader *ld, const config_setting_t *s, char **dst);
  */
 int ld_word(struct loader *ld, const config_setting_t *s, const char *const *words);
 
+/* ld_int - an integer setting in [lo, hi]; false after reporting why not (what: its name) */
+bool ld_int(struct loader *ld, const config_setting_t *s, const char *what, long long lo,
+    long long hi, long long *v);
+
 /* ld_int_wrapped - might libconfig have cut this integer setting to 32 bits? */
 bool ld_int_wrapped(const struct loader *ld, const config_setting_t *s);
 

@@ -142,21 +142,13 @@ static void load_user_limits(struct loader *ld, const config_setting_t *g, struc
 	for (int i = 0; i < config_setting_length(g); i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *why = NULL;
+		char what[300];
 		long long v;
 
-		if (config_setting_type(s) != CONFIG_TYPE_INT &&
-		    config_setting_type(s) != CONFIG_TYPE_INT64) {
-			ld_bad(ld, s, "user \"%s\": limits: %s must be an integer (0: exempt)",
-			    u->login, config_setting_name(s));
+		snprintf(what, sizeof(what), "user \"%s\": limits: %s", u->login,
+		    config_setting_name(s));
+		if (!ld_int(ld, s, what, 0, 1000000000LL, &v))
 			continue;
-		}
-		v = config_setting_get_int64(s);
-		if (ld_int_wrapped(ld, s) || v < 0 || v > 1000000000LL) {
-			ld_bad(ld, s,
-			    "user \"%s\": limits: %s: %lld: expected 0 (exempt) to 1000000000",
-			    u->login, config_setting_name(s), v);
-			continue;
-		}
 		if (users_add_override(u, config_setting_name(s), (uint64_t)v, &why) < 0)
 			ld_bad(ld, s, "user \"%s\": limits: %s: %s", u->login,
 			    config_setting_name(s), why);

@@ -150,10 +150,12 @@ static int parse_facts(struct explain_input *in, int argc, char *const *argv, FI
 	return 0;
 }
 
-/* result_name - a trace step's result in words */
-static const char *result_name(int result)
+/* result_name - a trace step's result in words (a limit: whether it refused) */
+static const char *result_name(const struct trace_step *s)
 {
-	return result > 0 ? "match" : result == 0 ? "no match" : "lookup failed";
+	if (s->step == STEP_RATE_LIMIT || s->step == STEP_RECIPIENT_LIMIT)
+		return s->result > 0 ? "refused" : "within";
+	return s->result > 0 ? "match" : s->result == 0 ? "no match" : "lookup failed";
 }
 
 /* step_rule - the configured rule a trace step tried, or NULL for a built-in step */
@@ -278,7 +280,7 @@ static void text_rcpt(FILE *out, const struct policy *p, const struct facts *f,
 	fprintf(out, "  tried\n");
 	for (size_t i = 0; i < t->n; i++)
 		fprintf(out, "    %2zu. %-24s %s%s\n", i + 1, t->steps[i].rule,
-		    result_name(t->steps[i].result), step_note(p, &t->steps[i]));
+		    result_name(&t->steps[i]), step_note(p, &t->steps[i]));
 	text_limits(out, p, v);
 	verdict_format(&line, LOGLINE_KV, NULL, f, v, p);
 	fprintf(out, "  log       %s\n", line.buf);

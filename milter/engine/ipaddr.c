@@ -64,11 +64,38 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 	return -1;
 }
 
-/* ipaddr_format - text form into buf */
+/* put_uint - decimal digits of v at p; the end */
+char *ipaddr_put_uint(char *p, unsigned v)
+{
+	char tmp[10];
+	size_t n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/*
+ * ipaddr_format - text form into buf. IPv4 is written here: inet_ntop
+ * goes through sprintf, and the decision line and the limits' keys format
+ * a client for every recipient
+ */
 const char *ipaddr_format(const struct ipaddr *addr, char *buf, size_t len)
 {
 	int af = addr->family == IPADDR_V4 ? AF_INET : AF_INET6;
 
+	if (af == AF_INET && len >= 16) {
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			p = ipaddr_put_uint(p, addr->bytes[i]);
+			*p++ = i < 3 ? '.' : 0;
+		}
+		return buf;
+	}
 	if (inet_ntop(af, addr->bytes, buf, (socklen_t)len) == NULL)
 		snprintf(buf, len, "?");
 	return buf;

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "limits.h"
-#include "policy.h"
 #include "users.h"
 
 static const char *const per_names[PER_N] = {
@@ -64,13 +63,16 @@ static struct ipaddr network_of(const struct ipaddr *a, unsigned prefix)
 	return n;
 }
 
-/* network_text - "192.0.2.0/24" */
-static void network_text(const struct ipaddr *a, unsigned prefix, char *buf, size_t len)
+/* network_text - "192.0.2.0/24" into buf (IPADDR_STRLEN + 4 bytes at least); no printf */
+static void network_text(const struct ipaddr *a, unsigned prefix, char *buf)
 {
 	struct ipaddr n = network_of(a, prefix);
-	char text[IPADDR_STRLEN];
+	char *p;
 
-	snprintf(buf, len, "%s/%u", ipaddr_format(&n, text, sizeof(text)), prefix);
+	ipaddr_format(&n, buf, IPADDR_STRLEN);
+	p = buf + strlen(buf);
+	*p++ = '/';
+	*ipaddr_put_uint(p, prefix) = 0;
 }
 
 /* limit_client_key - "client:" and the client's network */
@@ -78,8 +80,20 @@ void limit_client_key(const struct ipaddr *a, unsigned prefix, char *buf, size_t
 {
 	char net[IPADDR_STRLEN + 8];
 
-	network_text(a, prefix, net, sizeof(net));
+	network_text(a, prefix, net);
 	key_put(buf, len, "client:", net, strlen(net));
+}
+
+/* put - append s at pos, cut to the buffer; the new length */
+static size_t put(char *buf, size_t pos, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > len - 1 - pos)
+		n = len - 1 - pos;
+	memcpy(buf + pos, s, n);
+	buf[pos + n] = 0;
+	return pos + n;
 }
 
 /*
@@ -100,16 +114,17 @@ bool limit_sender_key(const struct addr *s, const char *raw, bool domain_only, c
 		return true;
 	}
 	if (s->kind == ADDR_NULL)
-		snprintf(text, sizeof(text), "<>");
+		n = put(text, 0, sizeof(text), "<>");
 	else if (s->kind == ADDR_MAILBOX)
-		snprintf(text, sizeof(text), "%s@%s", s->local, s->domain);
+		n = put(text, put(text, put(text, 0, sizeof(text), s->local), sizeof(text), "@"),
+		    sizeof(text), s->domain);
 	else if (s->kind == ADDR_NODOMAIN)
-		snprintf(text, sizeof(text), "%s", s->local);
+		n = put(text, 0, sizeof(text), s->local);
 	else
-		snprintf(text, sizeof(text), "%s", raw ? raw : "");
-	for (n = 0; text[n]; n++)
-		if (text[n] >= 'A' && text[n] <= 'Z')
-			text[n] = (char)(text[n] + 'a' - 'A');
+		n = put(text, 0, sizeof(text), raw ? raw : "");
+	for (size_t i = 0; i < n; i++)
+		if (text[i] >= 'A' && text[i] <= 'Z')
+			text[i] = (char)(text[i] + 'a' - 'A');
 	key_put(buf, len, "sender:", text, n);
 	return true;
 }
@@ -152,7 +167,7 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
  * client's country ("--" for an address no database lists) or network.
  * 1, 0 when there is nothing to count (no client), -1 when the lookup failed.
  */
-static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf, size_t len)
+static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf)
 {
 	const struct geo_info *g;
 
@@ -160,13 +175,13 @@ static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf, 
 		return 0;
 	if (l->count == COUNT_NETWORKS) {
 		network_text(ctx->facts->client, ctx->facts->client->family == IPADDR_V4 ? 24 : 48,
-		    buf, len);
+		    buf);
 		return 1;
 	}
 	g = rule_geo(ctx);
 	if (g->country_status < 0)
 		return -1;
-	snprintf(buf, len, "%s", g->country);
+	memcpy(buf, g->country, sizeof(g->country)); /* NUL-terminated, 4 bytes */
 	return 1;
 }
 
@@ -192,7 +207,7 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
  * needs failed. An exempt login is noted (for --explain) but not counted.
  */
 static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
-    const struct user *u, struct limit_seen *seen, char *member, size_t mlen)
+    const struct user *u, struct limit_seen *seen, char *member)
 {
 	const struct limit_override *o;
 	int m = rule_match(&l->rule, ctx);
@@ -204,7 +219,7 @@ static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
 	if (!limit_principal(l, ctx, seen->principal, sizeof(seen->principal)))
 		return 0;
 	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
-	    (m = limit_member(l, ctx, member, mlen)) <= 0)
+	    (m = limit_member(l, ctx, member)) <= 0)
 		return m;
 	o = users_override(u, (int)i);
 	seen->limit = (uint16_t)i;
@@ -224,17 +239,17 @@ struct members {
  * and checks (exempt ones are in v->limits only); the number of checks,
  * or -1 with *failed the limit whose lookup failed.
  */
-static int limits_collect(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
     struct store_check *checks, size_t *map, struct members *mem, int *failed)
 {
 	const char *login = ctx->facts->login;
-	const struct user *u = login != NULL && *login ? users_find(p->users, login) : NULL;
+	const struct user *u = login != NULL && *login ? users_find(set->users, login) : NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < p->nlimits; i++) {
-		const struct limit *l = &p->limits[i];
+	for (size_t i = 0; i < set->n; i++) {
+		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
-		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], sizeof(mem->text[i]));
+		int m = limit_applies(l, i, ctx, u, seen, mem->text[i]);
 
 		if (m < 0 && !l->rule.dry_run) {
 			*failed = (int)i;
@@ -263,7 +278,7 @@ static bool refuses(const struct store_result *r)
  * one (logged as dry_run=yes, let through). An admitted recipient marks
  * the "messages" limits that now count its transaction.
  */
-static int limits_answer(const struct policy *p, struct verdict *v,
+static int limits_answer(const struct limit_set *set, struct verdict *v,
     const struct store_check *checks, const struct store_result *res, const size_t *map, size_t n,
     struct limit_refusal *r)
 {
@@ -282,7 +297,7 @@ static int limits_answer(const struct policy *p, struct verdict *v,
 		for (size_t k = 0; k < n; k++) {
 			size_t i = v->limits[map[k]].limit;
 
-			if (p->limits[i].count == COUNT_MESSAGES)
+			if (set->limits[i].count == COUNT_MESSAGES)
 				v->msgs_counted |= 1ULL << i;
 		}
 	if (enforced < 0 && dry < 0)
@@ -299,7 +314,7 @@ static int limits_answer(const struct policy *p, struct verdict *v,
 }
 
 /* limits_judge - see limits.h */
-int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+int limits_judge(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
     struct limit_refusal *r)
 {
 	struct store_check checks[LIMITS_MAX];
@@ -312,14 +327,14 @@ int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v
 	v->nlimits = 0;
 	r->dry_run = false;
 	r->until = 0;
-	if (p->max_rcpts != 0 && ctx->facts->rcpts_accepted >= p->max_rcpts) {
+	if (set->max_rcpts != 0 && ctx->facts->rcpts_accepted >= set->max_rcpts) {
 		r->why = REASON_TOO_MANY_RECIPIENTS;
 		r->limit = -1;
 		return 1;
 	}
-	if (p->nlimits == 0 || ctx->facts->store == NULL)
+	if (set->n == 0 || ctx->facts->store == NULL)
 		return 0;
-	if ((n = limits_collect(p, ctx, v, checks, map, &mem, &failed)) < 0) {
+	if ((n = limits_collect(set, ctx, v, checks, map, &mem, &failed)) < 0) {
 		r->why = REASON_LOOKUP_FAILURE;
 		r->limit = failed;
 		return 1;
@@ -331,7 +346,7 @@ int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v
 		r->limit = -1;
 		return 1;
 	}
-	return limits_answer(p, v, checks, res, map, (size_t)n, r);
+	return limits_answer(set, v, checks, res, map, (size_t)n, r);
 }
 
 /* limit_free_contents - the scope's conditions, name and reply */

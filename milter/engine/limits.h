@@ -59,7 +59,14 @@ struct limit_refusal {
 	int64_t until; /* locked: when the lock ends (Unix seconds) */
 };
 
-struct policy;
+/* What limits_judge needs of the policy (policy.c fills it: no include circle). */
+struct users;
+struct limit_set {
+	const struct limit *limits;
+	size_t n;
+	unsigned max_rcpts; /* max_recipients_per_message; 0: none */
+	const struct users *users;
+};
 
 /*
  * limits_judge - for a recipient the policy accepted: max_recipients_per_
@@ -69,7 +76,7 @@ struct policy;
  * v->msgs_counted says which "messages" limits now count the transaction.
  * 1 with r filled when the recipient is refused, else 0.
  */
-int limits_judge(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
+int limits_judge(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
     struct limit_refusal *r);
 
 /* limit_free_contents - what a limit owns (not the limit) */

@@ -673,13 +673,14 @@ static void trace_limits(struct trace *trace, const struct policy *p, const stru
 static void run_limits(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
     struct trace *trace)
 {
+	const struct limit_set set = {p->limits, p->nlimits, p->max_rcpts, p->users};
 	struct limit_refusal r;
 	struct reply locked;
 	const struct reply *reply;
 	char tmpl[128];
 	enum step step = STEP_RATE_LIMIT;
 
-	if (!limits_judge(p, ctx, v, &r)) {
+	if (!limits_judge(&set, ctx, v, &r)) {
 		trace_limits(trace, p, v);
 		return;
 	}

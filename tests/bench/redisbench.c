@@ -97,11 +97,18 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "r:t:d:")) != -1)
 		switch (opt) {
-		case 'r': server = optarg; break;
-		case 't': threads = atoi(optarg); break;
-		case 'd': secs = atof(optarg); break;
+		case 'r':
+			server = optarg;
+			break;
+		case 't':
+			threads = atoi(optarg);
+			break;
+		case 'd':
+			secs = atof(optarg);
+			break;
 		default:
-			fprintf(stderr, "usage: redisbench [-r HOST:PORT] [-t THREADS] [-d SECONDS]\n");
+			fprintf(stderr,
+			    "usage: redisbench [-r HOST:PORT] [-t THREADS] [-d SECONDS]\n");
 			return 2;
 		}
 	if (threads < 1 || threads > MAX_THREADS)

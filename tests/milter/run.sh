@@ -151,6 +151,17 @@ if [ -f "$work/geoip/country.mmdb" ]; then
 	grep -q "event=lock limit=travel key=login:traveller until=20[0-9-]*T[0-9:]*Z" "$log" &&
 		tap OK "limits: event=lock with until= for traveller" ||
 		tap FAIL "limits: event=lock with until= for traveller"
+	# the counters by limit, through SIGUSR2's metrics lines
+	kill -USR2 "$pid"
+	sleep 0.5
+	m_ok=OK
+	for want in 'limit_exceeded_total{limit="login-hour"} 100' \
+		'limit_locks_started_total{limit="travel"} 1' 'limit_locked_total{limit="travel"} 2' \
+		'limit_dry_run_exceeded_total{limit="dry-cap"} 2' 'reason_recipients_total{reason="too-many-recipients",verdict="tempfail"} 1' \
+		'locks_active 1'; do
+		grep -qF "metrics: relay_milter_$want" "$log" || { m_ok=FAIL; m_why="missing: $want"; }
+	done
+	tap $m_ok "limits: metrics by limit, locks and reasons" "${m_why:-}"
 	ctl() { "$milter" -c "$work/limits.conf" --control "$@"; }
 	out=$(ctl status login=traveller 2>&1)
 	case $out in

@@ -4,7 +4,7 @@
 # what the full configuration keeps closed.
 #
 # The configuration has rules (an accept rule for 10.0.0.0/8 among them),
-# users, a users_file, list files, both GeoIP databases, an @include and
+# users, limits and per-login overrides, a users_file, list files, both GeoIP databases, an @include and
 # every daemon setting. For every N from 1
 # to the number of allocations a whole run makes, tests/oom/failmalloc.so
 # fails the Nth, and
@@ -81,8 +81,15 @@ sender_ownership = "authenticated";
 geoip = { country_db = "$mmdb"; asn_db = "$asn"; };
 users = (
   { login = "alice"; senders = [ "alice@local.test", "@alice.test" ]; countries = [ "GB", "--" ]; },
-  { login = "bob"; senders = [ "bob@local.test" ]; relay = false; }
+  { login = "bob"; senders = [ "bob@local.test" ]; relay = false; limits = { login-hour = 0; }; }
 );
+max_recipients_per_message = 100;
+limits = (
+  { name = "login-hour"; per = "login"; count = "recipients"; max = 500; window = "1h"; recipient_local = false; },
+  { name = "travel"; per = "login"; count = "countries"; max = 2; window = "6h"; lock = "24h"; },
+  { name = "unauth"; per = "client"; authenticated = false; not_network = [ "10.0.0.0/8" ]; count = "recipients"; max = 20; window = "10m"; }
+);
+store = { type = "memory"; max_keys = 1000; };
 users_file = "$work/users.txt";
 rules = (
   { name = "audit"; not_network = [ "192.0.2.0/24" ]; recipient_local = false; action = "continue"; },

@@ -100,13 +100,17 @@ static struct store *new_store(void)
 	return s;
 }
 
-#define ASSERT_VERDICT(v, act, cd, name, why)                                                  \
-	do {                                                                                   \
-		ck_assert_msg((v)->action == (act) && (v)->code == (cd) &&                     \
-			strcmp((v)->rule, name) == 0 && strcmp((v)->reason, why) == 0,         \
-		    "got %s %d rule=%s reason=%s, want %s %d %s %s", action_name((v)->action), \
-		    (v)->code, (v)->rule, (v)->reason, action_name(act), cd, name, why);       \
-	} while (0)
+/* ASSERT_VERDICT - v is evaluated once: it is often the decision itself */
+#define ASSERT_VERDICT(v, act, cd, name, why) \
+	assert_verdict((v), (act), (cd), (name), (why), __LINE__)
+static void assert_verdict(const struct verdict *v, enum action act, int code, const char *name,
+    const char *why, int line)
+{
+	ck_assert_msg(v->action == act && v->code == code && strcmp(v->rule, name) == 0 &&
+		strcmp(v->reason, why) == 0,
+	    "line %d: got %s %d rule=%s reason=%s, want %s %d %s %s", line, action_name(v->action),
+	    v->code, v->rule, v->reason, action_name(act), code, name, why);
+}
 
 static const char *const login_hour =
     "limits = ( { name = \"login-hour\"; per = \"login\"; count = \"recipients\"; max = 5; "
@@ -307,7 +311,7 @@ START_TEST(test_principals)
 	tx_rcpt(&t, "<bob@example.com>");
 	ck_assert_uint_eq(t.v.nlimits, 4); /* no login: "l" does not apply */
 	ck_assert_str_eq(t.v.limits[0].principal, "client:2001:db8:1:2::/64");
-	ck_assert_str_eq(t.v.limits[1].principal, "client:2001:db8::/48");
+	ck_assert_str_eq(t.v.limits[1].principal, "client:2001:db8:1::/48");
 	ck_assert_str_eq(t.v.limits[2].principal, "sender:alice@example.com");
 	ck_assert_str_eq(t.v.limits[3].principal, "sender_domain:example.com");
 	tx_open(&t, cfg, s, "192.0.2.77", "carol", "<>");
@@ -442,6 +446,30 @@ START_TEST(test_peek)
 }
 END_TEST
 
+/* A reload that changes max keeps the count: the key names no parameter. */
+START_TEST(test_changed_limit_keeps_history)
+{
+	struct config *a = load(login_hour), *b;
+	struct store *s = new_store();
+	struct tx t;
+
+	tx_open(&t, a, s, "203.0.113.9", "h", "<h@example.com>");
+	for (int i = 0; i < 5; i++)
+		ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	conf_free(a);
+	b = load("limits = ( { name = \"login-hour\"; per = \"login\"; count = \"recipients\"; "
+		 "max = 7; window = \"2h\"; recipient_local = false; } );");
+	tx_open(&t, b, s, "203.0.113.9", "h", "<h@example.com>");
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ck_assert_uint_eq(t.v.limits[0].result.count, 6);
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	ASSERT_VERDICT(tx_rcpt(&t, "<r@example.net>"), ACTION_TEMPFAIL, 451, "login-hour",
+	    "rate-limit");
+	s->ops->free(s);
+	conf_free(b);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -459,6 +487,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_max_rcpts);
 	tcase_add_test(tc, test_store_failure);
 	tcase_add_test(tc, test_peek);
+	tcase_add_test(tc, test_changed_limit_keeps_history);
 	suite_add_tcase(s, tc);
 	return s;
 }
