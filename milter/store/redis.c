@@ -25,10 +25,10 @@ void rs_log(struct redis_store *rs, int level, const char *fmt, ...)
 	rs->log(rs->log_arg, level, msg);
 }
 
-const char *rs_on_error_name(enum store_on_error e)
+const char *rs_on_error_name(enum redis_on_error e)
 {
-	return e == STORE_ON_ERROR_ACCEPT ? "accept" :
-	    e == STORE_ON_ERROR_LOCAL     ? "local" :
+	return e == REDIS_ON_ERROR_ACCEPT ? "accept" :
+	    e == REDIS_ON_ERROR_LOCAL     ? "local" :
 					    "tempfail";
 }
 
@@ -373,7 +373,7 @@ static int dup_or_null(const char *s, char **out)
 }
 
 /* copy_settings - what the store keeps of st; -1 with err */
-static int copy_settings(struct redis_store *rs, const struct store_settings *st, char *err,
+static int copy_settings(struct redis_store *rs, const struct redis_settings *st, char *err,
     size_t errlen)
 {
 	if (st->sentinel_master == NULL && st->nservers == 0) {
@@ -413,7 +413,7 @@ static void init_sync(struct redis_store *rs)
 	pthread_condattr_destroy(&ca);
 }
 
-struct store *redis_store_new(const struct store_settings *st, struct store *local, char *err,
+struct store *redis_store_new(const struct redis_settings *st, struct store *local, char *err,
     size_t errlen)
 {
 	struct redis_store *rs = calloc(1, sizeof(*rs));
@@ -438,7 +438,7 @@ struct store *redis_store_new(const struct store_settings *st, struct store *loc
 		redis_free(&rs->base);
 		return NULL;
 	}
-	if (rs->on_error == STORE_ON_ERROR_LOCAL && rs->local == NULL) {
+	if (rs->on_error == REDIS_ON_ERROR_LOCAL && rs->local == NULL) {
 		snprintf(err, errlen, "redis: on_error = \"local\" without a local store");
 		redis_free(&rs->base);
 		return NULL;
@@ -451,7 +451,7 @@ struct store *redis_store_new(const struct store_settings *st, struct store *loc
 		return NULL;
 	}
 	if (first != RERR_OK)
-		rs_log(rs, STORE_LOG_ERR,
+		rs_log(rs, REDIS_LOG_ERR,
 		    "store: redis unavailable at start-up (%s): on_error=%s until it answers", why,
 		    rs_on_error_name(rs->on_error));
 	return &rs->base;

@@ -11,7 +11,7 @@ static void log_reply_error(struct redis_store *rs, const char *err)
 
 	if ((last == 0 || now - last >= 60000) &&
 	    atomic_compare_exchange_strong(&rs->reply_error_logged, &last, now))
-		rs_log(rs, STORE_LOG_ERR, "store: redis: %s (decisions get on_error=%s)", err,
+		rs_log(rs, REDIS_LOG_ERR, "store: redis: %s (decisions get on_error=%s)", err,
 		    rs_on_error_name(rs->on_error));
 }
 

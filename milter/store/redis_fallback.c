@@ -70,11 +70,11 @@ int rs_fallback(struct redis_store *rs, const struct store_check *checks, size_t
 
 	atomic_fetch_add(&rs->errors, 1);
 	atomic_fetch_add(&rs->unanswered, 1);
-	if (rs->on_error == STORE_ON_ERROR_TEMPFAIL)
+	if (rs->on_error == REDIS_ON_ERROR_TEMPFAIL)
 		return -1;
 	memset(out, 0, n * sizeof(*out));
 	refused = cached_locks(rs, checks, n, out);
-	if (rs->on_error == STORE_ON_ERROR_ACCEPT || rs->local == NULL)
+	if (rs->on_error == REDIS_ON_ERROR_ACCEPT || rs->local == NULL)
 		return 0;
 	/* a cached lock refuses the decision: the local store only shows its counts */
 	return local_share(rs, checks, n, commit && !refused, out);

@@ -85,18 +85,18 @@ static void opened(struct redis_store *rs, const struct raddr *a, bool starting)
 
 	raddr_format(a, where, sizeof(where));
 	if (starting)
-		rs_log(rs, STORE_LOG_INFO,
+		rs_log(rs, REDIS_LOG_INFO,
 		    "store: redis %s: connected (database %u, prefix \"%s\")", where, rs->db,
 		    rs->prefix);
 	else if (rs->have_last && !raddr_same(&rs->last, a)) {
 		raddr_format(&rs->last, was, sizeof(was));
-		rs_log(rs, STORE_LOG_WARNING,
+		rs_log(rs, REDIS_LOG_WARNING,
 		    "store: redis failover: master now %s (was %s); %llu decisions answered by "
 		    "on_error=%s meanwhile",
 		    where, was, (unsigned long long)atomic_load(&rs->unanswered),
 		    rs_on_error_name(rs->on_error));
 	} else
-		rs_log(rs, STORE_LOG_WARNING,
+		rs_log(rs, REDIS_LOG_WARNING,
 		    "store: redis %s: available again; %llu decisions answered by on_error=%s "
 		    "meanwhile",
 		    where, (unsigned long long)atomic_load(&rs->unanswered),
@@ -139,7 +139,7 @@ void rs_trip(struct redis_store *rs, const char *why)
 	atomic_store(&rs->unanswered, 0);
 	if (rpool_current(&rs->pool, &a))
 		raddr_format(&a, where, sizeof(where));
-	rs_log(rs, STORE_LOG_ERR, "store: redis %s unavailable (%s): on_error=%s until it answers",
+	rs_log(rs, REDIS_LOG_ERR, "store: redis %s unavailable (%s): on_error=%s until it answers",
 	    where, why, rs_on_error_name(rs->on_error));
 	rpool_flush(&rs->pool);
 	rs_wake_healer(rs);

@@ -11,8 +11,8 @@
 #include "redis_lockcache.h"
 #include "redis_pool.h"
 #include "redis_script.h"
+#include "redis.h"
 #include "store.h"
-#include "store_settings.h"
 
 struct redis_store {
 	struct store base;
@@ -21,8 +21,8 @@ struct redis_store {
 	size_t nservers, nsentinels;
 	char *master, *user, *pass, *prefix;
 	unsigned db, timeout_ms, hosts;
-	enum store_on_error on_error;
-	store_log_fn log;
+	enum redis_on_error on_error;
+	redis_log_fn log;
 	void *log_arg;
 	struct store *local; /* on_error = "local" */
 	struct rpool pool;
@@ -50,7 +50,7 @@ void rs_log(struct redis_store *rs, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* rs_on_error_name - the configuration's word */
-const char *rs_on_error_name(enum store_on_error e);
+const char *rs_on_error_name(enum redis_on_error e);
 
 /* redis_health.c */
 /*
