@@ -15,41 +15,48 @@
  */
 
 /* Shared by the scripts: the server clock in seconds and the live span of a counter. */
-#define LUA_CLOCK                                                                                \
-	"local t = redis.call('TIME')\n"                                                         \
-	"local now_s = tonumber(t[1])\n"                                                         \
-	"local SLOTS = 96\n"                                                                     \
-	"local function span(window)\n"                                                          \
-	"  local slot = math.ceil(window / SLOTS)\n"                                             \
-	"  local cur = now_s - now_s % slot\n"                                                   \
-	"  return slot, cur, cur - SLOTS * slot\n"                                               \
-	"end\n" /* read - a counter as found: count, member seen, exceeded mark, stale fields */ \
-	"local function read(key, kind, member, oldest)\n"                                       \
-	"  local count, seen, marked, stale = 0, false, false, {}\n"                             \
-	"  local h = redis.call('HGETALL', key)\n"                                               \
-	"  local k\n"                                                                            \
-	"  for j = 1, #h, 2 do if h[j] == 'k' then k = h[j + 1] end end\n"                       \
-	"  for j = 1, #h, 2 do\n"                                                                \
-	"    local f, v = h[j], h[j + 1]\n"                                                      \
-	"    local tag = string.sub(f, 1, 1)\n"                                                  \
-	"    if tag == 's' or tag == 'm' then\n"                                                 \
-	"      local at = tonumber(tag == 's' and string.sub(f, 2) or v) or 0\n"                 \
-	"      if at < oldest or k ~= kind or (tag == 's') ~= (kind == 's') then\n"              \
-	"        stale[#stale + 1] = f\n"                                                        \
-	"      elseif tag == 's' then count = count + tonumber(v)\n"                             \
-	"      else\n"                                                                           \
-	"        count = count + 1\n"                                                            \
-	"        if string.sub(f, 2) == member then seen = true end\n"                           \
-	"      end\n"                                                                            \
-	"    elseif f == 'x' then marked = true end\n"                                           \
-	"  end\n"                                                                                \
-	"  return count, seen, marked, stale\n"                                                  \
-	"end\n" /* keep_index - the index lives as long as the longest key it names */           \
-	"local function keep_index(key, name, until_ms)\n"                                       \
-	"  redis.call('SADD', key, name)\n"                                                      \
-	"  local ttl = redis.call('PTTL', key)\n"                                                \
-	"  local want = until_ms - now_s * 1000\n"                                               \
-	"  if ttl < want then redis.call('PEXPIRE', key, want) end\n"                            \
+#define LUA_CLOCK                                                                         \
+	"local t = redis.call('TIME')\n"                                                  \
+	"local now_s = tonumber(t[1])\n"                                                  \
+	"local SLOTS = 96\n"                                                              \
+	"local function span(window)\n"                                                   \
+	"  local slot = math.ceil(window / SLOTS)\n"                                      \
+	"  local cur = now_s - now_s % slot\n"                                            \
+	"  return slot, cur, cur - SLOTS * slot\n"                                        \
+	"end\n" /* read - a counter as found: count, member seen, exceeded mark, stale \
+	 fields, and whether this slot wrote it already (its expiry and index are set) */  \
+	"local function read(key, kind, member, oldest, cur, window)\n"                   \
+	"  local count, seen, marked, stale, current = 0, false, false, {}, false\n"      \
+	"  local h = redis.call('HGETALL', key)\n"                                        \
+	"  local k, w\n"                                                                  \
+	"  for j = 1, #h, 2 do\n"                                                         \
+	"    if h[j] == 'k' then k = h[j + 1] elseif h[j] == 'w' then w = h[j + 1] end\n" \
+	"  end\n"                                                                         \
+	"  for j = 1, #h, 2 do\n"                                                         \
+	"    local f, v = h[j], h[j + 1]\n"                                               \
+	"    local tag = string.sub(f, 1, 1)\n"                                           \
+	"    if tag == 's' or tag == 'm' then\n"                                          \
+	"      local at = tonumber(tag == 's' and string.sub(f, 2) or v) or 0\n"          \
+	"      if at < oldest or k ~= kind or (tag == 's') ~= (kind == 's') then\n"       \
+	"        stale[#stale + 1] = f\n"                                                 \
+	"      elseif tag == 's' then\n"                                                  \
+	"        count = count + tonumber(v)\n"                                           \
+	"        if f == 's' .. cur then current = true end\n"                            \
+	"      else\n"                                                                    \
+	"        count = count + 1\n"                                                     \
+	"        if string.sub(f, 2) == member then\n"                                    \
+	"          seen, current = true, tonumber(v) == cur\n"                            \
+	"        end\n"                                                                   \
+	"      end\n"                                                                     \
+	"    elseif f == 'x' then marked = true end\n"                                    \
+	"  end\n"                                                                         \
+	"  return count, seen, marked, stale, current and tonumber(w) == window\n"        \
+	"end\n" /* keep_index - the index lives as long as the longest key it names */    \
+	"local function keep_index(key, name, until_ms)\n"                                \
+	"  redis.call('SADD', key, name)\n"                                               \
+	"  local ttl = redis.call('PTTL', key)\n"                                         \
+	"  local want = until_ms - now_s * 1000\n"                                        \
+	"  if ttl < want then redis.call('PEXPIRE', key, want) end\n"                     \
 	"end\n"
 
 /*
@@ -71,7 +78,8 @@ static const char decide[] = LUA_CLOCK
     "    ck = KEYS[3 * i - 2], lk = KEYS[3 * i - 1], ik = KEYS[3 * i], status = 0, untl = 0 }\n"
     "  local oldest\n"
     "  e.slot, e.cur, oldest = span(e.window)\n"
-    "  e.count, e.seen, e.marked, e.stale = read(e.ck, e.kind, e.member, oldest)\n"
+    "  e.count, e.seen, e.marked, e.stale, e.current =\n"
+    "    read(e.ck, e.kind, e.member, oldest, e.cur, e.window)\n"
     "  e.after = e.count\n"
     "  if e.kind == 's' then e.after = e.count + e.add\n"
     "  elseif not e.seen then e.after = e.count + 1 end\n"
@@ -104,7 +112,7 @@ static const char decide[] = LUA_CLOCK
     "        keep_index(e.ik, e.name, e.untl * 1000)\n"
     "      end\n"
     "    end\n"
-    "    if wrote then\n"
+    "    if wrote and not e.current then\n"
     "      local ends = (e.cur + (SLOTS + 1) * e.slot) * 1000\n"
     "      redis.call('HSET', e.ck, 'w', e.window, 'k', e.kind)\n"
     "      redis.call('PEXPIRE', e.ck, ends - now_s * 1000)\n"
