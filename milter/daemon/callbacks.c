@@ -57,10 +57,26 @@ void callbacks_set_store(struct store *store)
 	limits_store = store;
 }
 
+/*
+ * One spare state, kept by conn_free for the next conn_new: the state is
+ * 6 kB, too large for malloc's fast bins, and sessions come one after the
+ * other on a connection. The exchange is atomic: any thread may take it.
+ */
+static struct conn *spare_conn;
+
+/* conn_free - give the state back: kept as the spare, or freed */
+static void conn_free(struct conn *c)
+{
+	free(__atomic_exchange_n(&spare_conn, c, __ATOMIC_ACQ_REL));
+}
+
 /* conn_new - a connection's state: the fields zeroed, the text buffers empty */
 static struct conn *conn_new(void)
 {
-	struct conn *c = malloc(sizeof(*c));
+	struct conn *c = __atomic_exchange_n(&spare_conn, NULL, __ATOMIC_ACQ_REL);
+
+	if (c == NULL)
+		c = malloc(sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
@@ -135,7 +151,7 @@ static struct conn *conn_get(SMFICTX *ctx)
 
 	if (c == NULL && (c = conn_new()) != NULL) {
 		if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
-			free(c);
+			conn_free(c);
 			return NULL;
 		}
 		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
@@ -276,18 +292,41 @@ static void escape_percent(const char *in, char *out, size_t len)
 	out[o] = 0;
 }
 
+/* reply_text - the text for smfi_setreply: as it is, unless a '%' needs doubling */
+static const char *reply_text(const char *text, char *buf, size_t len)
+{
+	if (strchr(text, '%') == NULL)
+		return text;
+	escape_percent(text, buf, len);
+	return buf;
+}
+
+/* code_text - a reply code as text; the three digits every reply has without snprintf */
+static void code_text(int code, char *out, size_t len)
+{
+	if (code < 100 || code > 999) {
+		snprintf(out, len, "%d", code);
+		return;
+	}
+	out[0] = (char)('0' + code / 100);
+	out[1] = (char)('0' + code / 10 % 10);
+	out[2] = (char)('0' + code % 10);
+	out[3] = 0;
+}
+
 /* answer - the one place a verdict becomes a milter reply */
 static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 {
 	char code[8], text[sizeof(v->text) * 2];
+	const char *shown;
 
 	if (v->action == ACTION_ACCEPT || v->dry_run)
 		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
-	snprintf(code, sizeof(code), "%d", v->code);
-	escape_percent(v->text, text, sizeof(text));
-	if (smfi_setreply(ctx, code, (char *)v->ecode, text) != MI_SUCCESS)
+	code_text(v->code, code, sizeof(code));
+	shown = reply_text(v->text, text, sizeof(text));
+	if (smfi_setreply(ctx, code, (char *)v->ecode, (char *)shown) != MI_SUCCESS)
 		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
-		    text);
+		    shown);
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -391,7 +430,7 @@ static sfsistat rm_close(SMFICTX *ctx)
 	if (c != NULL) {
 		message_reset(c);
 		snapshot_release(c->snap);
-		free(c);
+		conn_free(c);
 		metrics_sub(METRICS_ACTIVE_CONNECTIONS);
 		smfi_setpriv(ctx, NULL);
 	}

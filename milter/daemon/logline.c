@@ -7,7 +7,7 @@
 #define ELLIPSIS "..."
 
 /* put - append n bytes; the buffer is sized so that a decision line always fits */
-static void put(struct logline *l, const char *s, size_t n)
+static inline void put(struct logline *l, const char *s, size_t n)
 {
 	if (l->len + n >= sizeof(l->buf))
 		n = sizeof(l->buf) - 1 - l->len;
@@ -42,14 +42,21 @@ static bool kv_needs_quotes(const unsigned char *v)
 	return false;
 }
 
-/* plain_run - how many bytes from v need no escape (at most max) */
-static size_t plain_run(const unsigned char *v, size_t max)
+/*
+ * plain_run - how many of the n bytes at v need no escape; four table
+ * look-ups a step, as most values have nothing to escape
+ */
+static inline size_t plain_run(const unsigned char *v, size_t n)
 {
-	size_t n = 0;
+	size_t i = 0;
 
-	while (n < max && v[n] != 0 && kv_class[v[n]] == 0)
-		n++;
-	return n;
+	for (; i + 4 <= n; i += 4)
+		if ((kv_class[v[i]] | kv_class[v[i + 1]] | kv_class[v[i + 2]] |
+			kv_class[v[i + 3]]) != 0)
+			break;
+	while (i < n && kv_class[v[i]] == 0)
+		i++;
+	return i;
 }
 
 /* kv_value - the escaped value; runs of plain bytes are copied whole */
@@ -57,25 +64,26 @@ static void kv_value(struct logline *l, const char *value)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *v = (const unsigned char *)value;
-	size_t run = plain_run(v, LOGLINE_VALUE_MAX), budget;
+	size_t len = strlen(value), budget = LOGLINE_VALUE_MAX;
+	const unsigned char *end = v + len;
+	size_t run = plain_run(v, len < budget ? len : budget);
 	bool quote;
 
 	/* the common case: nothing to escape, not too long, copied in one go */
-	if (v[run] == 0 && run > 0 && !(run == 1 && v[0] == '-')) {
-		put(l, value, run);
+	if (run == len && len > 0 && !(len == 1 && v[0] == '-')) {
+		put(l, value, len);
 		return;
 	}
 	quote = kv_needs_quotes(v);
-	budget = LOGLINE_VALUE_MAX;
 
 	if (quote)
 		put(l, "\"", 1);
-	while (*v) {
-		run = plain_run(v, budget);
+	while (v < end) {
+		run = plain_run(v, (size_t)(end - v) < budget ? (size_t)(end - v) : budget);
 		put(l, (const char *)v, run);
 		v += run;
 		budget -= run;
-		if (*v == 0)
+		if (v == end)
 			break;
 		if (budget < 4) {
 			put(l, ELLIPSIS, 3); /* a hostile value must not push the verdict off */
@@ -139,31 +147,22 @@ void logline_start(struct logline *l, enum logline_form form, const char *qid)
 	put(l, ":", 1);
 }
 
-/* add_key - the separator and the key of one field */
-static void add_key(struct logline *l, const char *key, size_t klen)
+/* add_key - the separator and the key of one field, in one copy */
+static inline void add_key(struct logline *l, const struct logline_key *key)
 {
-	char *p = l->buf + l->len;
+	bool json = l->form == LOGLINE_JSON;
+	size_t n = json ? key->json_len : key->kv_len;
 
-	if (l->len + klen + 4 >= sizeof(l->buf))
+	if (l->len + key->json_len >= sizeof(l->buf)) /* the longer form: one rule for both */
 		return;
-	if (l->form == LOGLINE_JSON) {
-		memcpy(p, ",\"", 2);
-		memcpy(p + 2, key, klen);
-		memcpy(p + 2 + klen, "\":", 2);
-		l->len += klen + 4;
-	} else {
-		p[0] = ' ';
-		memcpy(p + 1, key, klen);
-		p[1 + klen] = '=';
-		l->len += klen + 2;
-	}
-	l->buf[l->len] = 0;
+	memcpy(l->buf + l->len, json ? key->json : key->kv, n + 1); /* the NUL too */
+	l->len += n;
 }
 
 /* logline_add_n - one field, escaped for the line's form */
-void logline_add_n(struct logline *l, const char *key, size_t klen, const char *value)
+void logline_add_n(struct logline *l, const struct logline_key *key, const char *value)
 {
-	add_key(l, key, klen);
+	add_key(l, key);
 	if (value == NULL)
 		value = "";
 	if (l->form == LOGLINE_JSON)
@@ -173,9 +172,9 @@ void logline_add_n(struct logline *l, const char *key, size_t klen, const char *
 }
 
 /* logline_add_word_n - our own word, copied as it is (quoted in JSON) */
-void logline_add_word_n(struct logline *l, const char *key, size_t klen, const char *value)
+void logline_add_word_n(struct logline *l, const struct logline_key *key, const char *value)
 {
-	add_key(l, key, klen);
+	add_key(l, key);
 	if (l->form == LOGLINE_JSON)
 		put(l, "\"", 1);
 	put(l, value, strlen(value));
@@ -184,9 +183,9 @@ void logline_add_word_n(struct logline *l, const char *key, size_t klen, const c
 }
 
 /* logline_add_none_n - no value: a bare "-" (a value "-" is quoted), or JSON's null */
-void logline_add_none_n(struct logline *l, const char *key, size_t klen)
+void logline_add_none_n(struct logline *l, const struct logline_key *key)
 {
-	add_key(l, key, klen);
+	add_key(l, key);
 	if (l->form == LOGLINE_JSON)
 		put(l, "null", 4);
 	else
@@ -194,7 +193,7 @@ void logline_add_none_n(struct logline *l, const char *key, size_t klen)
 }
 
 /* logline_add_uint_n - a number, formatted without printf (a JSON number in JSON) */
-void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigned long value)
+void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsigned long value)
 {
 	char digits[24];
 	size_t i = sizeof(digits);
@@ -202,7 +201,7 @@ void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigne
 	do
 		digits[--i] = (char)('0' + value % 10);
 	while ((value /= 10) != 0);
-	add_key(l, key, klen);
+	add_key(l, key);
 	put(l, digits + i, sizeof(digits) - i);
 }
 

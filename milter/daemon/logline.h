@@ -24,6 +24,19 @@ struct logline {
 	enum logline_form form;
 };
 
+/*
+ * A field's key with its separators in both forms, made at compile time
+ * from a string literal: " key=" and ",\"key\":", so that starting a field
+ * is one copy.
+ */
+struct logline_key {
+	const char *kv, *json;
+	unsigned char kv_len, json_len;
+};
+#define LOGLINE_KEY(key)                                                            \
+	(&(const struct logline_key){" " key "=", ",\"" key "\":", sizeof(key) + 1, \
+	    sizeof(key) + 3})
+
 /* logline_start - a new line for the queue id (NULL or "": NOQUEUE, as Postfix) */
 void logline_start(struct logline *l, enum logline_form form, const char *qid);
 
@@ -36,23 +49,23 @@ void logline_continue(struct logline *l, const struct logline *head);
  * becomes \ufffd; either way a value is shortened to LOGLINE_VALUE_MAX
  * bytes and marked with "...".
  */
-#define logline_add(l, key, value) logline_add_n(l, key, sizeof(key) - 1, value)
-void logline_add_n(struct logline *l, const char *key, size_t klen, const char *value);
+#define logline_add(l, key, value) logline_add_n(l, LOGLINE_KEY(key), value)
+void logline_add_n(struct logline *l, const struct logline_key *key, const char *value);
 
 /*
  * logline_add_word - a field whose value is one of our own words (an
  * action, a reason, an enhanced code): printable, no space, nothing to escape
  */
-#define logline_add_word(l, key, value) logline_add_word_n(l, key, sizeof(key) - 1, value)
-void logline_add_word_n(struct logline *l, const char *key, size_t klen, const char *value);
+#define logline_add_word(l, key, value) logline_add_word_n(l, LOGLINE_KEY(key), value)
+void logline_add_word_n(struct logline *l, const struct logline_key *key, const char *value);
 
 /* logline_add_none - a field that has no value: "-" in key=value form, null in JSON */
-#define logline_add_none(l, key) logline_add_none_n(l, key, sizeof(key) - 1)
-void logline_add_none_n(struct logline *l, const char *key, size_t klen);
+#define logline_add_none(l, key) logline_add_none_n(l, LOGLINE_KEY(key))
+void logline_add_none_n(struct logline *l, const struct logline_key *key);
 
 /* logline_add_uint - a field with a number (key: a string literal) */
-#define logline_add_uint(l, key, value) logline_add_uint_n(l, key, sizeof(key) - 1, value)
-void logline_add_uint_n(struct logline *l, const char *key, size_t klen, unsigned long value);
+#define logline_add_uint(l, key, value) logline_add_uint_n(l, LOGLINE_KEY(key), value)
+void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsigned long value);
 
 /* logline_end - close the line (JSON's brace); buf is NUL-terminated throughout */
 void logline_end(struct logline *l);

@@ -96,6 +96,132 @@ static int addr_is_qtext(unsigned char c)
 }
 
 /*
+ * The common path is plain ASCII: "<user@example.org>". Its fast paths
+ * below accept only input whose full parse could not fail or note a
+ * trick, and produce what the full parse would; anything else goes the
+ * full way, which alone gives the reasons.
+ */
+enum {
+	PLAIN_OTHER, /* anything else: the full parse judges it */
+	PLAIN_ATEXT, /* ASCII atext that is no routing character */
+	PLAIN_DOT,   /* '.' */
+};
+
+static const unsigned char plain_class[256] = {
+    ['a' ... 'z'] = PLAIN_ATEXT,
+    ['A' ... 'Z'] = PLAIN_ATEXT,
+    ['0' ... '9'] = PLAIN_ATEXT,
+    ['#'] = PLAIN_ATEXT,
+    ['$'] = PLAIN_ATEXT,
+    ['&'] = PLAIN_ATEXT,
+    ['\''] = PLAIN_ATEXT,
+    ['*'] = PLAIN_ATEXT,
+    ['+'] = PLAIN_ATEXT,
+    ['-'] = PLAIN_ATEXT,
+    ['/'] = PLAIN_ATEXT,
+    ['='] = PLAIN_ATEXT,
+    ['?'] = PLAIN_ATEXT,
+    ['^'] = PLAIN_ATEXT,
+    ['_'] = PLAIN_ATEXT,
+    ['`'] = PLAIN_ATEXT,
+    ['{'] = PLAIN_ATEXT,
+    ['|'] = PLAIN_ATEXT,
+    ['}'] = PLAIN_ATEXT,
+    ['~'] = PLAIN_ATEXT,
+    ['.'] = PLAIN_DOT,
+};
+
+/*
+ * addr_local_fast - a Dot-string of atext with no routing character,
+ * copied whole; false sends it to addr_parse_local
+ */
+static bool addr_local_fast(const char *s, const char *e, struct addr *out)
+{
+	size_t n = (size_t)(e - s);
+
+	if (n == 0 || n > ADDR_LOCAL_MAX || s[0] == '.' || s[n - 1] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char k = plain_class[(unsigned char)s[i]];
+
+		if (k != PLAIN_ATEXT && (k != PLAIN_DOT || s[i - 1] == '.'))
+			return false; /* s[0] is no dot: i > 0 here */
+	}
+	memcpy(out->local, s, n);
+	out->local[n] = '\0';
+	return true;
+}
+
+/* The bytes of an LDH name; LDH_UPPER is the bit that lower-cases a letter. */
+enum {
+	LDH_CHAR = 1, /* letter or digit */
+	LDH_HYPHEN = 2,
+	LDH_DOT = 4,
+	LDH_UPPER = 0x20,
+};
+
+static const unsigned char ldh_class[256] = {
+    ['a' ... 'z'] = LDH_CHAR,
+    ['0' ... '9'] = LDH_CHAR,
+    ['A' ... 'Z'] = LDH_CHAR | LDH_UPPER,
+    ['-'] = LDH_HYPHEN,
+    ['.'] = LDH_DOT,
+};
+
+/*
+ * addr_domain_fast - an LDH name as idn_to_ascii and domain_check accept
+ * it (labels of 1-63 bytes, no hyphen at either end, 253 bytes at most,
+ * no trailing dot), lower-cased into dom in one pass; false sends it the
+ * full way
+ */
+static bool addr_domain_fast(const char *s, const char *e, char *dom)
+{
+	size_t n = (size_t)(e - s), start = 0;
+
+	if (n == 0 || n > DOMAIN_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char k = ldh_class[(unsigned char)s[i]];
+
+		dom[i] = (char)(s[i] | (k & LDH_UPPER));
+		if (k & LDH_CHAR)
+			continue;
+		if (k == LDH_DOT) {
+			if (i == start || i - start > DOMAIN_LABEL_MAX || dom[i - 1] == '-')
+				return false;
+			start = i + 1;
+		} else if (k != LDH_HYPHEN || i == start) {
+			return false;
+		}
+	}
+	if (n == start || n - start > DOMAIN_LABEL_MAX || dom[n - 1] == '-')
+		return false;
+	dom[n] = '\0';
+	return true;
+}
+
+/*
+ * addr_parse_fast - "local@domain", in angle brackets or not, with a plain
+ * local part and an LDH domain: no control byte, quote, blank, route or
+ * trick can be in it, so the full parse would find this '@' the last one
+ * and give the same result
+ */
+static bool addr_parse_fast(const char *s, const char *e, struct addr *out)
+{
+	const char *at;
+
+	if (e - s >= 2 && *s == '<' && e[-1] == '>') {
+		s++;
+		e--;
+	}
+	if ((at = memchr(s, '@', (size_t)(e - s))) == NULL || !addr_local_fast(s, at, out) ||
+	    !addr_domain_fast(at + 1, e, out->domain))
+		return false;
+	out->kind = ADDR_MAILBOX;
+	return true;
+}
+
+/*
  * addr_utf8_ok - well-formed UTF-8 (RFC 3629): no overlong forms, no
  * surrogates, nothing above U+10FFFF. SMTPUTF8 lets 8-bit bytes into
  * local parts; malformed ones must not reach logs and lookups.
@@ -385,6 +511,8 @@ enum addr_kind addr_parse(const char *text, struct addr *out)
 		s++;
 	while (e > s && addr_is_space((unsigned char)e[-1]))
 		e--;
+	if (addr_parse_fast(s, e, out))
+		return ADDR_MAILBOX;
 	/* control bytes first, then UTF-8: the reasons stay as they were */
 	for (p = s; p < e && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f; p++)
 		;

@@ -48,20 +48,28 @@ static unsigned count_labels(const char *name, size_t len)
  * "d2.example") otherwise land in neighbouring slots, and linear probing
  * turns that into long runs.
  */
-static uint32_t hash_name(const char *s, size_t len)
+static uint32_t hash_mix(uint32_t h)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)s[i];
-		h *= 16777619u;
-	}
 	h ^= h >> 16;
 	h *= 0x85ebca6bu;
 	h ^= h >> 13;
 	h *= 0xc2b2ae35u;
 	h ^= h >> 16;
 	return h | 1; /* never 0 */
+}
+
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
+
+static uint32_t hash_name(const char *s, size_t len)
+{
+	uint32_t h = FNV_BASIS;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)s[i];
+		h *= FNV_PRIME;
+	}
+	return hash_mix(h);
 }
 
 static char lower(char c)
@@ -221,12 +229,31 @@ void domainset_finish(struct domainset *set)
 	set->finished = 1;
 }
 
+/* lookup_hashed - the match flags stored for name whose hash is h (0 when absent) */
+static uint8_t lookup_hashed(const struct domainset *set, const char *name, size_t len, uint32_t h)
+{
+	const struct slot *s = find_slot(set, name, len, h);
+
+	return s->offset ? s->flags : 0;
+}
+
 /* lookup - the match flags stored for name (0 when absent) */
 static uint8_t lookup(const struct domainset *set, const char *name, size_t len)
 {
-	const struct slot *s = find_slot(set, name, len, hash_name(name, len));
+	return lookup_hashed(set, name, len, hash_name(name, len));
+}
 
-	return s->offset ? s->flags : 0;
+/* lower_hash - name lower-cased into out and hashed, in one pass (the whole-name lookup) */
+static uint32_t lower_hash(const char *name, size_t len, char *out)
+{
+	uint32_t h = FNV_BASIS;
+
+	for (size_t i = 0; i < len; i++) {
+		out[i] = lower(name[i]);
+		h ^= (uint8_t)out[i];
+		h *= FNV_PRIME;
+	}
+	return hash_mix(h);
 }
 
 /*
@@ -246,9 +273,7 @@ bool domainset_contains(const struct domainset *set, const char *domain, size_t 
 		len--;
 	if (len == 0 || len > DOMAIN_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++)
-		name[i] = lower(domain[i]);
-	if (lookup(set, name, len) & MATCH_EXACT)
+	if (lookup_hashed(set, name, len, lower_hash(domain, len, name)) & MATCH_EXACT)
 		return true;
 	if (set->sub_max_labels == 0)
 		return false;

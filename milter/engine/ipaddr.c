@@ -22,6 +22,28 @@ static void set_v6(struct ipaddr *out, const uint8_t *b)
 	}
 }
 
+/*
+ * parse_v4 - the dotted quad inet_pton accepts in its strictest form (four
+ * decimal bytes, no leading zero), without its per-call overhead; false
+ * for anything else, which then goes to inet_pton itself
+ */
+static bool parse_v4(const char *s, uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (unsigned)(*s - '0');
+		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
+			return false;
+		b[i] = (uint8_t)v;
+		if (*s++ != (i < 3 ? '.' : '\0'))
+			return false;
+	}
+	return true;
+}
+
 /* ipaddr_parse - parse a bare IPv4 or IPv6 address */
 int ipaddr_parse(const char *text, struct ipaddr *out)
 {
@@ -29,7 +51,7 @@ int ipaddr_parse(const char *text, struct ipaddr *out)
 
 	if (text == NULL)
 		return -1;
-	if (inet_pton(AF_INET, text, b) == 1) {
+	if (parse_v4(text, b) || inet_pton(AF_INET, text, b) == 1) {
 		memset(out, 0, sizeof(*out));
 		out->family = IPADDR_V4;
 		memcpy(out->bytes, b, 4);
@@ -78,22 +100,92 @@ char *ipaddr_put_uint(char *p, unsigned v)
 	return p;
 }
 
+/* put_v4 - dotted quad of b[0..3]; returns the end */
+static char *put_v4(char *p, const uint8_t *b)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i > 0)
+			*p++ = '.';
+		p = ipaddr_put_uint(p, b[i]);
+	}
+	return p;
+}
+
+/* put_hex - a 16-bit group in lower-case hex, no leading zeros */
+static char *put_hex(char *p, unsigned v)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 12;
+
+	while (shift > 0 && (v >> shift) == 0)
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*p++ = hex[(v >> shift) & 0xf];
+	return p;
+}
+
+/* zero_run - the longest run of zero groups (the first of equals), 2 or more */
+static void zero_run(const unsigned *w, int *base, int *len)
+{
+	int cur = -1, n = 0;
+
+	*base = -1;
+	*len = 0;
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && w[i] == 0) {
+			if (cur < 0)
+				cur = i;
+			n = i - cur + 1;
+			continue;
+		}
+		if (cur >= 0 && n > *len) {
+			*base = cur;
+			*len = n;
+		}
+		cur = -1;
+	}
+	if (*len < 2)
+		*base = -1;
+}
+
 /*
- * ipaddr_format - text form into buf. IPv4 is written here: inet_ntop
- * goes through sprintf, and the decision line and the limits' keys format
- * a client for every recipient
+ * put_v6 - the text inet_ntop writes (RFC 5952 compression, ::a.b.c.d
+ * for an IPv4-compatible address), without its sprintf per group
  */
+static char *put_v6(char *p, const uint8_t *b)
+{
+	unsigned w[8];
+	int base, len;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	zero_run(w, &base, &len);
+	for (int i = 0; i < 8; i++) {
+		if (base >= 0 && i >= base && i < base + len) {
+			if (i == base)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && base == 0 && (len == 6 || (len == 5 && w[5] == 0xffff)))
+			return put_v4(p, b + 12);
+		p = put_hex(p, w[i]);
+	}
+	if (base >= 0 && base + len == 8)
+		*p++ = ':';
+	return p;
+}
+
+/* ipaddr_format - text form into buf: once per connection, so no printf */
 const char *ipaddr_format(const struct ipaddr *addr, char *buf, size_t len)
 {
 	int af = addr->family == IPADDR_V4 ? AF_INET : AF_INET6;
+	char *end;
 
-	if (af == AF_INET && len >= 16) {
-		char *p = buf;
-
-		for (int i = 0; i < 4; i++) {
-			p = ipaddr_put_uint(p, addr->bytes[i]);
-			*p++ = i < 3 ? '.' : 0;
-		}
+	if (len >= IPADDR_STRLEN) {
+		end = af == AF_INET ? put_v4(buf, addr->bytes) : put_v6(buf, addr->bytes);
+		*end = 0;
 		return buf;
 	}
 	if (inet_ntop(af, addr->bytes, buf, (socklen_t)len) == NULL)

@@ -124,6 +124,9 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	 */
 	if (!has_mta_rcpt(f))
 		return true;
+	/* the MTA's form is the path as sent, so its parse is ctx->rcpt's: local too */
+	if (ctx->rcpt->kind == ADDR_MAILBOX && addr_same_path(f->rcpt, f->rcpt_mta))
+		return true;
 	if (ctx->rcpt_mta.kind == ADDR_NODOMAIN)
 		return sendmail_local(f, &ctx->rcpt_mta);
 	return addr_is_local(p, f, &ctx->rcpt_mta);
@@ -255,6 +258,15 @@ static size_t append_safe(char *out, size_t pos, size_t len, const char *s)
 	return pos;
 }
 
+/* append_run - n bytes of s (no NUL among them) as append_safe copies them */
+static size_t append_run(char *out, size_t pos, size_t len, const char *s, size_t n)
+{
+	for (; n > 0 && pos + 1 < len; s++, n--)
+		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	out[pos] = 0;
+	return pos;
+}
+
 /* expand_value - the text one %-escape stands for; buf holds what is formatted */
 static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len)
 {
@@ -276,7 +288,7 @@ static const char *expand_value(char esc, const struct facts *f, char *buf, size
 /* expand - fill v->text from a reply template; only escapes used cost anything */
 static void expand(const struct reply *r, const struct facts *f, struct verdict *v)
 {
-	char buf[300], lit[3] = {0, 0, 0};
+	char buf[300];
 	const char *t = r->text ? r->text : "";
 	size_t pos = 0;
 
@@ -291,9 +303,13 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 			val = "%"; /* "%%" is one percent sign */
 			t++;
 		} else {
-			/* any other byte, a lone "%" and an unknown "%x" stand for themselves */
-			lit[0] = *t;
-			val = lit;
+			/* any other byte, a lone "%" and an unknown "%x" stand for themselves:
+			 * the text up to the next "%" goes in one run */
+			size_t n = *t == '%' ? 1 : strcspn(t, "%");
+
+			pos = append_run(v->text, pos, sizeof(v->text), t, n);
+			t += n - 1;
+			continue;
 		}
 		pos = append_safe(v->text, pos, sizeof(v->text), val);
 	}

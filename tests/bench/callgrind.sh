@@ -17,6 +17,9 @@
 #              CG_TX      measured transactions per case (default 2000)
 #              CG_OUT     Markdown output (default callgrind-results.md)
 #              CG_QUICK   1: the small-configuration rows only
+#              CG_BASELINE  another relay-milter binary (say, the build before
+#                         a change): measured in each relay row too, so an
+#                         A/B comes from one run
 set -eu
 
 BIN=${BENCH_BIN:-.}
@@ -27,8 +30,9 @@ OUT=${CG_OUT:-callgrind-results.md}
 LOAD=$BIN/tests/bench/milterload
 NULL=$BIN/tests/bench/nullmilter
 RELAY=$BIN/milter/relay-milter
+BASE=${CG_BASELINE:-}
 LOGRECV=$BIN/tests/daemon/logrecv
-for p in "$LOAD" "$NULL" "$RELAY"; do
+for p in "$LOAD" "$NULL" "$RELAY" ${BASE:+"$BASE"}; do
 	[ -x "$p" ] || { echo "callgrind.sh: $p not built (run make)" >&2; exit 1; }
 done
 command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
@@ -66,10 +70,19 @@ V6=2001:db8:1::/48
 
 rows=$work/rows
 : >"$rows"
-# row LABEL NULL_IR RELAY_IR
+# row LABEL NULL_IR RELAY_IR [BASELINE_IR]
 row() {
-	awk -v l="$1" -v n="$2" -v r="$3" 'BEGIN {
-		printf("| %s | %d | %d | %.2fx |\n", l, n, r, n > 0 ? r / n : 0) }' >>"$rows"
+	awk -v l="$1" -v n="$2" -v r="$3" -v b="${4:-}" 'BEGIN {
+		printf("| %s | %d | %d | %.2fx |", l, n, r, n > 0 ? r / n : 0)
+		if (b != "")
+			printf(" %d | %.2fx |", b, n > 0 ? b / n : 0)
+		printf("\n") }' >>"$rows"
+}
+
+# base NAME MODE CLIENTS CONF: the baseline binary's Ir/tx, when there is one
+base() {
+	[ -n "$BASE" ] || return 0
+	measure "base-$1" "$2" "$3" "$relay_args" -- "$BASE" -f -c "$4" -s "unix:$work/base-$1.sock"
 }
 
 for mode in reuse conn; do
@@ -78,29 +91,34 @@ for mode in reuse conn; do
 	r4=$(measure relay-$mode $mode $V4 "$relay_args" -- "$RELAY" -f -c "$work/small.conf" \
 	    -s "unix:$work/relay-$mode.sock")
 	cp "$work/relay-$mode.out.1" "$work/profile-$mode.out" 2>/dev/null || true
-	row "$mode, IPv4, small, stderr" "$n4" "$r4"
+	row "$mode, IPv4, small, stderr" "$n4" "$r4" "$(base $mode $mode $V4 "$work/small.conf")"
 	[ "${CG_QUICK:-0}" = 1 ] && continue
 	say "relay-milter, $mode, IPv6"
 	n6=$(measure null6-$mode $mode $V6 "$null_args" -- "$NULL" -N -s "unix:$work/null6-$mode.sock")
 	r6=$(measure relay6-$mode $mode $V6 "$relay_args" -- "$RELAY" -f -c "$work/small.conf" \
 	    -s "unix:$work/relay6-$mode.sock")
-	row "$mode, IPv6, small, stderr" "$n6" "$r6"
+	row "$mode, IPv6, small, stderr" "$n6" "$r6" "$(base 6-$mode $mode $V6 "$work/small.conf")"
 	say "relay-milter, $mode, 10^5 + 10^5 entries"
 	rb=$(measure relaybig-$mode $mode $V4 "$relay_args" -- "$RELAY" -f -c "$work/big.conf" \
 	    -s "unix:$work/relaybig-$mode.sock")
-	row "$mode, IPv4, 10^5+10^5, stderr" "$n4" "$rb"
+	row "$mode, IPv4, 10^5+10^5, stderr" "$n4" "$rb" "$(base big-$mode $mode $V4 "$work/big.conf")"
 	if [ $syslog_ok = yes ]; then
 		say "relay-milter, $mode, syslog"
-		export LOAD work TX WARM
+		export LOAD work TX WARM BASE relay_args
 		# inside the namespace, in the foreground but logging to syslog; the
 		# result comes back in a file
 		devlog_run "$work/syslog.lines" "$work/olddev" "
 			. '$SRC/tests/bench/callgrind-measure.sh'
 			measure relaysys-$mode $mode $V4 '$relay_args' -- '$RELAY' -f --syslog \
 			    -c '$work/small.conf' -s 'unix:$work/relaysys-$mode.sock' \
-			    >'$work/relaysys-$mode.ir'" || true
+			    >'$work/relaysys-$mode.ir'
+			[ -z \"\$BASE\" ] || measure basesys-$mode $mode $V4 '$relay_args' -- \"\$BASE\" \
+			    -f --syslog -c '$work/small.conf' -s 'unix:$work/basesys-$mode.sock' \
+			    >'$work/basesys-$mode.ir'" || true
 		rs=$(cat "$work/relaysys-$mode.ir" 2>/dev/null || echo 0)
-		row "$mode, IPv4, small, syslog" "$n4" "$rs"
+		bs=
+		[ -z "$BASE" ] || bs=$(cat "$work/basesys-$mode.ir" 2>/dev/null || echo 0)
+		row "$mode, IPv4, small, syslog" "$n4" "$rs" "$bs"
 	fi
 done
 
@@ -115,9 +133,15 @@ profile=$(callgrind_annotate --threshold=100 --auto=no "$work/profile-reuse.out"
 	echo "$TX transactions after $WARM of warm-up, 3 recipients each, one third refused,"
 	echo "one connection; user-space instructions of all the milter's threads per transaction;"
 	echo "null milter and relay-milter measured in this run, one after the other."
+	[ -z "$BASE" ] || echo "Baseline: $BASE, measured in the same run with the same traffic."
 	echo
-	echo "| case | null milter Ir/tx | relay-milter Ir/tx | relay/null |"
-	echo "|---|---:|---:|---:|"
+	if [ -n "$BASE" ]; then
+		echo "| case | null milter Ir/tx | relay-milter Ir/tx | relay/null | baseline Ir/tx | baseline/null |"
+		echo "|---|---:|---:|---:|---:|---:|"
+	else
+		echo "| case | null milter Ir/tx | relay-milter Ir/tx | relay/null |"
+		echo "|---|---:|---:|---:|"
+	fi
 	cat "$rows"
 	[ $syslog_ok = yes ] || echo "(syslog rows skipped: a private /dev/log needs root and unshare)"
 	echo

@@ -4,8 +4,8 @@
 # store against the same configuration without them, on the same traffic
 # (a third local, a third refused relay attempts, a third authenticated
 # sessions of 100,000 logins): instructions per transaction under callgrind,
-# and throughput and RCPT p99 at 64 connections; then the store alone with
-# one million keys (tests/bench/storebench: RSS and ns per decision).
+# and throughput and RCPT p99 at 64 connections. The store alone with one
+# million keys is tests/bench/storebench (RSS and ns per decision).
 #
 # Environment: BENCH_BIN build directory (default .), LB_TX callgrind
 # transactions (default 2000), LB_DUR seconds per throughput run (default 5),
@@ -20,7 +20,6 @@ DUR=${LB_DUR:-5}
 OUT=${LB_OUT:-limits-results.md}
 LOAD=$BIN/tests/bench/milterload
 RELAY=$BIN/milter/relay-milter
-STOREBENCH=$BIN/tests/bench/storebench
 for p in "$LOAD" "$RELAY"; do
 	[ -x "$p" ] || { echo "limits-bench.sh: $p not built (run make)" >&2; exit 1; }
 done
@@ -105,11 +104,6 @@ awk -v t1="$1" -v p1="$2" -v t2="$4" -v p2="$5" -v t3="$7" -v p3="$8" -v t4="${1
 	printf("| RCPT p99 at 64 connections (us) | %.0f, %.0f | %.0f, %.0f | %.2fx |\n", p1, p3, p2, p4, (p1 + p3) > 0 ? (p2 + p4) / (p1 + p3) : 0)
 	if (w != "0000") printf("(wrong verdicts seen: %s)\n", w) }' >>"$rows"
 
-store=
-if [ -x "$STOREBENCH" ]; then
-	say "the store alone, one million keys"
-	store=$("$STOREBENCH" 2>&1 || true)
-fi
 {
 	echo "## What the limits cost (embedded store)"
 	echo
@@ -120,11 +114,7 @@ fi
 	echo "| figure | without limits | with limits | with/without |"
 	echo "|---|---:|---:|---:|"
 	cat "$rows"
-	if [ -n "$store" ]; then
-		echo
-		echo "The store alone (tests/bench/storebench):"
-		echo
-		printf '%s\n' "$store" | sed 's/^/    /'
-	fi
+	echo
+	echo "The store alone with one million keys: tests/bench/storebench (make bench-store, in make bench)."
 } >"$OUT"
 cat "$OUT"
