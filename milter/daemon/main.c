@@ -296,14 +296,37 @@ static int drop_privileges(const char *user, struct leftovers *left)
 static int run(const struct options *o, struct config *cfg, char *conf_path, const char *spec,
     const char *user, const char *pidfile);
 
+/* store_log - the store's changes of state (Redis up, down, failover): once each, in the log */
+static void store_log(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	if (level <= STORE_LOG_ERR)
+		log_err("%s", msg);
+	else if (level == STORE_LOG_WARNING)
+		log_warn("%s", msg);
+	else
+		log_info("%s", msg);
+}
+
+/* store_log_stderr - the same for -t, which has no log */
+static void store_log_stderr(void *arg, int level, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "relay-milter: %s%s\n", level <= STORE_LOG_WARNING ? "warning: " : "", msg);
+}
+
 /*
  * open_store - where the limits count, for the daemon's lifetime: outside
  * every configuration, so a reload keeps counts and locks
  */
 static struct store *open_store(const struct store_settings *st)
 {
+	struct store_settings with_log = *st;
 	char err[512];
-	struct store *store = store_open(st, err, sizeof(err));
+	struct store *store;
+
+	with_log.log = store_log;
+	store = store_open(&with_log, err, sizeof(err));
 
 	if (store == NULL) {
 		log_err("store: %s", err);
@@ -317,12 +340,14 @@ static struct store *open_store(const struct store_settings *st)
 /* check_store - -t: the store can be opened as configured (a Redis password, say) */
 static int check_store(const struct config *cfg)
 {
+	struct store_settings with_log = cfg->settings.store;
 	char err[512];
 	struct store *store;
 
 	if (cfg->policy->nlimits == 0 && cfg->settings.store.type == STORE_TYPE_MEMORY)
 		return 0;
-	if ((store = store_open(&cfg->settings.store, err, sizeof(err))) == NULL) {
+	with_log.log = store_log_stderr;
+	if ((store = store_open(&with_log, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "relay-milter: store: %s\n", err);
 		return -1;
 	}

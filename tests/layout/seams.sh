@@ -2,7 +2,7 @@
 # seams.sh - the layers of milter/ stay layers (README, "Layout"):
 #  - every quoted #include names a header of the file's own folder or of a
 #    folder below it (util < engine < store < config < daemon; probe stands
-#    on util);
+#    on util; only the store may use hiredis);
 #  - the build itself refuses an upward include: with each layer's own
 #    compiler flags (from the Makefile), a daemon header or a library of a
 #    layer above does not compile, while the layer's own headers do;
@@ -86,16 +86,17 @@ if [ -n "${ENGINE_CPPFLAGS:-}" ]; then
 	    '<maxminddb.h>' '<microhttpd.h>' '<hiredis/hiredis.h>' '<systemd/sd-daemon.h>' \
 	    '"log.h"' '"conf.h"' '"snapshot.h"' '"metrics.h"'
 	refuses engine "$ENGINE_CPPFLAGS" '"store_open.h"' '"shard.h"' '"counter.h"'
-	# the store: libc and pthread (hiredis later), nothing of config or daemon
+	# the store: libc, pthread and hiredis, nothing of config or daemon
 	builds store "${STORE_CPPFLAGS:-}" '"store_open.h"'
 	refuses store "${STORE_CPPFLAGS:-}" '<libmilter/mfapi.h>' '<syslog.h>' '<libconfig.h>' \
 	    '<maxminddb.h>' '<microhttpd.h>' '<systemd/sd-daemon.h>' '"conf.h"' '"snapshot.h"' \
 	    '"log.h"' '"metrics.h"'
 	builds util "$UTIL_CPPFLAGS" '"json.h"'
 	refuses util "$UTIL_CPPFLAGS" '"policy.h"' '<libmilter/mfapi.h>' '<syslog.h>'
+	builds store "${STORE_CPPFLAGS:-}" '"redis.h"'
 	builds config "$CONFIG_CPPFLAGS" '"conf.h"'
-	refuses config "$CONFIG_CPPFLAGS" '<libmilter/mfapi.h>' '<microhttpd.h>' '"log.h"' \
-	    '"metrics.h"' '"callbacks.h"'
+	refuses config "$CONFIG_CPPFLAGS" '<libmilter/mfapi.h>' '<microhttpd.h>' '<hiredis/hiredis.h>' \
+	    '"log.h"' '"metrics.h"' '"callbacks.h"'
 	builds probe "$PROBE_CPPFLAGS" '"probe_tests.h"'
 	refuses probe "$PROBE_CPPFLAGS" '<libmilter/mfapi.h>' '<libconfig.h>' '"policy.h"' '"conf.h"'
 else

@@ -1,0 +1,458 @@
+/* redis.c - the shared store: one atomic script per decision on Redis, a bounded answer without it */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "redis.h"
+#include "redis_keys.h"
+#include "redis_store.h"
+
+#define POOL_MAX      256    /* connections at most: libmilter runs one thread per SMTP client */
+#define LOCKCACHE_CAP 100000 /* locks remembered for an outage */
+
+void rs_log(struct redis_store *rs, int level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (rs->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rs->log(rs->log_arg, level, msg);
+}
+
+const char *rs_on_error_name(enum redis_on_error e)
+{
+	return e == REDIS_ON_ERROR_ACCEPT ? "accept" :
+	    e == REDIS_ON_ERROR_LOCAL     ? "local" :
+					    "tempfail";
+}
+
+/* Arguments of one script call, built into one buffer. */
+struct rargs {
+	struct rkbuf buf;
+	size_t *off; /* where each argument starts in buf */
+	size_t *lens;
+	const char **argv;
+	int argc, cap;
+};
+
+static int rargs_init(struct rargs *a, int cap)
+{
+	memset(a, 0, sizeof(*a));
+	rkbuf_init(&a->buf);
+	a->off = calloc((size_t)cap, sizeof(*a->off));
+	a->lens = calloc((size_t)cap, sizeof(*a->lens));
+	a->argv = calloc((size_t)cap, sizeof(*a->argv));
+	a->cap = cap;
+	a->argc = 2; /* EVALSHA and the SHA1: rs_call's */
+	return a->off && a->lens && a->argv ? 0 : -1;
+}
+
+static void rargs_free(struct rargs *a)
+{
+	rkbuf_free(&a->buf);
+	free(a->off);
+	free(a->lens);
+	free(a->argv);
+}
+
+/* rargs_begin, rargs_end - one argument is whatever was appended between them */
+static void rargs_begin(struct rargs *a)
+{
+	a->off[a->argc] = a->buf.len;
+}
+
+static void rargs_end(struct rargs *a)
+{
+	a->lens[a->argc] = a->buf.len - a->off[a->argc];
+	a->argc++;
+}
+
+static void rargs_str(struct rargs *a, const char *s)
+{
+	rargs_begin(a);
+	rkbuf_add(&a->buf, s, strlen(s));
+	rargs_end(a);
+}
+
+static void rargs_num(struct rargs *a, unsigned long long v)
+{
+	char n[24];
+
+	rargs_str(a, (snprintf(n, sizeof(n), "%llu", v), n));
+}
+
+/* rargs_key - base of principal, then suffix, then name escaped */
+static void rargs_key(struct rargs *a, const char *prefix, const char *principal,
+    const char *suffix, const char *name)
+{
+	rargs_begin(a);
+	rk_base(&a->buf, prefix, principal);
+	rkbuf_add(&a->buf, suffix, strlen(suffix));
+	if (name != NULL)
+		rk_escape(&a->buf, name);
+	rargs_end(a);
+}
+
+/* rargs_ready - argv into the buffer, now that it moves no more; -1 when it could not grow */
+static int rargs_ready(struct rargs *a)
+{
+	if (a->buf.failed)
+		return -1;
+	for (int i = 2; i < a->argc; i++)
+		a->argv[i] = a->buf.p + a->off[i];
+	return 0;
+}
+
+/* decide_args - KEYS (counter, lock, index per check) and ARGV of the decide script */
+static void decide_args(struct redis_store *rs, struct rargs *a, const struct store_check *c,
+    size_t n, bool commit)
+{
+	rargs_num(a, 3 * n);
+	for (size_t i = 0; i < n; i++) {
+		rargs_key(a, rs->prefix, c[i].principal, "c:", c[i].limit);
+		rargs_key(a, rs->prefix, c[i].principal, "l:", c[i].limit);
+		rargs_key(a, rs->prefix, c[i].principal, "i", NULL);
+	}
+	rargs_str(a, commit ? "1" : "0");
+	rargs_num(a, n);
+	for (size_t i = 0; i < n; i++) {
+		rargs_str(a, c[i].kind == STORE_DISTINCT ? "d" : "s");
+		rargs_str(a, c[i].kind == STORE_DISTINCT && c[i].member ? c[i].member : "");
+		rargs_num(a, c[i].add);
+		rargs_num(a, c[i].max);
+		rargs_num(a, c[i].window);
+		rargs_num(a, c[i].lock);
+		rargs_str(a, c[i].dry_run ? "1" : "0");
+		rargs_begin(a);
+		rk_escape(&a->buf, c[i].limit);
+		rargs_end(a);
+	}
+}
+
+/* decide_answer - five integers per check into out; -1 when the reply is not that */
+static int decide_answer(const redisReply *r, size_t n, struct store_result *out)
+{
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 * n)
+		return -1;
+	for (size_t i = 0; i < 5 * n; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER)
+			return -1;
+	for (size_t i = 0; i < n; i++) {
+		redisReply **e = r->element + 5 * i;
+
+		out[i].status = e[0]->integer == 2 ? STORE_LOCKED :
+		    e[0]->integer == 1             ? STORE_EXCEEDED :
+						     STORE_OK;
+		out[i].count = (uint64_t)e[1]->integer;
+		out[i].until = e[2]->integer;
+		out[i].first_exceeded = e[3]->integer != 0;
+		out[i].lock_started = e[4]->integer != 0;
+	}
+	return 0;
+}
+
+/* remember_locks - what Redis said of locks, for an outage */
+static void remember_locks(struct redis_store *rs, const struct store_check *c, size_t n,
+    const struct store_result *out)
+{
+	for (size_t i = 0; i < n; i++)
+		if (out[i].status == STORE_LOCKED || out[i].lock_started)
+			lockcache_put(&rs->locks, c[i].principal, c[i].limit, out[i].until);
+		else
+			lockcache_del(&rs->locks, c[i].principal, c[i].limit);
+}
+
+/* redis_decide - one EVALSHA for the whole decision, or on_error's answer */
+static int redis_decide(struct store *s, const struct store_check *checks, size_t n, bool commit,
+    struct store_result *out)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+	struct rargs a;
+	redisReply *r = NULL;
+	int rc = -1;
+
+	if (n == 0)
+		return 0;
+	if (!atomic_load(&rs->up)) {
+		rs_wake_healer(rs);
+		return rs_fallback(rs, checks, n, commit, out);
+	}
+	if (rargs_init(&a, (int)(5 + 11 * n)) == 0) {
+		decide_args(rs, &a, checks, n, commit);
+		if (rargs_ready(&a) == 0 &&
+		    rs_call(rs, RSCRIPT_DECIDE, a.argc, a.argv, a.lens, &r) == RERR_OK)
+			rc = decide_answer(r, n, out);
+	}
+	rargs_free(&a);
+	if (r != NULL)
+		freeReplyObject(r);
+	if (rc < 0)
+		return rs_fallback(rs, checks, n, commit, out);
+	remember_locks(rs, checks, n, out);
+	return 0;
+}
+
+/* principal_call - status, unlock or reset: KEYS[1] the index, ARGV[1] the base */
+static redisReply *principal_call(struct redis_store *rs, enum rscript which, const char *principal)
+{
+	struct rargs a;
+	redisReply *r = NULL;
+
+	if (!atomic_load(&rs->up)) {
+		rs_wake_healer(rs);
+		return NULL;
+	}
+	if (rargs_init(&a, 5) == 0) {
+		rargs_str(&a, "1");
+		rargs_key(&a, rs->prefix, principal, "i", NULL);
+		rargs_begin(&a);
+		rk_base(&a.buf, rs->prefix, principal);
+		rargs_end(&a);
+		if (rargs_ready(&a) == 0 &&
+		    rs_call(rs, which, a.argc, a.argv, a.lens, &r) != RERR_OK)
+			r = NULL;
+	}
+	rargs_free(&a);
+	return r;
+}
+
+/* report_entry - one element of the status script's answer, through fn */
+static int report_entry(const char *principal, const redisReply *e, store_entry_fn fn, void *arg)
+{
+	const char **members = NULL;
+	struct store_entry se;
+	char *name;
+	size_t len;
+
+	if (e->type != REDIS_REPLY_ARRAY || e->elements != 6 ||
+	    e->element[0]->type != REDIS_REPLY_STRING || e->element[5]->type != REDIS_REPLY_ARRAY)
+		return -1;
+	len = e->element[0]->len;
+	if ((name = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(name, e->element[0]->str, len + 1);
+	rk_unescape(name, &len);
+	memset(&se, 0, sizeof(se));
+	se.limit = name;
+	se.kind = e->element[1]->type == REDIS_REPLY_STRING && e->element[1]->str[0] == 'd' ?
+	    STORE_DISTINCT :
+	    STORE_SUM;
+	se.count = (uint64_t)e->element[2]->integer;
+	se.window = (uint32_t)e->element[3]->integer;
+	se.lock_until = e->element[4]->integer;
+	se.nmembers = e->element[5]->elements;
+	if (se.nmembers > 0 && (members = calloc(se.nmembers, sizeof(*members))) != NULL)
+		for (size_t i = 0; i < se.nmembers; i++)
+			members[i] = e->element[5]->element[i]->str;
+	else
+		se.nmembers = 0;
+	se.members = members;
+	fn(arg, principal, &se);
+	free(members);
+	free(name);
+	return 0;
+}
+
+static int redis_status(struct store *s, const char *principal, store_entry_fn fn, void *arg)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+	redisReply *r = principal_call(rs, RSCRIPT_STATUS, principal);
+	int rc = 0;
+
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY)
+		rc = -1;
+	for (size_t i = 0; rc == 0 && i < r->elements; i++)
+		rc = report_entry(principal, r->element[i], fn, arg);
+	if (r != NULL)
+		freeReplyObject(r);
+	return rc;
+}
+
+/* count_reply - the integer a script answered, or -1 */
+static long count_reply(redisReply *r)
+{
+	long n = r != NULL && r->type == REDIS_REPLY_INTEGER ? (long)r->integer : -1;
+
+	if (r != NULL)
+		freeReplyObject(r);
+	return n;
+}
+
+static long redis_unlock(struct store *s, const char *principal)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+
+	/* the copies first: a lock lifted stays lifted even if Redis does not answer now */
+	lockcache_drop(&rs->locks, principal);
+	if (rs->local != NULL)
+		rs->local->ops->unlock(rs->local, principal);
+	return count_reply(principal_call(rs, RSCRIPT_UNLOCK, principal));
+}
+
+static long redis_reset(struct store *s, const char *principal)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+
+	if (rs->local != NULL)
+		rs->local->ops->reset(rs->local, principal);
+	return count_reply(principal_call(rs, RSCRIPT_RESET, principal));
+}
+
+/* redis_stats - keys and evictions are the local fallback's; Redis keeps its own (INFO keyspace) */
+static void redis_stats(struct store *s, struct store_stats *out)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+
+	memset(out, 0, sizeof(*out));
+	if (rs->local != NULL)
+		rs->local->ops->stats(rs->local, out);
+	out->locks += lockcache_live(&rs->locks, (int64_t)time(NULL));
+	out->errors = atomic_load(&rs->errors);
+}
+
+static void redis_free(struct store *s)
+{
+	struct redis_store *rs = (struct redis_store *)s;
+
+	if (rs == NULL)
+		return;
+	rs_stop_healer(rs);
+	rpool_destroy(&rs->pool);
+	lockcache_destroy(&rs->locks);
+	if (rs->local != NULL)
+		rs->local->ops->free(rs->local);
+	pthread_mutex_destroy(&rs->shamu);
+	pthread_mutex_destroy(&rs->hmu);
+	pthread_cond_destroy(&rs->hcv);
+	free(rs->servers);
+	free(rs->sentinels);
+	free(rs->master);
+	free(rs->user);
+	free(rs->pass);
+	free(rs->prefix);
+	free(rs);
+}
+
+static const struct store_ops redis_ops = {
+    .decide = redis_decide,
+    .status = redis_status,
+    .unlock = redis_unlock,
+    .reset = redis_reset,
+    .stats = redis_stats,
+    .free = redis_free,
+};
+
+/* parse_list - the configuration's addresses; -1 with err */
+static int parse_list(char *const *text, size_t n, struct raddr **out, char *err, size_t errlen)
+{
+	const char *why;
+
+	if ((*out = calloc(n ? n : 1, sizeof(**out))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (raddr_parse(text[i], &(*out)[i], &why) < 0) {
+			snprintf(err, errlen, "redis server \"%s\": %s", text[i], why);
+			return -1;
+		}
+	return 0;
+}
+
+/* dup_or_null - a copy of a setting's string */
+static int dup_or_null(const char *s, char **out)
+{
+	*out = s != NULL ? strdup(s) : NULL;
+	return s != NULL && *out == NULL ? -1 : 0;
+}
+
+/* copy_settings - what the store keeps of st; -1 with err */
+static int copy_settings(struct redis_store *rs, const struct redis_settings *st, char *err,
+    size_t errlen)
+{
+	if (st->sentinel_master == NULL && st->nservers == 0) {
+		snprintf(err, errlen, "redis needs servers or a sentinel");
+		return -1;
+	}
+	if (parse_list(st->servers, st->nservers, &rs->servers, err, errlen) < 0 ||
+	    parse_list(st->sentinels, st->nsentinels, &rs->sentinels, err, errlen) < 0)
+		return -1;
+	rs->nservers = st->nservers;
+	rs->nsentinels = st->nsentinels;
+	if (dup_or_null(st->sentinel_master, &rs->master) < 0 ||
+	    dup_or_null(st->username, &rs->user) < 0 || dup_or_null(st->password, &rs->pass) < 0 ||
+	    dup_or_null(st->prefix ? st->prefix : "rm:", &rs->prefix) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rs->db = st->database;
+	rs->timeout_ms = st->timeout_ms ? st->timeout_ms : 100;
+	rs->hosts = st->hosts ? st->hosts : 1;
+	rs->on_error = st->on_error;
+	rs->log = st->log;
+	rs->log_arg = st->log_arg;
+	return 0;
+}
+
+/* init_sync - the mutexes and the healer's condition (on the monotonic clock) */
+static void init_sync(struct redis_store *rs)
+{
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&rs->shamu, NULL);
+	pthread_mutex_init(&rs->hmu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&rs->hcv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+struct store *redis_store_new(const struct redis_settings *st, struct store *local, char *err,
+    size_t errlen)
+{
+	struct redis_store *rs = calloc(1, sizeof(*rs));
+	char why[512];
+	enum rerr first;
+
+	if (rs == NULL) {
+		snprintf(err, errlen, "out of memory");
+		if (local != NULL)
+			local->ops->free(local);
+		return NULL;
+	}
+	rs->base.ops = &redis_ops;
+	rs->local = local;
+	init_sync(rs);
+	if (rpool_init(&rs->pool, POOL_MAX) < 0 || lockcache_init(&rs->locks, LOCKCACHE_CAP) < 0) {
+		snprintf(err, errlen, "out of memory");
+		redis_free(&rs->base);
+		return NULL;
+	}
+	if (copy_settings(rs, st, err, errlen) < 0) {
+		redis_free(&rs->base);
+		return NULL;
+	}
+	if (rs->on_error == REDIS_ON_ERROR_LOCAL && rs->local == NULL) {
+		snprintf(err, errlen, "redis: on_error = \"local\" without a local store");
+		redis_free(&rs->base);
+		return NULL;
+	}
+	/* credentials Redis refuses are a configuration error; a Redis away is an outage */
+	first = rs_heal(rs, true, why, sizeof(why));
+	if (first == RERR_AUTH) {
+		snprintf(err, errlen, "redis %s", why);
+		redis_free(&rs->base);
+		return NULL;
+	}
+	if (first != RERR_OK)
+		rs_log(rs, REDIS_LOG_ERR,
+		    "store: redis unavailable at start-up (%s): on_error=%s until it answers", why,
+		    rs_on_error_name(rs->on_error));
+	return &rs->base;
+}
