@@ -51,6 +51,7 @@ struct ms_work {
 	uint64_t h;
 	struct principal *p;
 	struct counter *c;
+	int same; /* an earlier check of the same principal, or -1 */
 };
 
 /* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
@@ -271,7 +272,12 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 	uint64_t mask = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		w[i].h = ms_hash(m, checks[i].principal);
+		/* most limits of a decision share its login or client: hash each once */
+		w[i].same = -1;
+		for (size_t j = 0; j < i && w[i].same < 0; j++)
+			if (strcmp(checks[j].principal, checks[i].principal) == 0)
+				w[i].same = (int)j;
+		w[i].h = w[i].same >= 0 ? w[w[i].same].h : ms_hash(m, checks[i].principal);
 		w[i].sh = &m->shards[shard_index(w[i].h)];
 		mask |= 1ULL << shard_index(w[i].h);
 	}
@@ -282,7 +288,8 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 static void look_up(const struct store_check *checks, size_t n, bool commit, struct ms_work *w)
 {
 	for (size_t i = 0; i < n; i++) {
-		w[i].p = shard_find(w[i].sh, w[i].h, checks[i].principal);
+		w[i].p = w[i].same >= 0 ? w[w[i].same].p :
+					  shard_find(w[i].sh, w[i].h, checks[i].principal);
 		w[i].c = w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit) : NULL;
 		if (commit && w[i].p != NULL)
 			w[i].p->pinned = true;
