@@ -119,6 +119,12 @@ bool counter_locked(const struct counter *c, int64_t now)
 	return c->lock_until != 0 && c->lock_until > floor_div(now, 1000);
 }
 
+/* slot_counts - does any of the slot lie at or after since? */
+static bool slot_counts(const struct counter_slot *s, int64_t since)
+{
+	return s->start + (int64_t)s->width > since;
+}
+
 /*
  * Entries "in the future" (after a clock step backward) count: a clock
  * that goes back must never let more through.
@@ -133,8 +139,15 @@ uint64_t counter_count(const struct counter *c, int64_t now, uint32_t window)
 			sum += c->u.members[i].seen >= since;
 		return sum;
 	}
-	for (uint32_t i = c->n; i > 0 && c->u.slots[i - 1].start >= since; i--)
-		sum += c->u.slots[i - 1].count;
+	/*
+	 * A slot counts while any of it is within the window: a slot made for
+	 * a longer window (before a reload shortened it) is wider than the
+	 * current grid, and judging it by its start would let its late
+	 * admissions go too soon.
+	 */
+	for (uint32_t i = 0; i < c->n; i++)
+		if (slot_counts(&c->u.slots[i], since))
+			sum += c->u.slots[i].count;
 	return sum;
 }
 
@@ -161,7 +174,7 @@ static void prune_slots(struct counter *c, int64_t since)
 {
 	uint32_t k = 0;
 
-	while (k < c->n && c->u.slots[k].start < since)
+	while (k < c->n && !slot_counts(&c->u.slots[k], since))
 		k++;
 	if (k > 0) {
 		memmove(c->u.slots, c->u.slots + k, (c->n - k) * sizeof(c->u.slots[0]));
@@ -270,14 +283,17 @@ void counter_add(struct counter *c, const char *member, uint32_t add, int64_t no
 		return;
 	}
 	if (c->n > 0 && c->u.slots[c->n - 1].start >= cur) {
-		i = c->n - 1;
-		c->u.slots[i].count =
-		    c->u.slots[i].count > UINT64_MAX - add ? UINT64_MAX : c->u.slots[i].count + add;
+		struct counter_slot *last = &c->u.slots[c->n - 1];
+
+		last->count = last->count > UINT32_MAX - add ? UINT32_MAX : last->count + add;
+		if (last->width < counter_slot_ms(window))
+			last->width = (uint32_t)counter_slot_ms(window);
 		return;
 	}
 	if (c->n < c->cap) {
 		c->u.slots[c->n].start = cur;
 		c->u.slots[c->n].count = add;
+		c->u.slots[c->n].width = (uint32_t)counter_slot_ms(window);
 		c->n++;
 	}
 }
@@ -290,8 +306,13 @@ int64_t counter_expiry(const struct counter *c)
 		for (uint32_t i = 0; i < c->n; i++)
 			if (c->u.members[i].seen > last)
 				last = c->u.members[i].seen;
-	} else if (c->n > 0) {
-		last = c->u.slots[c->n - 1].start;
+	} else {
+		/* the last moment a slot still counts: its end, plus the window's other slots */
+		for (uint32_t i = 0; i < c->n; i++)
+			if (c->u.slots[i].start + (int64_t)c->u.slots[i].width > last)
+				last = c->u.slots[i].start + (int64_t)c->u.slots[i].width;
+		if (last != INT64_MIN)
+			last -= counter_slot_ms(c->window);
 	}
 	if (last != INT64_MIN)
 		e = last + (STORE_SLOTS + 1) * counter_slot_ms(c->window);

@@ -14,7 +14,9 @@
  */
 struct counter_slot {
 	int64_t start;
-	uint64_t count;
+	uint32_t count; /* saturates */
+	uint32_t
+	    width; /* ms: the slot of the window it was made for, which may have changed since */
 };
 
 /*

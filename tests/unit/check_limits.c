@@ -513,6 +513,35 @@ START_TEST(test_keys_not_dodged)
 }
 END_TEST
 
+/*
+ * A reload that shortens a window: an admission made under the long window
+ * (in one of its wide slots) still counts for as long as it is within the
+ * new window, never less.
+ */
+START_TEST(test_shortened_window)
+{
+	struct config *day = load("limits = ( { name = \"w\"; per = \"login\"; count = "
+				  "\"recipients\"; max = 1; window = \"24h\"; } );");
+	struct config *hour = load("limits = ( { name = \"w\"; per = \"login\"; count = "
+				   "\"recipients\"; max = 1; window = \"1h\"; } );");
+	struct store *s = new_store();
+	struct tx t;
+
+	/* 14 minutes into a 15-minute slot of the 24 h grid */
+	now_ms = (1700000000000LL / 900000 + 1) * 900000 + 14 * 60000;
+	tx_open(&t, day, s, "203.0.113.9", "w", "<w@example.com>");
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	now_ms += 50 * 60000; /* 50 minutes later, under the 1 h window */
+	tx_open(&t, hour, s, "203.0.113.9", "w", "<w@example.com>");
+	ASSERT_VERDICT(tx_rcpt(&t, "<r@example.net>"), ACTION_TEMPFAIL, 451, "w", "rate-limit");
+	now_ms += 11 * 60000; /* 61 minutes after it: gone */
+	ck_assert_int_eq(tx_rcpt(&t, "<r@example.net>")->action, ACTION_ACCEPT);
+	s->ops->free(s);
+	conf_free(day);
+	conf_free(hour);
+}
+END_TEST
+
 static Suite *limits_suite(void)
 {
 	Suite *s = suite_create("limits");
@@ -533,6 +562,7 @@ static Suite *limits_suite(void)
 	tcase_add_test(tc, test_changed_limit_keeps_history);
 	tcase_add_test(tc, test_message_counted_once);
 	tcase_add_test(tc, test_keys_not_dodged);
+	tcase_add_test(tc, test_shortened_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
