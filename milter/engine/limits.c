@@ -237,8 +237,39 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
  * distinct count, member filled), 0 when it does not, -1 when a lookup it
  * needs failed. An exempt login is noted (for --explain) but not counted.
  */
+/*
+ * The keys one decision has worked out, by "per" (a client's for one
+ * grouping): most limits share the login or the client, and each key is
+ * made once.
+ */
+struct key_memo {
+	char key[PER_N][LIMIT_PRINCIPAL_MAX];
+	signed char state[PER_N]; /* 0 not yet, 1 in key, -1 the decision has none */
+	unsigned prefix_v4, prefix_v6; /* the client key's grouping */
+};
+
+/* memo_principal - limit_principal, once per kind of key and decision */
+static bool memo_principal(const struct limit *l, struct rule_ctx *ctx, struct key_memo *km,
+    char *out)
+{
+	signed char *st = &km->state[l->per];
+
+	if (*st != 0 && l->per == PER_CLIENT &&
+	    (km->prefix_v4 != l->prefix_v4 || km->prefix_v6 != l->prefix_v6))
+		*st = 0; /* another grouping: another key */
+	if (*st == 0) {
+		*st = limit_principal(l, ctx, km->key[l->per], LIMIT_PRINCIPAL_MAX) ? 1 : -1;
+		km->prefix_v4 = l->per == PER_CLIENT ? l->prefix_v4 : km->prefix_v4;
+		km->prefix_v6 = l->per == PER_CLIENT ? l->prefix_v6 : km->prefix_v6;
+	}
+	if (*st < 0)
+		return false;
+	strcpy(out, km->key[l->per]);
+	return true;
+}
+
 static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
-    const struct user *u, struct limit_seen *seen, char *member)
+    const struct user *u, struct limit_seen *seen, char *member, struct key_memo *km)
 {
 	const struct limit_override *o;
 	int m = rule_match(&l->rule, ctx);
@@ -247,7 +278,7 @@ static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
 		return m;
 	if (l->count == COUNT_MESSAGES && (ctx->facts->msgs_counted >> i) & 1)
 		return 0; /* this transaction is counted already */
-	if (!limit_principal(l, ctx, seen->principal, sizeof(seen->principal)))
+	if (!memo_principal(l, ctx, km, seen->principal))
 		return 0;
 	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
 	    (m = limit_member(l, ctx, member)) <= 0)
@@ -276,11 +307,13 @@ static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, str
 	const char *login = ctx->facts->login;
 	const struct user *u = login != NULL && *login ? users_find(set->users, login) : NULL;
 	size_t n = 0;
+	struct key_memo km;
 
+	memset(km.state, 0, sizeof(km.state));
 	for (size_t i = 0; i < set->n; i++) {
 		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
-		int m = limit_applies(l, i, ctx, u, seen, mem->text[i]);
+		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], &km);
 
 		if (m < 0 && !l->rule.dry_run) {
 			*failed = (int)i;

@@ -49,7 +49,15 @@ struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t wi
 	memcpy(c->limit, limit, len);
 	c->kind = (uint8_t)kind;
 	c->window = window;
+	c->u.slots = &c->first.slot;
+	c->cap = 1;
 	return c;
+}
+
+/* entries_inline - are the entries still the one kept in the counter itself? */
+static bool entries_inline(const struct counter *c)
+{
+	return (const void *)c->u.slots == (const void *)&c->first;
 }
 
 /* member_name - the name of member entry m */
@@ -93,12 +101,12 @@ void counter_clear(struct counter *c)
 	if (c->kind == STORE_DISTINCT) {
 		for (uint32_t i = 0; i < c->n; i++)
 			member_free(&c->u.members[i]);
-		free(c->u.members);
-	} else {
-		free(c->u.slots);
 	}
-	c->u.slots = NULL;
-	c->n = c->cap = 0;
+	if (!entries_inline(c))
+		free(c->u.slots);
+	c->u.slots = &c->first.slot;
+	c->n = 0;
+	c->cap = 1;
 	c->over = false;
 }
 
@@ -206,7 +214,11 @@ static int grow(struct counter *c, size_t size)
 		return 0;
 	if (c->cap >= UINT32_MAX / 2)
 		return -1;
-	if ((p = realloc(c->u.slots, cap * size)) == NULL)
+	if (entries_inline(c)) {
+		if ((p = malloc(cap * size)) == NULL)
+			return -1;
+		memcpy(p, c->u.slots, c->n * size);
+	} else if ((p = realloc(c->u.slots, cap * size)) == NULL)
 		return -1;
 	c->u.slots = p;
 	c->cap = cap;

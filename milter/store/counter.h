@@ -46,6 +46,14 @@ struct counter {
 	uint32_t n, cap;
 	uint8_t kind; /* enum store_kind */
 	bool over;    /* went over its max, and no admission since */
+	/*
+	 * The first entry lives here: a key that is counted once (most of a
+	 * busy store's) then costs one allocation, not two.
+	 */
+	union {
+		struct counter_slot slot;
+		struct counter_member member;
+	} first;
 	char limit[]; /* the limit's name */
 };
 
