@@ -244,7 +244,7 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
  */
 struct key_memo {
 	char key[PER_N][LIMIT_PRINCIPAL_MAX];
-	signed char state[PER_N]; /* 0 not yet, 1 in key, -1 the decision has none */
+	signed char state[PER_N];      /* 0 not yet, 1 in key, -1 the decision has none */
 	unsigned prefix_v4, prefix_v6; /* the client key's grouping */
 };
 

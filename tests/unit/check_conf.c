@@ -24,17 +24,27 @@
 static char *fixtures[MAX_FIXTURES];
 static int nfixtures;
 
-/* substitute - copy src to dst, replacing @TESTDIR@ with the fixture folder */
+/* substitute - copy src to dst, replacing @TESTDIR@ with the fixture folder and
+ * @GEOIPDIR@ with the test GeoIP databases' (written in the build tree) */
 static void substitute(const char *src, char *dst, size_t len)
 {
-	const char *at;
+	static const struct {
+		const char *tag, *value;
+	} subst[] = {{"@TESTDIR@", CONF_DIR}, {"@GEOIPDIR@", TEST_GEOIPDIR}};
 	size_t o = 0;
 
-	while ((at = strstr(src, "@TESTDIR@")) != NULL) {
-		o += (size_t)snprintf(dst + o, len - o, "%.*s%s", (int)(at - src), src, CONF_DIR);
-		src = at + 9;
+	while (*src && o + 1 < len) {
+		size_t k = 0;
+
+		while (k < 2 && strncmp(src, subst[k].tag, strlen(subst[k].tag)) != 0)
+			k++;
+		if (k < 2) {
+			o += (size_t)snprintf(dst + o, len - o, "%s", subst[k].value);
+			src += strlen(subst[k].tag);
+		} else
+			dst[o++] = *src++;
 	}
-	snprintf(dst + o, len - o, "%s", src);
+	dst[o < len ? o : len - 1] = 0;
 }
 
 /* read_file - whole file into a NUL-terminated buffer */
