@@ -27,6 +27,7 @@
 
 #include "addr.h"
 #include "conf.h"
+#include "memory.h"
 #include "policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -48,6 +49,16 @@ static const char policy_text[] =
     "    dry_run = true; },\n"
     "  { name = \"bulk\"; sender = [ \"@bulk.test\" ]; login = [ \"bulk\" ];\n"
     "    action = \"reject\"; }\n"
+    ");\n"
+    "max_recipients_per_message = 3;\n"
+    "limits = (\n"
+    "  { name = \"l\"; per = \"login\"; count = \"recipients\"; max = 5; window = \"1h\"; },\n"
+    "  { name = \"c\"; per = \"client\"; prefix_v6 = 48; count = \"messages\"; max = 3;\n"
+    "    window = \"10m\"; recipient_local = false; },\n"
+    "  { name = \"d\"; per = \"sender_domain\"; count = \"recipients\"; max = 4; window = \"1h\";\n"
+    "    dry_run = true; },\n"
+    "  { name = \"n\"; per = \"sender\"; count = \"networks\"; max = 2; window = \"1h\";\n"
+    "    lock = \"1h\"; }\n"
     ");\n";
 
 #define FUZZ_LINES    11
@@ -55,6 +66,7 @@ static const char policy_text[] =
 #define FUZZ_TEXT_MAX 8192
 
 static struct config *fuzz_cfg;
+static struct store *fuzz_store; /* small: the fuzzer also drives its eviction */
 
 /* fuzz_policy - the policy, loaded once */
 static const struct policy *fuzz_policy(void)
@@ -76,7 +88,7 @@ static const struct policy *fuzz_policy(void)
 	unlink(path);
 	for (size_t i = 0; i < errs.n; i++)
 		fprintf(stderr, "fuzz_decide: %s\n", errs.msgs[i]);
-	if (fuzz_cfg == NULL)
+	if (fuzz_cfg == NULL || (fuzz_store = memory_store_new(64, NULL, NULL)) == NULL)
 		abort();
 	conf_errors_free(&errs);
 	return fuzz_cfg->policy;
@@ -194,6 +206,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			nmta++;
 	f.mta_addrs = mta;
 	f.nmta_addrs = nmta;
+	f.store = fuzz_store;
+	f.rcpts_accepted = size % 5; /* where in its message this recipient comes */
 	if ((v = malloc(sizeof(*v))) == NULL)
 		abort();
 	policy_decide(p, &f, v, NULL);

@@ -56,8 +56,10 @@ addr)
 	max_len=5000 # above ADDR_INPUT_MAX, so the length limit itself is fuzzed
 	;;
 conf | decide)
-	srcs="$m/util/*.c $m/engine/*.c $m/config/*.c"
-	incs="-I$m/config -I$m/engine -I$m/util"
+	# the embedded store, not the Redis one (no server here)
+	srcs="$m/util/*.c $m/engine/*.c $m/config/*.c $m/store/memory.c $m/store/shard.c
+		$m/store/counter.c $m/store/siphash.c"
+	incs="-I$m/config -I$m/store -I$m/engine -I$m/util"
 	pkgs="libidn2 libconfig libmaxminddb"
 	libs=-lpthread
 	max_len=$([ "$target" = conf ] && echo 8192 || echo 2048)
