@@ -14,6 +14,7 @@
 #include "addr.h"
 #include "control.h"
 #include "daemon.h"
+#include "isotime.h"
 #include "limits.h"
 #include "log.h"
 #include "logline.h"
@@ -153,18 +154,6 @@ static unsigned long long entry_max(const struct policy *p, const char *name)
 	return 0;
 }
 
-/* iso - Unix seconds as ISO 8601 UTC */
-static const char *iso(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL)
-		return "-";
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
 /* status_line - one counter or lock of a key */
 static void status_line(void *arg, const char *principal, const struct store_entry *e)
 {
@@ -180,7 +169,7 @@ static void status_line(void *arg, const char *principal, const struct store_ent
 	logline_add_uint(&line, "max", (unsigned long)entry_max(so->p, e->limit));
 	logline_add_uint(&line, "window", (unsigned long)e->window);
 	if (e->lock_until != 0)
-		logline_add_word(&line, "locked_until", iso(e->lock_until, t, sizeof(t)));
+		logline_add_word(&line, "locked_until", isotime(e->lock_until, t, sizeof(t)));
 	members[0] = 0;
 	for (size_t i = 0; i < e->nmembers && pos + 2 < sizeof(members); i++)
 		pos += (size_t)snprintf(members + pos, sizeof(members) - pos, "%s%s", i ? "," : "",
@@ -410,19 +399,6 @@ static void *control_loop(void *arg)
 	return NULL;
 }
 
-/* live - does a process answer on this socket? */
-static bool live(const struct sockaddr_un *sa)
-{
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool yes;
-
-	if (fd < 0)
-		return false;
-	yes = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
-	close(fd);
-	return yes;
-}
-
 /* control_open - the socket, 0600 from the start, for the daemon's user */
 struct control *control_open(const char *path, const char *user)
 {
@@ -436,13 +412,13 @@ struct control *control_open(const char *path, const char *user)
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	if (live(&sa)) {
+	snprintf(c->spec, sizeof(c->spec), "unix:%s", path);
+	if (daemon_socket_live(c->spec)) {
 		log_err("control socket %s: in use by a running process", path);
 		free(c);
 		return NULL;
 	}
-	unlink(path); /* stale: nobody answers on it */
-	snprintf(c->spec, sizeof(c->spec), "unix:%s", path);
+	unlink(path);      /* stale: nobody answers on it */
 	old = umask(0177); /* 0600 from the start: no moment where others may connect */
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||

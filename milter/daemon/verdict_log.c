@@ -1,8 +1,8 @@
 /* verdict_log.c - one log line per recipient decision */
 #include <stdio.h>
-#include <time.h>
 #include <string.h>
 
+#include "isotime.h"
 #include "limits.h"
 #include "log.h"
 #include "rules.h"
@@ -121,17 +121,6 @@ void verdict_tail(struct logline *line, const struct facts *f, const struct verd
 	logline_end(line);
 }
 
-/* iso_time - a Unix time as ISO 8601 in UTC */
-static const char *iso_time(int64_t t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, len, "%lld", (long long)t);
-	return buf;
-}
-
 /* event_line - one event=limit or event=lock line for one limit and key */
 static void event_line(enum logline_form form, const char *qid, const struct facts *f,
     const struct limit_seen *s, const struct policy *p, bool lock)
@@ -145,7 +134,7 @@ static void event_line(enum logline_form form, const char *qid, const struct fac
 	logline_add(&line, "limit", l->rule.name);
 	logline_add(&line, "key", s->principal);
 	if (lock)
-		logline_add_word(&line, "until", iso_time(s->result.until, buf, sizeof(buf)));
+		logline_add_word(&line, "until", isotime(s->result.until, buf, sizeof(buf)));
 	else
 		logline_add_word(&line, "count", count_text(s, buf, sizeof(buf)));
 	if (l->rule.dry_run)

@@ -8,6 +8,7 @@
 #include "domain.h"
 #include "geo.h"
 #include "idn.h"
+#include "isotime.h"
 #include "limits.h"
 #include "policy.h"
 #include "rules.h"
@@ -662,13 +663,10 @@ static const struct reply *limit_reply(const struct limit *l)
 /* locked_reply - a lock is always temporary, and says when it ends */
 static void locked_reply(struct reply *r, char *tmpl, size_t len, int64_t until)
 {
-	time_t t = (time_t)until;
-	struct tm tm;
-	char stamp[32] = "";
+	char stamp[ISOTIME_LEN];
 
-	if (gmtime_r(&t, &tm) != NULL)
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(tmpl, len, "<%%r>: Rate limit exceeded, sending locked until %s", stamp);
+	snprintf(tmpl, len, "<%%r>: Rate limit exceeded, sending locked until %s",
+	    isotime(until, stamp, sizeof(stamp)));
 	r->code = 451;
 	memcpy(r->ecode, "4.7.1", sizeof("4.7.1"));
 	r->text = tmpl;
