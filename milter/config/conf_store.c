@@ -24,23 +24,15 @@ struct store_seen {
 	    *username;
 };
 
-/* want_int - an integer setting within lo..hi, else a FILE:LINE error; -1 then */
+/* want_int - an integer setting within lo..hi, else a FILE:LINE error (ld_int); -1 then */
 static long long want_int(struct loader *ld, const config_setting_t *s, const char *key,
     long long lo, long long hi)
 {
+	char what[64];
 	long long v;
 
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64) {
-		ld_bad(ld, s, "store: %s must be an integer", key);
-		return -1;
-	}
-	v = config_setting_get_int64(s);
-	if (ld_int_wrapped(ld, s) || v < lo || v > hi) {
-		ld_bad(ld, s, "store: %s: %lld: expected %lld to %lld", key, v, lo, hi);
-		return -1;
-	}
-	return v;
+	snprintf(what, sizeof(what), "store: %s", key);
+	return ld_int(ld, s, what, lo, hi, &v) ? v : -1;
 }
 
 /* want_string - a string setting, else a FILE:LINE error; NULL then */
