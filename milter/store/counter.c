@@ -31,11 +31,11 @@ static int64_t slot_start(int64_t now, int64_t slot)
  * STORE_SLOTS * slot >= window, so every admission of the last window is
  * in, and one made at t stops counting at its slot's start + (SLOTS+1) slots.
  */
-int64_t counter_since(int64_t now, uint32_t window)
+void counter_span(struct counter_span *sp, int64_t now, uint32_t window)
 {
-	int64_t slot = counter_slot_ms(window);
-
-	return slot_start(now, slot) - STORE_SLOTS * slot;
+	sp->slot = counter_slot_ms(window);
+	sp->cur = slot_start(now, sp->slot);
+	sp->since = sp->cur - STORE_SLOTS * sp->slot;
 }
 
 struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window)
@@ -137,9 +137,9 @@ static bool slot_counts(const struct counter_slot *s, int64_t since)
  * Entries "in the future" (after a clock step backward) count: a clock
  * that goes back must never let more through.
  */
-uint64_t counter_count(const struct counter *c, int64_t now, uint32_t window)
+uint64_t counter_count(const struct counter *c, const struct counter_span *sp)
 {
-	int64_t since = counter_since(now, window);
+	int64_t since = sp->since;
 	uint64_t sum = 0;
 
 	if (c->kind == STORE_DISTINCT) {
@@ -170,11 +170,11 @@ static uint32_t member_find(const struct counter *c, const char *member)
 	return i;
 }
 
-bool counter_has(const struct counter *c, const char *member, int64_t now, uint32_t window)
+bool counter_has(const struct counter *c, const char *member, const struct counter_span *sp)
 {
 	uint32_t i = member_find(c, member);
 
-	return i < c->n && c->u.members[i].seen >= counter_since(now, window);
+	return i < c->n && c->u.members[i].seen >= sp->since;
 }
 
 /* prune_slots - drop the slots older than since (the oldest come first) */
@@ -265,16 +265,16 @@ static int reserve_member(struct counter *c, const char *member, uint64_t max)
 	return 0;
 }
 
-int counter_reserve(struct counter *c, const char *member, uint64_t max, int64_t now,
-    uint32_t window)
+int counter_reserve(struct counter *c, const char *member, uint64_t max,
+    const struct counter_span *sp)
 {
-	int64_t since = counter_since(now, window);
-
 	if (c->kind == STORE_DISTINCT) {
-		prune_members(c, since);
+		prune_members(c, sp->since);
 		return reserve_member(c, member, max);
 	}
-	prune_slots(c, since);
+	prune_slots(c, sp->since);
+	if (c->n > 0 && c->u.slots[c->n - 1].start >= sp->cur)
+		return 0; /* the add goes to the last slot: no room to make */
 	return grow(c, sizeof(c->u.slots[0]));
 }
 
@@ -283,36 +283,37 @@ int counter_reserve(struct counter *c, const char *member, uint64_t max, int64_t
  * window's slot) takes the add: it counts at least as long as the current
  * slot would, and the slots stay in ascending order.
  */
-void counter_add(struct counter *c, const char *member, uint32_t add, int64_t now, uint32_t window)
+uint64_t counter_add(struct counter *c, const char *member, uint32_t add, uint32_t window,
+    const struct counter_span *sp, uint64_t before)
 {
-	int64_t cur = slot_start(now, counter_slot_ms(window));
-	uint32_t i;
+	struct counter_slot *last = c->n > 0 ? &c->u.slots[c->n - 1] : NULL;
+	uint32_t i, was;
 
 	c->window = window;
 	if (c->kind == STORE_DISTINCT) {
-		if ((i = member_find(c, member)) < c->n && c->u.members[i].seen < cur)
-			c->u.members[i].seen = cur;
-		return;
+		if ((i = member_find(c, member)) < c->n && c->u.members[i].seen < sp->cur)
+			c->u.members[i].seen = sp->cur;
+		return counter_count(c, sp); /* a full set may have given up a member */
 	}
-	if (c->n > 0 && c->u.slots[c->n - 1].start >= cur) {
-		struct counter_slot *last = &c->u.slots[c->n - 1];
-
+	if (last != NULL && last->start >= sp->cur) {
+		was = last->count;
 		last->count = last->count > UINT32_MAX - add ? UINT32_MAX : last->count + add;
-		if (last->width < counter_slot_ms(window))
-			last->width = (uint32_t)counter_slot_ms(window);
-		return;
+		if (last->width < sp->slot)
+			last->width = (uint32_t)sp->slot;
+		return before + (last->count - was);
 	}
-	if (c->n < c->cap) {
-		c->u.slots[c->n].start = cur;
-		c->u.slots[c->n].count = add;
-		c->u.slots[c->n].width = (uint32_t)counter_slot_ms(window);
-		c->n++;
-	}
+	if (c->n >= c->cap)
+		return before; /* counter_reserve made room; never here */
+	c->u.slots[c->n].start = sp->cur;
+	c->u.slots[c->n].count = add;
+	c->u.slots[c->n].width = (uint32_t)sp->slot;
+	c->n++;
+	return before + add;
 }
 
 int64_t counter_expiry(const struct counter *c)
 {
-	int64_t last = INT64_MIN, e = 0;
+	int64_t last = INT64_MIN, e = 0, slot = counter_slot_ms(c->window);
 
 	if (c->kind == STORE_DISTINCT) {
 		for (uint32_t i = 0; i < c->n; i++)
@@ -324,18 +325,18 @@ int64_t counter_expiry(const struct counter *c)
 			if (c->u.slots[i].start + (int64_t)c->u.slots[i].width > last)
 				last = c->u.slots[i].start + (int64_t)c->u.slots[i].width;
 		if (last != INT64_MIN)
-			last -= counter_slot_ms(c->window);
+			last -= slot;
 	}
 	if (last != INT64_MIN)
-		e = last + (STORE_SLOTS + 1) * counter_slot_ms(c->window);
+		e = last + (STORE_SLOTS + 1) * slot;
 	if (c->lock_until != 0 && c->lock_until * 1000 > e)
 		e = c->lock_until * 1000;
 	return e;
 }
 
-uint32_t counter_members(const struct counter *c, int64_t now, uint32_t window, const char **names)
+uint32_t counter_members(const struct counter *c, const struct counter_span *sp, const char **names)
 {
-	int64_t since = counter_since(now, window);
+	int64_t since = sp->since;
 	uint32_t k = 0;
 
 	if (c->kind != STORE_DISTINCT)

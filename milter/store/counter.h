@@ -60,8 +60,15 @@ struct counter {
 /* counter_slot_ms - the slot of a window: ceil(window / STORE_SLOTS), at least 1 ms */
 int64_t counter_slot_ms(uint32_t window);
 
-/* counter_since - the oldest slot start a check at now still counts */
-int64_t counter_since(int64_t now, uint32_t window);
+/* The slot grid of one check at one moment: worked out once per check and decision. */
+struct counter_span {
+	int64_t slot;  /* ms: counter_slot_ms of the window */
+	int64_t cur;   /* the start of the slot now falls in */
+	int64_t since; /* the oldest slot start the check still counts */
+};
+
+/* counter_span - the grid of window at now */
+void counter_span(struct counter_span *sp, int64_t now, uint32_t window);
 
 /* counter_new - an empty counter for limit; NULL when out of memory */
 struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window);
@@ -78,27 +85,33 @@ void counter_retype(struct counter *c, enum store_kind kind);
 /* counter_locked - the lock is in force at now */
 bool counter_locked(const struct counter *c, int64_t now);
 
-/* counter_count - what counts within window at now (as a check of that window sees it) */
-uint64_t counter_count(const struct counter *c, int64_t now, uint32_t window);
+/* counter_count - what counts within the span (as a check of its window sees it) */
+uint64_t counter_count(const struct counter *c, const struct counter_span *sp);
 
-/* counter_has - DISTINCT: member was seen within window at now */
-bool counter_has(const struct counter *c, const char *member, int64_t now, uint32_t window);
+/* counter_has - DISTINCT: member was seen within the span */
+bool counter_has(const struct counter *c, const char *member, const struct counter_span *sp);
 
 /*
  * counter_reserve - make room for one counter_add at now: prune what went
  * out of the window and allocate, so that the adds of one decision cannot
  * fail half-way. 0, or -1 when out of memory (nothing counted then).
  */
-int counter_reserve(struct counter *c, const char *member, uint64_t max, int64_t now,
-    uint32_t window);
+int counter_reserve(struct counter *c, const char *member, uint64_t max,
+    const struct counter_span *sp);
 
-/* counter_add - count add (SUM) or see member (DISTINCT) at now; after counter_reserve */
-void counter_add(struct counter *c, const char *member, uint32_t add, int64_t now, uint32_t window);
+/*
+ * counter_add - count add (SUM) or see member (DISTINCT) in the span's
+ * current slot, after counter_reserve; the count after it, from before
+ * (what counter_count said before), so a sum is not added up again.
+ */
+uint64_t counter_add(struct counter *c, const char *member, uint32_t add, uint32_t window,
+    const struct counter_span *sp, uint64_t before);
 
 /* counter_expiry - when nothing of it counts any more and its lock is over (ms); 0: already */
 int64_t counter_expiry(const struct counter *c);
 
 /* counter_members - DISTINCT: fill names with the members within window; how many */
-uint32_t counter_members(const struct counter *c, int64_t now, uint32_t window, const char **names);
+uint32_t counter_members(const struct counter *c, const struct counter_span *sp,
+    const char **names);
 
 #endif

@@ -51,7 +51,8 @@ struct ms_work {
 	uint64_t h;
 	struct principal *p;
 	struct counter *c;
-	int same; /* an earlier check of the same principal, or -1 */
+	struct counter_span sp; /* the check's slot grid at the decision's now */
+	int same;               /* an earlier check of the same principal, or -1 */
 };
 
 /* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
@@ -127,19 +128,19 @@ static void expire_lock(struct shard *sh, struct counter *c, int64_t now)
 }
 
 /* evaluate - what check finds in its counter c (NULL: none yet) */
-static void evaluate(const struct store_check *ck, const struct counter *c, int64_t now,
-    struct store_result *out)
+static void evaluate(const struct store_check *ck, const struct counter *c,
+    const struct counter_span *sp, int64_t now, struct store_result *out)
 {
 	const char *member = ck->member != NULL ? ck->member : "";
 	bool same = c != NULL && c->kind == ck->kind;
 
 	memset(out, 0, sizeof(*out));
-	out->count = same ? counter_count(c, now, ck->window) : 0;
+	out->count = same ? counter_count(c, sp) : 0;
 	if (c != NULL && counter_locked(c, now)) {
 		out->status = STORE_LOCKED;
 		out->until = c->lock_until;
 	} else if (ck->kind == STORE_DISTINCT) {
-		if (!(same && counter_has(c, member, now, ck->window)) && out->count >= ck->max)
+		if (!(same && counter_has(c, member, sp)) && out->count >= ck->max)
 			out->status = STORE_EXCEEDED;
 	} else if (ck->add > ck->max || out->count > ck->max - ck->add) {
 		out->status = STORE_EXCEEDED;
@@ -205,8 +206,8 @@ static int prepare(struct memory_store *m, const struct store_check *checks, siz
 		if (get_counter(m, ck, &w[i], now) < 0)
 			return -1;
 		if (!refused &&
-		    counter_reserve(w[i].c, ck->member != NULL ? ck->member : "", ck->max, now,
-			ck->window) < 0)
+		    counter_reserve(w[i].c, ck->member != NULL ? ck->member : "", ck->max,
+			&w[i].sp) < 0)
 			return -1;
 	}
 	return 0;
@@ -248,8 +249,8 @@ static void apply_admission(const struct store_check *checks, size_t n, struct m
 		struct counter *c = w[i].c;
 
 		expire_lock(w[i].sh, c, now);
-		counter_add(c, ck->member != NULL ? ck->member : "", ck->add, now, ck->window);
-		out[i].count = counter_count(c, now, ck->window);
+		out[i].count = counter_add(c, ck->member != NULL ? ck->member : "", ck->add,
+		    ck->window, &w[i].sp, out[i].count);
 		if (out[i].status == STORE_EXCEEDED)
 			note_exceeded(c, &out[i]);
 		else if (out[i].status == STORE_OK)
@@ -308,7 +309,8 @@ static int decide_locked(struct memory_store *m, const struct store_check *check
 		reclaim(next_shard(m, &mask), now);
 	look_up(checks, n, commit, w);
 	for (size_t i = 0; i < n; i++) {
-		evaluate(&checks[i], w[i].c, now, &out[i]);
+		counter_span(&w[i].sp, now, checks[i].window);
+		evaluate(&checks[i], w[i].c, &w[i].sp, now, &out[i]);
 		refused |= refuses(&checks[i], &out[i]);
 	}
 	if (!commit)
@@ -359,19 +361,21 @@ static struct shard *principal_shard(struct memory_store *m, const char *princip
 static int report(const struct principal *p, const struct counter *c, int64_t now,
     store_entry_fn fn, void *arg)
 {
+	struct counter_span sp;
 	struct store_entry e = {
 	    .limit = c->limit,
 	    .kind = (enum store_kind)c->kind,
-	    .count = counter_count(c, now, c->window),
 	    .window = c->window,
 	    .lock_until = counter_locked(c, now) ? c->lock_until : 0,
 	};
 	const char **names = NULL;
 
+	counter_span(&sp, now, c->window);
+	e.count = counter_count(c, &sp);
 	if (c->kind == STORE_DISTINCT && c->n > 0) {
 		if ((names = malloc(c->n * sizeof(names[0]))) == NULL)
 			return -1;
-		e.nmembers = counter_members(c, now, c->window, names);
+		e.nmembers = counter_members(c, &sp, names);
 		e.members = names;
 	}
 	fn(arg, p->name, &e);
