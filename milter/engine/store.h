@@ -16,6 +16,8 @@
  *
  * - A counter is named by its principal ("login:alice") and the limit's
  *   name, never by its max or window: a changed limit keeps its history.
+ *   The checks of one decision name each counter once (limit names are
+ *   unique in a configuration).
  * - Rolling window: a window W is cut into STORE_SLOTS slots of
  *   ceil(W / STORE_SLOTS); a check counts the current slot and the
  *   STORE_SLOTS before it whole, so no span of W ever holds more than max

@@ -38,19 +38,39 @@ void counter_span(struct counter_span *sp, int64_t now, uint32_t window)
 	sp->since = sp->cur - STORE_SLOTS * sp->slot;
 }
 
-struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window)
+/* align8 - n rounded up, so that what follows in one block is aligned */
+static size_t align8(size_t n)
 {
-	size_t len = strlen(limit) + 1;
-	struct counter *c = malloc(sizeof(*c) + len);
+	return (n + 7) & ~(size_t)7;
+}
 
-	if (c == NULL)
-		return NULL;
+size_t counter_size(const char *limit)
+{
+	return align8(sizeof(struct counter) + strlen(limit) + 1);
+}
+
+struct counter *counter_init(void *mem, const char *limit, enum store_kind kind, uint32_t window)
+{
+	struct counter *c = mem;
+
 	memset(c, 0, sizeof(*c));
-	memcpy(c->limit, limit, len);
+	strcpy(c->limit, limit);
 	c->kind = (uint8_t)kind;
 	c->window = window;
 	c->u.slots = &c->first.slot;
 	c->cap = 1;
+	return c;
+}
+
+struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window)
+{
+	void *mem = malloc(counter_size(limit));
+	struct counter *c;
+
+	if (mem == NULL)
+		return NULL;
+	c = counter_init(mem, limit, kind, window);
+	c->own = true;
 	return c;
 }
 
@@ -113,7 +133,8 @@ void counter_clear(struct counter *c)
 void counter_free(struct counter *c)
 {
 	counter_clear(c);
-	free(c);
+	if (c->own)
+		free(c);
 }
 
 void counter_retype(struct counter *c, enum store_kind kind)

@@ -3,6 +3,7 @@
 #define RM_COUNTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "store.h"
@@ -46,6 +47,7 @@ struct counter {
 	uint32_t n, cap;
 	uint8_t kind; /* enum store_kind */
 	bool over;    /* went over its max, and no admission since */
+	bool own;     /* an allocation of its own (else inside its principal's) */
 	/*
 	 * The first entry lives here: a key that is counted once (most of a
 	 * busy store's) then costs one allocation, not two.
@@ -72,6 +74,12 @@ void counter_span(struct counter_span *sp, int64_t now, uint32_t window);
 
 /* counter_new - an empty counter for limit; NULL when out of memory */
 struct counter *counter_new(const char *limit, enum store_kind kind, uint32_t window);
+
+/* counter_size - the bytes counter_init needs for limit (a multiple of 8) */
+size_t counter_size(const char *limit);
+
+/* counter_init - an empty counter for limit in mem, which its owner frees */
+struct counter *counter_init(void *mem, const char *limit, enum store_kind kind, uint32_t window);
 
 /* counter_free - the counter and what it holds */
 void counter_free(struct counter *c);

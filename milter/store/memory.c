@@ -52,7 +52,7 @@ struct ms_work {
 	struct principal *p;
 	struct counter *c;
 	struct counter_span sp; /* the check's slot grid at the decision's now */
-	int same;               /* an earlier check of the same principal, or -1 */
+	int same;               /* the latest earlier check of the same principal, or -1 */
 };
 
 /* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
@@ -169,24 +169,78 @@ static void make_room(struct memory_store *m, struct shard *sh, int64_t now)
 	}
 }
 
-/* get_counter - w's principal and counter, made when missing; 0 or -1 */
-static int get_counter(struct memory_store *m, const struct store_check *ck, struct ms_work *w,
-    int64_t now)
+/* before - the counter of the previous check of the same principal, where the search starts */
+static struct counter *before(const struct ms_work *w, size_t i)
 {
+	return w[i].same >= 0 ? w[w[i].same].c : NULL;
+}
+
+/* needs_counter - will check i write to its counter? */
+static bool needs_counter(bool refused, const struct store_result *out, size_t i)
+{
+	return !refused || out[i].status == STORE_EXCEEDED;
+}
+
+/* same_principal - do checks i and j > i count for one principal? */
+static bool same_principal(const struct ms_work *w, size_t i, size_t j)
+{
+	int k = (int)j;
+
+	while (k > (int)i && w[k].same >= 0)
+		k = w[k].same;
+	return k == (int)i;
+}
+
+/*
+ * new_principal - check i's principal, new, in one allocation with the
+ * counters of every check of it that this decision writes: a new key
+ * costs one malloc, not one per limit
+ */
+static int new_principal(struct memory_store *m, const struct store_check *checks, size_t n,
+    struct ms_work *ws, size_t i, bool refused, const struct store_result *out, int64_t now)
+{
+	struct counter *prev = NULL;
+	size_t room = 0;
+	struct principal *p;
+	char *mem;
+
+	for (size_t j = i; j < n; j++)
+		if (needs_counter(refused, out, j) && same_principal(ws, i, j))
+			room += counter_size(checks[j].limit);
+	make_room(m, ws[i].sh, now);
+	if ((p = shard_add(ws[i].sh, ws[i].h, checks[i].principal, room, (void **)&mem)) == NULL)
+		return -1;
+	for (size_t j = i; j < n; j++) {
+		if (!needs_counter(refused, out, j) || !same_principal(ws, i, j))
+			continue;
+		ws[j].p = p;
+		ws[j].c = counter_init(mem, checks[j].limit, checks[j].kind, checks[j].window);
+		mem += counter_size(checks[j].limit);
+		shard_add_counter(p, ws[j].c, prev);
+		prev = ws[j].c;
+	}
+	return 0;
+}
+
+/* get_counter - check i's principal and counter, made when missing; 0 or -1 */
+static int get_counter(struct memory_store *m, const struct store_check *checks, size_t n,
+    struct ms_work *ws, size_t i, bool refused, const struct store_result *out, int64_t now)
+{
+	struct ms_work *w = &ws[i];
+	const struct store_check *ck = &checks[i];
 	struct counter *c;
 
+	if (w->p == NULL && w->same >= 0)
+		w->p = ws[w->same].p; /* made by an earlier check */
 	if (w->p == NULL)
-		w->p = shard_find(w->sh, w->h, ck->principal); /* made by an earlier check */
-	if (w->p == NULL) {
-		make_room(m, w->sh, now);
-		if ((w->p = shard_add(w->sh, w->h, ck->principal)) == NULL)
-			return -1;
-	}
-	if (w->c == NULL && (w->c = shard_counter(w->p, ck->limit)) == NULL) {
+		w->p = shard_find(w->sh, w->h, ck->principal);
+	if (w->p == NULL && new_principal(m, checks, n, ws, i, refused, out, now) < 0)
+		return -1;
+	/* look_up found none, and the limits of one principal's checks have names of their own */
+	if (w->c == NULL) {
 		if ((c = counter_new(ck->limit, ck->kind, ck->window)) == NULL)
 			return -1;
-		c->next = w->p->counters;
-		w->p->counters = c;
+		shard_add_counter(w->p, c, before(ws, i));
 		w->c = c;
 	}
 	if (w->c->kind != ck->kind)
@@ -201,9 +255,9 @@ static int prepare(struct memory_store *m, const struct store_check *checks, siz
 	for (size_t i = 0; i < n; i++) {
 		const struct store_check *ck = &checks[i];
 
-		if (refused && out[i].status != STORE_EXCEEDED)
+		if (!needs_counter(refused, out, i))
 			continue;
-		if (get_counter(m, ck, &w[i], now) < 0)
+		if (get_counter(m, checks, n, w, i, refused, out, now) < 0)
 			return -1;
 		if (!refused &&
 		    counter_reserve(w[i].c, ck->member != NULL ? ck->member : "", ck->max,
@@ -275,7 +329,7 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 	for (size_t i = 0; i < n; i++) {
 		/* most limits of a decision share its login or client: hash each once */
 		w[i].same = -1;
-		for (size_t j = 0; j < i && w[i].same < 0; j++)
+		for (size_t j = i; j-- > 0 && w[i].same < 0;)
 			if (strcmp(checks[j].principal, checks[i].principal) == 0)
 				w[i].same = (int)j;
 		w[i].h = w[i].same >= 0 ? w[w[i].same].h : ms_hash(m, checks[i].principal);
@@ -291,7 +345,8 @@ static void look_up(const struct store_check *checks, size_t n, bool commit, str
 	for (size_t i = 0; i < n; i++) {
 		w[i].p = w[i].same >= 0 ? w[w[i].same].p :
 					  shard_find(w[i].sh, w[i].h, checks[i].principal);
-		w[i].c = w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit) : NULL;
+		w[i].c =
+		    w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit, before(w, i)) : NULL;
 		if (commit && w[i].p != NULL)
 			w[i].p->pinned = true;
 	}

@@ -195,15 +195,17 @@ static int heap_room(struct shard *sh)
 	return 0;
 }
 
-struct principal *shard_add(struct shard *sh, uint64_t h, const char *name)
+struct principal *shard_add(struct shard *sh, uint64_t h, const char *name, size_t room,
+    void **rest)
 {
-	size_t len = strlen(name) + 1;
+	size_t len = strlen(name) + 1, head = (sizeof(struct principal) + len + 7) & ~(size_t)7;
 	struct principal *p;
 	size_t b;
 
-	if (heap_room(sh) < 0 || (p = malloc(sizeof(*p) + len)) == NULL)
+	if (heap_room(sh) < 0 || (p = malloc(head + room)) == NULL)
 		return NULL;
 	memcpy(p->name, name, len);
+	*rest = (char *)p + head;
 	p->counters = NULL;
 	p->hash = (uint32_t)h;
 	p->expiry = 0;
@@ -232,12 +234,24 @@ void shard_drop(struct shard *sh, struct principal *p)
 	principal_free(p);
 }
 
-struct counter *shard_counter(const struct principal *p, const char *limit)
+struct counter *shard_counter(const struct principal *p, const char *limit,
+    const struct counter *after)
 {
-	struct counter *c;
+	struct counter *start = after != NULL ? after->next : p->counters, *c;
 
-	for (c = p->counters; c != NULL; c = c->next)
+	for (c = start; c != NULL; c = c->next)
 		if (strcmp(c->limit, limit) == 0)
-			break;
-	return c;
+			return c;
+	for (c = p->counters; c != start; c = c->next)
+		if (strcmp(c->limit, limit) == 0)
+			return c;
+	return NULL;
+}
+
+void shard_add_counter(struct principal *p, struct counter *c, struct counter *after)
+{
+	struct counter **at = after != NULL ? &after->next : &p->counters;
+
+	c->next = *at;
+	*at = c;
 }

@@ -58,8 +58,13 @@ void shard_fini(struct shard *sh);
 /* shard_find - the principal called name with hash h, or NULL */
 struct principal *shard_find(const struct shard *sh, uint64_t h, const char *name);
 
-/* shard_add - a new principal, pinned (shard_touch unpins it); NULL when out of memory */
-struct principal *shard_add(struct shard *sh, uint64_t h, const char *name);
+/*
+ * shard_add - a new principal, pinned (shard_touch unpins it), with room
+ * bytes more at *rest (8-aligned) for counters that live and go with it;
+ * NULL when out of memory
+ */
+struct principal *shard_add(struct shard *sh, uint64_t h, const char *name, size_t room,
+    void **rest);
 
 /* shard_drop - take p out of table and heap and free it; the locks it held no longer count */
 void shard_drop(struct shard *sh, struct principal *p);
@@ -74,7 +79,17 @@ struct principal *shard_first(struct shard *sh, int64_t until);
 /* shard_touch - p's expiry recomputed after a change, and p unpinned */
 void shard_touch(struct shard *sh, struct principal *p);
 
-/* shard_counter - p's counter for limit, or NULL */
-struct counter *shard_counter(const struct principal *p, const char *limit);
+/*
+ * shard_counter - p's counter for limit, or NULL. The checks of a
+ * decision come in the order of the limits, and shard_add_counter keeps
+ * the counters in that order: a search that starts after the counter
+ * found for the previous check (after; NULL: from the first) finds the
+ * next one at the first compare.
+ */
+struct counter *shard_counter(const struct principal *p, const char *limit,
+    const struct counter *after);
+
+/* shard_add_counter - c into p's list, after after (NULL: first) */
+void shard_add_counter(struct principal *p, struct counter *c, struct counter *after);
 
 #endif
