@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "callbacks.h"
+#include "limits.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy.h"
@@ -45,7 +46,8 @@ struct conn {
 	char client_text[IPADDR_STRLEN]; /* formatted once, for every decision line */
 	char client_name[FIELD_MAX];
 	char helo[FIELD_MAX];
-	struct logline head; /* the decision lines' shared fields, once per message */
+	struct logline head;    /* the decision lines' shared fields, once per message */
+	struct limit_keys keys; /* the transaction's counting keys, each worked out once */
 };
 
 /* Where the limits count: the daemon's, outside every configuration snapshot. */
@@ -84,6 +86,7 @@ static struct conn *conn_new(void)
 	c->qid[0] = c->client_text[0] = c->client_name[0] = c->helo[0] = 0;
 	c->head.len = 0;
 	c->head.buf[0] = 0;
+	limit_keys_reset(&c->keys);
 	return c;
 }
 
@@ -175,6 +178,7 @@ static void message_reset(struct conn *c)
 	c->rcpts = 0;
 	c->rcpts_accepted = 0;
 	c->msgs_counted = 0;
+	limit_keys_reset(&c->keys);
 	c->head_ok = false;
 }
 
@@ -395,6 +399,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.store = limits_store;
 	f.rcpts_accepted = c->rcpts_accepted;
 	f.msgs_counted = c->msgs_counted;
+	f.keys = &c->keys;
 	policy_decide(c->snap->config->policy, &f, &v, NULL);
 	metrics_decision(&v, c->snap->config->rule_ids);
 	if (v.geo_lookup)

@@ -11,6 +11,8 @@
 #include "steps.h"
 #include "store.h"
 
+struct limit_keys; /* limits.h */
+
 /*
  * Rules are tried in order for every recipient, so their number is
  * bounded (the loader refuses more); the verdict and the trace can then
@@ -85,6 +87,8 @@ struct facts {
 	bool peek;               /* ask the store, count nothing (--explain) */
 	unsigned rcpts_accepted; /* recipients of this transaction let through so far */
 	uint64_t msgs_counted;   /* bit i: "messages" limit i counted this transaction */
+	struct limit_keys
+	    *keys; /* the transaction's (limits.h), reset at MAIL; NULL: per decision */
 };
 
 /* What one rate limit that applies gave for one recipient. */

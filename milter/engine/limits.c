@@ -56,10 +56,12 @@ static void key_put(char *buf, size_t len, const char *kind, const char *value, 
 static struct ipaddr network_of(const struct ipaddr *a, unsigned prefix)
 {
 	struct ipaddr n = *a;
-	unsigned bits = a->family == IPADDR_V4 ? 32 : 128;
+	unsigned bytes = a->family == IPADDR_V4 ? 4 : 16, i = prefix / 8;
 
-	for (unsigned i = prefix < bits ? prefix : bits; i < bits; i++)
-		n.bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+	if (i >= bytes)
+		return n;
+	n.bytes[i] &= (uint8_t)(0xff00u >> (prefix % 8));
+	memset(n.bytes + i + 1, 0, bytes - i - 1);
 	return n;
 }
 
@@ -194,25 +196,30 @@ bool limit_principal(const struct limit *l, struct rule_ctx *ctx, char *buf, siz
 }
 
 /*
- * limit_member - what a distinct count sees of this decision: the
- * client's country ("--" for an address no database lists) or network.
- * 1, 0 when there is nothing to count (no client), -1 when the lookup failed.
+ * memo_member - what a distinct count sees of this decision: the client's
+ * country ("--" for an address no database lists) or network, once per
+ * transaction. 1, 0 when there is nothing to count (no client), -1 when
+ * the lookup failed.
  */
-static int limit_member(const struct limit *l, struct rule_ctx *ctx, char *buf)
+static int memo_member(const struct limit *l, struct rule_ctx *ctx, struct limit_keys *km,
+    const char **member)
 {
 	const struct geo_info *g;
 
 	if (ctx->facts->client == NULL)
 		return 0;
 	if (l->count == COUNT_NETWORKS) {
-		network_text(ctx->facts->client, ctx->facts->client->family == IPADDR_V4 ? 24 : 48,
-		    buf);
+		if (!km->network_done)
+			network_text(ctx->facts->client,
+			    ctx->facts->client->family == IPADDR_V4 ? 24 : 48, km->network);
+		km->network_done = true;
+		*member = km->network;
 		return 1;
 	}
 	g = rule_geo(ctx);
 	if (g->country_status < 0)
 		return -1;
-	memcpy(buf, g->country, sizeof(g->country)); /* NUL-terminated, 4 bytes */
+	*member = g->country; /* the geo cache outlives the store call */
 	return 1;
 }
 
@@ -232,24 +239,8 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
 	c->dry_run = l->rule.dry_run;
 }
 
-/*
- * limit_applies - 1 when limit i counts this recipient (seen and, for a
- * distinct count, member filled), 0 when it does not, -1 when a lookup it
- * needs failed. An exempt login is noted (for --explain) but not counted.
- */
-/*
- * The keys one decision has worked out, by "per" (a client's for one
- * grouping): most limits share the login or the client, and each key is
- * made once.
- */
-struct key_memo {
-	char key[PER_N][LIMIT_PRINCIPAL_MAX];
-	signed char state[PER_N];      /* 0 not yet, 1 in key, -1 the decision has none */
-	unsigned prefix_v4, prefix_v6; /* the client key's grouping */
-};
-
-/* memo_principal - limit_principal, once per kind of key and decision */
-static bool memo_principal(const struct limit *l, struct rule_ctx *ctx, struct key_memo *km,
+/* memo_principal - limit_principal, once per kind of key and transaction */
+static bool memo_principal(const struct limit *l, struct rule_ctx *ctx, struct limit_keys *km,
     char *out)
 {
 	signed char *st = &km->state[l->per];
@@ -268,20 +259,36 @@ static bool memo_principal(const struct limit *l, struct rule_ctx *ctx, struct k
 	return true;
 }
 
+/* key_absent - a decision without this limit's kind of key: nothing to judge */
+static bool key_absent(const struct limit *l, const struct facts *f)
+{
+	return (l->per == PER_LOGIN && (f->login == NULL || f->login[0] == 0)) ||
+	    (l->per == PER_CLIENT && f->client == NULL);
+}
+
+/*
+ * limit_applies - 1 when limit i counts this recipient (seen and, for a
+ * distinct count, member filled), 0 when it does not, -1 when a lookup it
+ * needs failed. An exempt login is noted (for --explain) but not counted.
+ * The cheap tests come first: most limits of a decision without a login
+ * are per login.
+ */
 static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
-    const struct user *u, struct limit_seen *seen, char *member, struct key_memo *km)
+    const struct user *u, struct limit_seen *seen, const char **member, struct limit_keys *km)
 {
 	const struct limit_override *o;
-	int m = rule_match(&l->rule, ctx);
+	int m;
 
-	if (m <= 0)
-		return m;
+	if (key_absent(l, ctx->facts))
+		return 0;
 	if (l->count == COUNT_MESSAGES && (ctx->facts->msgs_counted >> i) & 1)
 		return 0; /* this transaction is counted already */
+	if ((m = rule_match(&l->rule, ctx)) <= 0)
+		return m;
 	if (!memo_principal(l, ctx, km, seen->principal))
 		return 0;
 	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
-	    (m = limit_member(l, ctx, member)) <= 0)
+	    (m = memo_member(l, ctx, km, member)) <= 0)
 		return m;
 	o = users_override(u, (int)i);
 	seen->limit = (uint16_t)i;
@@ -291,29 +298,23 @@ static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
 	return 1;
 }
 
-/* The members of distinct counts: held while the store is asked. */
-struct members {
-	char text[LIMITS_MAX][IPADDR_STRLEN + 8];
-};
-
 /*
  * limits_collect - every limit that counts this recipient, into v->limits
  * and checks (exempt ones are in v->limits only); the number of checks,
  * or -1 with *failed the limit whose lookup failed.
  */
 static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, struct verdict *v,
-    struct store_check *checks, size_t *map, struct members *mem, int *failed)
+    struct store_check *checks, size_t *map, struct limit_keys *km, int *failed)
 {
 	const char *login = ctx->facts->login;
 	const struct user *u = login != NULL && *login ? users_find(set->users, login) : NULL;
 	size_t n = 0;
-	struct key_memo km;
 
-	memset(km.state, 0, sizeof(km.state));
 	for (size_t i = 0; i < set->n; i++) {
 		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
-		int m = limit_applies(l, i, ctx, u, seen, mem->text[i], &km);
+		const char *member = NULL;
+		int m = limit_applies(l, i, ctx, u, seen, &member, km);
 
 		if (m < 0 && !l->rule.dry_run) {
 			*failed = (int)i;
@@ -324,7 +325,7 @@ static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, str
 		v->nlimits++;
 		if (seen->exempt)
 			continue;
-		check_for(l, seen, mem->text[i], &checks[n]);
+		check_for(l, seen, member, &checks[n]);
 		map[n++] = v->nlimits - 1;
 	}
 	return (int)n;
@@ -384,7 +385,7 @@ int limits_judge(const struct limit_set *set, struct rule_ctx *ctx, struct verdi
 	struct store_check checks[LIMITS_MAX];
 	struct store_result res[LIMITS_MAX];
 	size_t map[LIMITS_MAX];
-	struct members mem;
+	struct limit_keys own, *km = ctx->facts->keys;
 	int n, failed = -1;
 
 	v->msgs_counted = ctx->facts->msgs_counted;
@@ -398,7 +399,9 @@ int limits_judge(const struct limit_set *set, struct rule_ctx *ctx, struct verdi
 	}
 	if (set->n == 0 || ctx->facts->store == NULL)
 		return 0;
-	if ((n = limits_collect(set, ctx, v, checks, map, &mem, &failed)) < 0) {
+	if (km == NULL)
+		limit_keys_reset(km = &own);
+	if ((n = limits_collect(set, ctx, v, checks, map, km, &failed)) < 0) {
 		r->why = REASON_LOOKUP_FAILURE;
 		r->limit = failed;
 		return 1;

@@ -5,8 +5,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "facts.h"
+#include "ipaddr.h"
 #include "rules.h"
 #include "store.h"
 
@@ -49,6 +51,27 @@ struct limit {
 	uint32_t lock;   /* seconds; 0: exceeding does not lock */
 	unsigned prefix_v4, prefix_v6;
 };
+
+/*
+ * The counting keys of one transaction, each worked out once: login,
+ * client, sender and the client's network stay the same from MAIL to the
+ * end of the message. The daemon keeps one per transaction and resets it
+ * at MAIL (facts->keys); without one, each decision works them out.
+ */
+struct limit_keys {
+	char key[PER_N][LIMIT_PRINCIPAL_MAX];
+	signed char state[PER_N];      /* 0 not yet, 1 in key, -1 the transaction has none */
+	unsigned prefix_v4, prefix_v6; /* the client key's grouping */
+	char network[IPADDR_STRLEN + 8];
+	bool network_done;
+};
+
+/* limit_keys_reset - a new transaction: nothing worked out yet */
+static inline void limit_keys_reset(struct limit_keys *k)
+{
+	memset(k->state, 0, sizeof(k->state));
+	k->network_done = false;
+}
 
 /* Why the limits refuse an accepted recipient (limits_judge). */
 struct limit_refusal {
