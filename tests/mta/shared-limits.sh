@@ -10,6 +10,7 @@
 # where each host counts alone and the total is twice the limit: the
 # shared case is what tells the two apart.
 
+# shellcheck source=../lib/mta.sh
 . "$(dirname "$0")/../lib/mta.sh"
 # shellcheck source=../lib/redis.sh
 . "$top_srcdir/tests/lib/redis.sh"
@@ -24,6 +25,7 @@ mta_init shared-limits
 
 MAX=7		# login-cap: remote recipients per login and hour, over both hosts
 ROUNDS=5	# transactions per host, interleaved A, B, A, B, ...
+declare -A PORT PF PID	# per host: its Postfix's SMTP port and directory, its milter's pid
 
 # --- one private Redis ------------------------------------------------------
 redis_init || tap_bail "cannot make the Redis directory"
@@ -60,16 +62,15 @@ EOF
 		{ mta_diag "$MTA_TMP/milter-$h.t"; tap_bail "relay-milter -t refuses $conf"; }
 }
 
-# milter_up HOST STORE - (re)start host HOST's milter; its pid in PID_HOST
+# milter_up HOST STORE - (re)start host HOST's milter; its pid in PID[HOST]
 milter_up() {
-	local h=$1 pid
-	eval "pid=\${PID_$h:-}"
-	[ -n "$pid" ] && mta_milter_stop "$pid" "unix:$MTA_SOCKDIR/$h.sock"
+	local h=$1
+	[ -n "${PID[$h]:-}" ] && mta_milter_stop "${PID[$h]}" "unix:$MTA_SOCKDIR/$h.sock"
 	milter_conf "$h" "$2"
-	MTA_MILTER_CONF=$MTA_TMP/milter-$h.conf
-	MTA_MILTER_LOG=$MTA_TMP/milter-$h.log
+	# shellcheck disable=SC2034 # mta_milter_start reads them
+	MTA_MILTER_CONF=$MTA_TMP/milter-$h.conf MTA_MILTER_LOG=$MTA_TMP/milter-$h.log
 	mta_milter_start "unix:$MTA_SOCKDIR/$h.sock" || tap_bail "relay-milter $h did not start"
-	eval "PID_$h=\$MTA_MILTER_PID"
+	PID[$h]=$MTA_MILTER_PID
 }
 
 # --- two Postfix instances ---------------------------------------------------
@@ -84,12 +85,12 @@ EOF
 	port=$(mta_free_port) || tap_bail "no free port"
 	mta_postfix_setup "pf-$h" "$port" "$MTA_TMP/milter-$h.cf"
 	mta_postfix_start || tap_bail "Postfix $h did not start"
-	eval "PORT_$h=\$port PF_$h=\$MTA_PF"
+	PORT[$h]=$port PF[$h]=$MTA_PF
 done
-tap_ok "one redis-server (port $RPORT), two relay-milters on it, two Postfix (ports $PORT_A, $PORT_B)"
+tap_ok "one redis-server (port $RPORT), two relay-milters on it, two Postfix (ports ${PORT[A]}, ${PORT[B]})"
 
 # host H - the SMTP sessions that follow go to Postfix H
-host() { eval "MTA_PORT=\$PORT_$1 MTA_PF=\$PF_$1"; }
+host() { MTA_PORT=${PORT[$1]} MTA_PF=${PF[$1]}; }
 
 # send HOST CLIENT LOGIN TAG RCPT=WANT... - one session and transaction on
 # host HOST; each RCPT reply must start with WANT; the accepted ones get
@@ -128,21 +129,18 @@ send() {
 # "shared": the remote recipients up to MAX in total get 250, the rest
 # 451 4.7.1; "per-host": each host counts alone, MAX on each.
 spread() {
-	local login=$1 tag=$2 mode=$3 i h n=0 nA=0 nB=0 k r want
+	local login=$1 tag=$2 mode=$3 i h n=0 _ seen want
+	local -A on=([A]=0 [B]=0)
 	local -a args
 	for i in $(seq 1 "$ROUNDS"); do
 		for h in A B; do
 			args=("local-$tag$h$i@example.com=250")
-			for k in 1 2; do
-				n=$((n + 1))
-				eval "n$h=\$((n$h + 1))"
-				r="$tag$n@example.org"
-				if [ "$mode" = shared ]; then
-					[ $n -le $MAX ] && want=250 || want="451 4.7.1"
-				else
-					[ $((n$h)) -le $MAX ] && want=250 || want="451 4.7.1"
-				fi
-				args+=("$r=$want")
+			for _ in 1 2; do
+				n=$((n + 1)) on[$h]=$((on[$h] + 1))
+				[ "$mode" = shared ] && seen=$n || seen=${on[$h]}
+				want="451 4.7.1"
+				[ "$seen" -le $MAX ] && want=250
+				args+=("$tag$n@example.org=$want")
 			done
 			send "$h" 203.0.113.50 "$login" "$tag" "${args[@]}"
 		done
@@ -151,9 +149,8 @@ spread() {
 
 # delivered HOST - the recipients Postfix HOST delivered (discarded), sorted
 delivered() {
-	eval "local d=\$PF_$1"
 	sed -n 's/.* postfix\/discard\[[0-9]*\]: [0-9A-F]*: to=<\([^>]*\)>,.* status=sent.*/\1/p' \
-		"$d/maillog" 2>/dev/null | sort -u
+		"${PF[$1]}/maillog" 2>/dev/null | sort -u
 }
 
 # check_delivered TAG - each Postfix delivered exactly the recipients it accepted
@@ -177,7 +174,7 @@ check_delivered() {
 }
 
 # count TAG HOST accepted|refused - how many remote recipients of TAG
-count() { cat "$MTA_TMP/$1.$2.$3" 2>/dev/null | grep -c "@example.org"; }
+count() { local c; c=$(grep -c "@example.org" "$MTA_TMP/$1.$2.$3" 2>/dev/null); echo "${c:-0}"; }
 
 # --- one login, its recipients spread over both hosts ------------------------
 spread spreader s shared
@@ -219,36 +216,33 @@ check_delivered shared
 # that opens the transaction comes before Postfix opens its queue file:
 # NOQUEUE); the refused remote ones say rule=login-cap reason=rate-limit
 decisions() {
-	local h=$1 tag=$2 other log r line qid bad= n=0 pf
-	[ "$h" = A ] && other=B || other=A
+	local h=$1 tag=$2 other=A log r line qid n=0
+	local -a bad=()
+	[ "$h" = A ] && other=B
 	log=$MTA_TMP/milter-$h.log
-	eval "pf=\$PF_$h"
-	for r in $(cat "$MTA_TMP/$tag.$h.accepted" "$MTA_TMP/$tag.$h.refused" 2>/dev/null); do
+	while read -r r; do
 		n=$((n + 1))
 		line=$(grep -F "rcpt=<$r> action=" "$log")
-		[ "$(echo "$line" | grep -c .)" = 1 ] || { bad="$bad|$r: $(echo "$line" | grep -c .) lines"; continue; }
-		grep -qF "rcpt=<$r> action=" "$MTA_TMP/milter-$other.log" && bad="$bad|$r: also in $other's log"
+		[ "$(echo "$line" | grep -c .)" = 1 ] || { bad+=("$r: $(echo "$line" | grep -c .) lines"); continue; }
+		grep -qF "rcpt=<$r> action=" "$MTA_TMP/milter-$other.log" && bad+=("$r: also in $other's log")
 		qid=$(echo "$line" | sed -n 's/.*relay-milter[^:]*: \([0-9A-Z][0-9A-Z]*\): .*/\1/p')
 		case $r in local-*) [ "$qid" = NOQUEUE ] && continue ;; esac
-		if [ -z "$qid" ] || ! grep -q "postfix/cleanup\[[0-9]*\]: $qid: " "$pf/maillog"; then
-			bad="$bad|$r: queue id \"$qid\" is not one of Postfix $h's"
+		if [ -z "$qid" ] || ! grep -q "postfix/cleanup\[[0-9]*\]: $qid: " "${PF[$h]}/maillog"; then
+			bad+=("$r: queue id \"$qid\" is not one of Postfix $h's")
 		fi
 		if grep -qxF "$r" "$MTA_TMP/$tag.$h.accepted"; then
-			case $line in *" action=accept "*) ;; *) bad="$bad|$r: $line" ;; esac
+			case $line in *" action=accept "*) ;; *) bad+=("$r: $line") ;; esac
 		else
 			case $line in
 			*" action=tempfail code=451 ecode=4.7.1 rule=login-cap reason=rate-limit"*) ;;
-			*) bad="$bad|$r: $line" ;;
+			*) bad+=("$r: $line") ;;
 			esac
 		fi
-	done
-	if [ -z "$bad" ] && [ $n -gt 0 ]; then
+	done < <(cat "$MTA_TMP/$tag.$h.accepted" "$MTA_TMP/$tag.$h.refused" 2>/dev/null)
+	if [ ${#bad[@]} = 0 ] && [ $n -gt 0 ]; then
 		tap_ok "$tag: $h's milter logged all $n decisions of Postfix $h, with its queue ids"
 	else
-		local IFS='|'
-		# shellcheck disable=SC2086
-		tap_fail "$tag: $h's milter logged every decision of Postfix $h, with its queue ids" ${bad#|}
-		unset IFS
+		tap_fail "$tag: $h's milter logged every decision of Postfix $h, with its queue ids" "${bad[@]}"
 	fi
 }
 decisions A s
