@@ -154,12 +154,15 @@ mta_need_root() {
 
 # mta_milter_config - write the test configuration of relay-milter to $1
 #
+# $2 = its socket (default unix:$MTA_SOCKDIR/relay-milter.sock), for a
+# test that runs more than one relay-milter.
 # From $MTA_MILTER_BASE if set: each of the lines the test needs must be
 # there once, and is replaced.
 mta_milter_config() {
+	local sock=${2:-unix:$MTA_SOCKDIR/relay-milter.sock}
 	if [ -n "${MTA_MILTER_BASE:-}" ]; then
 		local key n
-		sed -e "s|^socket = .*|socket = \"unix:$MTA_SOCKDIR/relay-milter.sock\";|" \
+		sed -e "s|^socket = .*|socket = \"$sock\";|" \
 			-e "s|^local_domains = .*|local_domains = [ $MTA_LOCAL_DOMAINS ];|" \
 			-e "s|^trusted_networks = .*|trusted_networks = [ $MTA_TRUSTED_NETWORKS ];|" \
 			-e "s|^authenticated_relay = .*|authenticated_relay = true;|" \
@@ -176,7 +179,7 @@ mta_milter_config() {
 	fi
 	cat >"$1" <<EOF
 # written by tests/lib/mta.sh
-socket = "unix:$MTA_SOCKDIR/relay-milter.sock";
+socket = "$sock";
 socket_mode = "0666";
 local_domains = [ $MTA_LOCAL_DOMAINS ];
 trusted_networks = [ $MTA_TRUSTED_NETWORKS ];
@@ -200,7 +203,9 @@ EOF
 # mta_milter_start - start relay-milter in the foreground on socket $1
 #
 # The daemon's stderr log is appended to $MTA_MILTER_LOG. Returns
-# non-zero if it does not come up within ten seconds.
+# non-zero if it does not come up within ten seconds. A test that runs
+# several sets MTA_MILTER_CONF and MTA_MILTER_LOG before each start; each
+# is stopped at exit with its own pid and socket.
 mta_milter_start() {
 	local sock=$1 i path
 	local -a run=("$RELAY_MILTER")
@@ -212,7 +217,7 @@ mta_milter_start() {
 	"${run[@]}" -c "$MTA_MILTER_CONF" -f -s "$sock" >>"$MTA_MILTER_LOG" 2>&1 &
 	MTA_MILTER_PID=$!
 	MTA_MILTER_SOCK=$sock
-	mta_atexit "mta_milter_stop $MTA_MILTER_PID"
+	mta_atexit "mta_milter_stop $MTA_MILTER_PID $sock"
 	for i in $(seq 1 100); do
 		case $sock in
 		unix:*)	path=${sock#unix:}; [ -S "$path" ] && return 0 ;;
@@ -226,9 +231,9 @@ mta_milter_start() {
 	return 1
 }
 
-# mta_milter_stop - stop relay-milter (TERM, then KILL); $1 = pid
+# mta_milter_stop - stop relay-milter (TERM, then KILL); $1 = pid, $2 = its socket
 mta_milter_stop() {
-	local pid=${1:-$MTA_MILTER_PID} i
+	local pid=${1:-$MTA_MILTER_PID} sock=${2:-$MTA_MILTER_SOCK} i
 	[ -n "$pid" ] || return 0
 	kill -CONT "$pid" 2>/dev/null
 	kill -TERM "$pid" 2>/dev/null || return 0
@@ -238,7 +243,7 @@ mta_milter_stop() {
 	done
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
-	case $MTA_MILTER_SOCK in unix:*) rm -f "${MTA_MILTER_SOCK#unix:}" ;; esac
+	case $sock in unix:*) rm -f "${sock#unix:}" ;; esac
 	return 0
 }
 
