@@ -1,11 +1,13 @@
 /* siphash.c - SipHash-1-3 (Aumasson, Bernstein): keyed, fast on short strings */
 
+#include <string.h>
+
 #include "siphash.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
 
-/* sipround - one round over the four state words */
-static void sipround(uint64_t v[4])
+/* sipround - one round over the four state words (inlined: a call costs as much as a round) */
+static inline __attribute__((always_inline)) void sipround(uint64_t v[4])
 {
 	v[0] += v[1];
 	v[1] = ROTL(v[1], 13);
@@ -23,13 +25,15 @@ static void sipround(uint64_t v[4])
 	v[2] = ROTL(v[2], 32);
 }
 
-/* load64 - eight bytes, little-endian, from any alignment */
-static uint64_t load64(const unsigned char *p)
+/* load64 - eight bytes, little-endian, from any alignment: one load, not eight */
+static inline uint64_t load64(const unsigned char *p)
 {
-	uint64_t w = 0;
+	uint64_t w;
 
-	for (int i = 7; i >= 0; i--)
-		w = w << 8 | p[i];
+	memcpy(&w, p, sizeof(w));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	w = __builtin_bswap64(w);
+#endif
 	return w;
 }
 
