@@ -53,6 +53,7 @@ struct ms_work {
 	struct counter *c;
 	struct counter_span sp; /* the check's slot grid at the decision's now */
 	int same;               /* the latest earlier check of the same principal, or -1 */
+	int first;              /* the first check of its principal (itself, or an earlier one) */
 };
 
 /* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
@@ -181,14 +182,10 @@ static bool needs_counter(bool refused, const struct store_result *out, size_t i
 	return !refused || out[i].status == STORE_EXCEEDED;
 }
 
-/* same_principal - do checks i and j > i count for one principal? */
+/* same_principal - do checks i and j count for one principal? */
 static bool same_principal(const struct ms_work *w, size_t i, size_t j)
 {
-	int k = (int)j;
-
-	while (k > (int)i && w[k].same >= 0)
-		k = w[k].same;
-	return k == (int)i;
+	return w[i].first == w[j].first;
 }
 
 /*
@@ -332,6 +329,7 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 		for (size_t j = i; j-- > 0 && w[i].same < 0;)
 			if (strcmp(checks[j].principal, checks[i].principal) == 0)
 				w[i].same = (int)j;
+		w[i].first = w[i].same >= 0 ? w[w[i].same].first : (int)i;
 		w[i].h = w[i].same >= 0 ? w[w[i].same].h : ms_hash(m, checks[i].principal);
 		w[i].sh = &m->shards[shard_index(w[i].h)];
 		mask |= 1ULL << shard_index(w[i].h);
