@@ -188,13 +188,9 @@ if [ -n "$redis" ] && [ -x "$BIN/tests/bench/redisbench" ]; then
 fi
 # each rep starts the round of configurations one further along, so none
 # always runs first (or right after another)
-read -r -a cfgv <<<"$CFGS"
 for rep in $(seq "$REPS"); do
 	for c in $CONNS; do
-		order=
-		for i in "${!cfgv[@]}"; do
-			order="$order ${cfgv[$(((i + rep - 1) % ${#cfgv[@]}))]}"
-		done
+		order=$(echo "$CFGS" | awk -v r="$rep" '{ for (i = 0; i < NF; i++) printf(" %s", $((i + r - 1) % NF + 1)) }')
 		say "rep $rep/$REPS, $c connections:$order ($DUR s each)"
 		for cfg in $order; do
 			run "$cfg" "$c" >>"$runs"
