@@ -26,7 +26,7 @@ measure() {
 	wait "$vpid" 2>/dev/null || true
 	for _ in $(seq 100); do kill -0 "$vpid" 2>/dev/null || break; sleep 0.1; done
 	ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$(ls "$work/$name.out".* | sort | tail -1)" 2>/dev/null || echo 0)
-	case $line in *" errors=0 "*" wrong=0"*) ;; *) echo "callgrind: $name: $line" >&2 ;; esac
+	case $line in *" errors=0 wrong=0 "*) ;; *) echo "callgrind: $name: $line" >&2 ;; esac
 	echo "$((${ir:-0} / TX))"
 }
 
