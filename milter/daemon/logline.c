@@ -1,6 +1,7 @@
 /* logline.c - one decision line, as "QID: key=value ..." or as one JSON object */
 #include <string.h>
 
+#include "decimal.h"
 #include "json.h"
 #include "logline.h"
 
@@ -195,14 +196,10 @@ void logline_add_none_n(struct logline *l, const struct logline_key *key)
 /* logline_add_uint_n - a number, formatted without printf (a JSON number in JSON) */
 void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsigned long value)
 {
-	char digits[24];
-	size_t i = sizeof(digits);
+	char digits[DECIMAL_MAX];
 
-	do
-		digits[--i] = (char)('0' + value % 10);
-	while ((value /= 10) != 0);
 	add_key(l, key);
-	put(l, digits + i, sizeof(digits) - i);
+	put(l, digits, (size_t)(decimal_put(digits, value) - digits));
 }
 
 /* logline_end - close a JSON object */

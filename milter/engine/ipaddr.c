@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "decimal.h"
 #include "ipaddr.h"
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -87,26 +88,13 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 }
 
 /* put_uint - decimal digits of v at p; the end */
-char *ipaddr_put_uint(char *p, unsigned v)
-{
-	char tmp[10];
-	size_t n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return p;
-}
-
 /* put_v4 - dotted quad of b[0..3]; returns the end */
 static char *put_v4(char *p, const uint8_t *b)
 {
 	for (int i = 0; i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
-		p = ipaddr_put_uint(p, b[i]);
+		p = decimal_put(p, b[i]);
 	}
 	return p;
 }

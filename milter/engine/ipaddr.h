@@ -31,9 +31,6 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out);
 /* ipaddr_format - text form into buf (at least IPADDR_STRLEN bytes) */
 const char *ipaddr_format(const struct ipaddr *addr, char *buf, size_t len);
 
-/* ipaddr_put_uint - v in decimal at p (at most 10 bytes, no NUL); returns the end */
-char *ipaddr_put_uint(char *p, unsigned v);
-
 /* ipaddr_equal - same family and same address */
 bool ipaddr_equal(const struct ipaddr *a, const struct ipaddr *b);
 

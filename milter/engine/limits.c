@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "limits.h"
 #include "users.h"
 
@@ -74,7 +75,7 @@ static void network_text(const struct ipaddr *a, unsigned prefix, char *buf)
 	ipaddr_format(&n, buf, IPADDR_STRLEN);
 	p = buf + strlen(buf);
 	*p++ = '/';
-	*ipaddr_put_uint(p, prefix) = 0;
+	*decimal_put(p, prefix) = 0;
 }
 
 /* limit_client_key - "client:" and the client's network */

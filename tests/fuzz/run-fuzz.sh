@@ -49,7 +49,7 @@ trap 'exit 130' INT TERM
 m=$top/milter
 case $target in
 addr)
-	srcs="$m/engine/addr.c $m/engine/idn.c $m/engine/ipaddr.c $m/util/domain.c"
+	srcs="$m/engine/addr.c $m/engine/idn.c $m/engine/ipaddr.c $m/util/domain.c $m/util/decimal.c"
 	incs="-I$m/engine -I$m/util"
 	pkgs=libidn2
 	libs=

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "decimal.h"
 #include "domain.h"
 #include "hostport.h"
 #include "json.h"
@@ -285,6 +286,28 @@ START_TEST(test_linefile)
 }
 END_TEST
 
+/* decimal_put: every digit count, both ends of the range, no NUL written */
+START_TEST(test_decimal_put)
+{
+	static const struct {
+		uint64_t v;
+		const char *want;
+	} t[] = {{0, "0"}, {7, "7"}, {10, "10"}, {4294967295ULL, "4294967295"},
+	    {4294967296ULL, "4294967296"}, {UINT64_MAX, "18446744073709551615"}};
+	char buf[DECIMAL_MAX + 2];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(buf, 'x', sizeof(buf));
+		char *end = decimal_put(buf, t[i].v);
+
+		ck_assert_int_eq((int)(end - buf), (int)strlen(t[i].want));
+		ck_assert_int_eq(*end, 'x');
+		*end = 0;
+		ck_assert_str_eq(buf, t[i].want);
+	}
+}
+END_TEST
+
 static Suite *util_suite(void)
 {
 	Suite *s = suite_create("util");
@@ -295,6 +318,7 @@ static Suite *util_suite(void)
 	tcase_add_loop_test(tc, test_json_escapes, 0, sizeof(jsons) / sizeof(jsons[0]));
 	tcase_add_test(tc, test_json_always_parses);
 	tcase_add_test(tc, test_json_escape_bounded);
+	tcase_add_test(tc, test_decimal_put);
 	tcase_add_loop_test(tc, test_domain_check, 0, sizeof(domains) / sizeof(domains[0]));
 	tcase_add_test(tc, test_domain_valid_trailing_dot);
 	tcase_add_test(tc, test_linefile);
