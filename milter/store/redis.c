@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "redis.h"
 #include "redis_keys.h"
 #include "redis_store.h"
@@ -32,44 +33,50 @@ const char *rs_on_error_name(enum redis_on_error e)
 					    "tempfail";
 }
 
-/* Arguments of one script call, built into one buffer. */
+/*
+ * The arguments of one script call after EVALSHA and its SHA1 (rs_call
+ * puts those in front), written as Redis reads them, "$<len>\r\n<bytes>\r\n",
+ * into one buffer: hiredis has nothing left to format, and numbers need
+ * no printf.
+ */
 struct rargs {
 	struct rkbuf buf;
-	size_t *off; /* where each argument starts in buf */
-	size_t *lens;
-	const char **argv;
-	int argc, cap;
+	size_t start; /* where the open argument's header goes */
+	int argc;
 };
 
-static int rargs_init(struct rargs *a, int cap)
-{
-	memset(a, 0, sizeof(*a));
-	rkbuf_init(&a->buf);
-	a->off = calloc((size_t)cap, sizeof(*a->off));
-	a->lens = calloc((size_t)cap, sizeof(*a->lens));
-	a->argv = calloc((size_t)cap, sizeof(*a->argv));
-	a->cap = cap;
-	a->argc = 2; /* EVALSHA and the SHA1: rs_call's */
-	return a->off && a->lens && a->argv ? 0 : -1;
-}
+#define RARG_GAP 13 /* "$", ten digits and CRLF: an argument's header at its longest */
 
-static void rargs_free(struct rargs *a)
+static void rargs_init(struct rargs *a)
 {
-	rkbuf_free(&a->buf);
-	free(a->off);
-	free(a->lens);
-	free(a->argv);
+	rkbuf_init(&a->buf);
+	a->argc = 0;
 }
 
 /* rargs_begin, rargs_end - one argument is whatever was appended between them */
 static void rargs_begin(struct rargs *a)
 {
-	a->off[a->argc] = a->buf.len;
+	a->start = a->buf.len;
+	rkbuf_add(&a->buf, "$0000000000\r\n", RARG_GAP);
 }
 
+/* rargs_end - the header, now that the length is known, closes up to the bytes */
 static void rargs_end(struct rargs *a)
 {
-	a->lens[a->argc] = a->buf.len - a->off[a->argc];
+	char head[RARG_GAP], *e = head;
+	size_t n;
+
+	if (a->buf.failed)
+		return;
+	n = a->buf.len - a->start - RARG_GAP;
+	*e++ = '$';
+	e = decimal_put(e, n);
+	*e++ = '\r';
+	*e++ = '\n';
+	memmove(a->buf.p + a->start + (e - head), a->buf.p + a->start + RARG_GAP, n);
+	memcpy(a->buf.p + a->start, head, (size_t)(e - head));
+	a->buf.len = a->start + (size_t)(e - head) + n;
+	rkbuf_add(&a->buf, "\r\n", 2);
 	a->argc++;
 }
 
@@ -82,9 +89,11 @@ static void rargs_str(struct rargs *a, const char *s)
 
 static void rargs_num(struct rargs *a, unsigned long long v)
 {
-	char n[24];
+	char n[DECIMAL_MAX];
 
-	rargs_str(a, (snprintf(n, sizeof(n), "%llu", v), n));
+	rargs_begin(a);
+	rkbuf_add(&a->buf, n, (size_t)(decimal_put(n, v) - n));
+	rargs_end(a);
 }
 
 /* rargs_key - base of principal, then suffix, then name escaped */
@@ -99,14 +108,14 @@ static void rargs_key(struct rargs *a, const char *prefix, const char *principal
 	rargs_end(a);
 }
 
-/* rargs_ready - argv into the buffer, now that it moves no more; -1 when it could not grow */
-static int rargs_ready(struct rargs *a)
+/* rargs_call - the script with these arguments; RERR_REPLY when the buffer could not grow */
+static enum rerr rargs_call(struct redis_store *rs, enum rscript which, struct rargs *a,
+    redisReply **r)
 {
+	*r = NULL;
 	if (a->buf.failed)
-		return -1;
-	for (int i = 2; i < a->argc; i++)
-		a->argv[i] = a->buf.p + a->off[i];
-	return 0;
+		return RERR_REPLY; /* out of memory: on_error answers */
+	return rs_call(rs, which, a->argc, a->buf.p, a->buf.len, r);
 }
 
 /* decide_args - KEYS (counter, lock, index per check) and ARGV of the decide script */
@@ -183,13 +192,11 @@ static int redis_decide(struct store *s, const struct store_check *checks, size_
 		rs_wake_healer(rs);
 		return rs_fallback(rs, checks, n, commit, out);
 	}
-	if (rargs_init(&a, (int)(5 + 11 * n)) == 0) {
-		decide_args(rs, &a, checks, n, commit);
-		if (rargs_ready(&a) == 0 &&
-		    rs_call(rs, RSCRIPT_DECIDE, a.argc, a.argv, a.lens, &r) == RERR_OK)
-			rc = decide_answer(r, n, out);
-	}
-	rargs_free(&a);
+	rargs_init(&a);
+	decide_args(rs, &a, checks, n, commit);
+	if (rargs_call(rs, RSCRIPT_DECIDE, &a, &r) == RERR_OK)
+		rc = decide_answer(r, n, out);
+	rkbuf_free(&a.buf);
 	if (r != NULL)
 		freeReplyObject(r);
 	if (rc < 0)
@@ -208,17 +215,15 @@ static redisReply *principal_call(struct redis_store *rs, enum rscript which, co
 		rs_wake_healer(rs);
 		return NULL;
 	}
-	if (rargs_init(&a, 5) == 0) {
-		rargs_str(&a, "1");
-		rargs_key(&a, rs->prefix, principal, "i", NULL);
-		rargs_begin(&a);
-		rk_base(&a.buf, rs->prefix, principal);
-		rargs_end(&a);
-		if (rargs_ready(&a) == 0 &&
-		    rs_call(rs, which, a.argc, a.argv, a.lens, &r) != RERR_OK)
-			r = NULL;
-	}
-	rargs_free(&a);
+	rargs_init(&a);
+	rargs_str(&a, "1");
+	rargs_key(&a, rs->prefix, principal, "i", NULL);
+	rargs_begin(&a);
+	rk_base(&a.buf, rs->prefix, principal);
+	rargs_end(&a);
+	if (rargs_call(rs, which, &a, &r) != RERR_OK)
+		r = NULL;
+	rkbuf_free(&a.buf);
 	return r;
 }
 

@@ -45,34 +45,23 @@ static struct rconn *lend(struct redis_store *rs, int64_t deadline, char *err, s
 	return rc;
 }
 
-enum rerr rs_call(struct redis_store *rs, enum rscript which, int argc, const char **argv,
-    size_t *lens, redisReply **out)
+enum rerr rs_call(struct redis_store *rs, enum rscript which, int argc, const char *args,
+    size_t len, redisReply **out)
 {
 	int64_t deadline = rconn_now_ms() + rs->timeout_ms;
 	char err[512];
 	struct rconn *rc;
-	enum rerr why;
+	enum rerr why = RERR_NOSCRIPT;
 
 	*out = NULL;
 	if ((rc = lend(rs, deadline, err, sizeof(err))) == NULL)
 		return RERR_IO;
-	if (atomic_load(&rs->have_sha)) {
-		argv[0] = "EVALSHA";
-		argv[1] = rs->sha[which];
-	} else {
-		argv[0] = "EVAL";
-		argv[1] = rscript_text[which];
-	}
-	lens[0] = strlen(argv[0]);
-	lens[1] = strlen(argv[1]);
-	why = rconn_command(rc, argc, argv, lens, deadline, out, err, sizeof(err));
-	if (why == RERR_NOSCRIPT) { /* a restarted or new master: its script cache is empty */
-		argv[0] = "EVAL";
-		argv[1] = rscript_text[which];
-		lens[0] = 4;
-		lens[1] = strlen(argv[1]);
-		why = rconn_command(rc, argc, argv, lens, deadline, out, err, sizeof(err));
-	}
+	if (atomic_load(&rs->have_sha))
+		why = rconn_script(rc, "EVALSHA", rs->sha[which], argc, args, len, deadline, out,
+		    err, sizeof(err));
+	if (why == RERR_NOSCRIPT) /* a restarted or new master: its script cache is empty */
+		why = rconn_script(rc, "EVAL", rscript_text[which], argc, args, len, deadline, out,
+		    err, sizeof(err));
 	rpool_give(&rs->pool, rc, why != RERR_IO);
 	if (why == RERR_IO || why == RERR_ROLE || why == RERR_AUTH)
 		rs_trip(rs, err);

@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "decimal.h"
 #include "hostport.h"
 #include "redis_conn.h"
 
@@ -207,6 +208,37 @@ enum rerr rconn_command(struct rconn *rc, int argc, const char **argv, const siz
 	if (redisAppendCommandArgv(rc->c, argc, argv, lens) != REDIS_OK)
 		return io_error(rc, err, errlen);
 	return take_reply(rc, argv[0], out, err, errlen);
+}
+
+/* put - s at p; the end */
+static char *put(char *p, const char *s, size_t n)
+{
+	memcpy(p, s, n);
+	return p + n;
+}
+
+enum rerr rconn_script(struct rconn *rc, const char *cmd, const char *arg1, int argc,
+    const char *args, size_t len, int64_t deadline, redisReply **out, char *err, size_t errlen)
+{
+	char head[80], *p = head;
+	size_t clen = strlen(cmd), alen = strlen(arg1);
+
+	*out = NULL;
+	/* cmd is EVALSHA or EVAL: head has room; "*<argc>\r\n$<len>\r\n<cmd>\r\n$<len>\r\n", then arg1, CRLF and the rest */
+	*p++ = '*';
+	p = decimal_put(p, (uint64_t)argc + 2);
+	p = put(p, "\r\n$", 3);
+	p = decimal_put(p, clen);
+	p = put(put(p, "\r\n", 2), cmd, clen);
+	p = put(p, "\r\n$", 3);
+	p = put(decimal_put(p, alen), "\r\n", 2);
+	redisSetTimeout(rc->c, left(deadline));
+	if (redisAppendFormattedCommand(rc->c, head, (size_t)(p - head)) != REDIS_OK ||
+	    redisAppendFormattedCommand(rc->c, arg1, alen) != REDIS_OK ||
+	    redisAppendFormattedCommand(rc->c, "\r\n", 2) != REDIS_OK ||
+	    redisAppendFormattedCommand(rc->c, args, len) != REDIS_OK)
+		return io_error(rc, err, errlen);
+	return take_reply(rc, cmd, out, err, errlen);
 }
 
 void rconn_free(struct rconn *rc)

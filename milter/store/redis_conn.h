@@ -61,6 +61,14 @@ enum rerr rconn_hello(struct rconn *rc, const char *user, const char *pass, unsi
 enum rerr rconn_command(struct rconn *rc, int argc, const char **argv, const size_t *lens,
     int64_t deadline, redisReply **out, char *err, size_t errlen);
 
+/*
+ * rconn_script - cmd (EVALSHA or EVAL) with arg1 (the SHA1 or the script),
+ * then argc more arguments, len bytes at args already in the protocol's
+ * form ("$<len>\r\n<bytes>\r\n" each); the reply as rconn_command's
+ */
+enum rerr rconn_script(struct rconn *rc, const char *cmd, const char *arg1, int argc,
+    const char *args, size_t len, int64_t deadline, redisReply **out, char *err, size_t errlen);
+
 void rconn_free(struct rconn *rc);
 
 #endif

@@ -20,7 +20,8 @@ void rkbuf_add(struct rkbuf *b, const char *s, size_t n)
 	if (b->failed)
 		return;
 	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
+		size_t cap =
+		    b->cap ? b->cap : 2048; /* a decision of seven checks: one allocation */
 		char *p;
 
 		while (cap < b->len + n + 1)

@@ -68,13 +68,14 @@ void rs_stop_healer(struct redis_store *rs);
 
 /* redis_call.c */
 /*
- * rs_call - one script on Redis within timeout_ms: argv[0] and argv[1]
- * are filled here (EVALSHA and the SHA1, or EVAL and the text on
- * NOSCRIPT). RERR_OK with *out (freeReplyObject it); failures that mean
- * Redis is away (I/O, role, credentials) trip the breaker.
+ * rs_call - one script on Redis within timeout_ms: EVALSHA and the SHA1
+ * (EVAL and the text on NOSCRIPT), then the argc arguments at args, len
+ * bytes already in the protocol's form. RERR_OK with *out
+ * (freeReplyObject it); failures that mean Redis is away (I/O, role,
+ * credentials) trip the breaker.
  */
-enum rerr rs_call(struct redis_store *rs, enum rscript which, int argc, const char **argv,
-    size_t *lens, redisReply **out);
+enum rerr rs_call(struct redis_store *rs, enum rscript which, int argc, const char *args,
+    size_t len, redisReply **out);
 
 /* redis_fallback.c */
 /* rs_fallback - the answer of on_error while Redis cannot give one; 0 or -1 like decide */
