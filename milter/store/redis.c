@@ -118,16 +118,39 @@ static enum rerr rargs_call(struct redis_store *rs, enum rscript which, struct r
 	return rs_call(rs, which, a->argc, a->buf.p, a->buf.len, r);
 }
 
+/* rargs_based - base, then suffix, then name escaped: a key of the principal base is of */
+static void rargs_based(struct rargs *a, const struct rkbuf *base, const char *suffix,
+    const char *name)
+{
+	rargs_begin(a);
+	rkbuf_add(&a->buf, base->p, base->len);
+	rkbuf_add(&a->buf, suffix, strlen(suffix));
+	if (name != NULL)
+		rk_escape(&a->buf, name);
+	rargs_end(a);
+}
+
 /* decide_args - KEYS (counter, lock, index per check) and ARGV of the decide script */
 static void decide_args(struct redis_store *rs, struct rargs *a, const struct store_check *c,
     size_t n, bool commit)
 {
+	const char *of = NULL; /* the principal base holds the escaped key base of */
+	struct rkbuf base;
+
+	rkbuf_init(&base);
 	rargs_num(a, 3 * n);
 	for (size_t i = 0; i < n; i++) {
-		rargs_key(a, rs->prefix, c[i].principal, "c:", c[i].limit);
-		rargs_key(a, rs->prefix, c[i].principal, "l:", c[i].limit);
-		rargs_key(a, rs->prefix, c[i].principal, "i", NULL);
+		if (of == NULL || strcmp(of, c[i].principal) != 0) { /* most checks share it */
+			base.len = 0;
+			rk_base(&base, rs->prefix, c[i].principal);
+			of = c[i].principal;
+		}
+		rargs_based(a, &base, "c:", c[i].limit);
+		rargs_based(a, &base, "l:", c[i].limit);
+		rargs_based(a, &base, "i", NULL);
 	}
+	a->buf.failed |= base.failed;
+	rkbuf_free(&base);
 	rargs_str(a, commit ? "1" : "0");
 	rargs_num(a, n);
 	for (size_t i = 0; i < n; i++) {
