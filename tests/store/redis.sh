@@ -71,6 +71,21 @@ printf '%s\n' "$out" | grep -q '^GB OK count=2' && printf '%s\n' "$out" | grep -
 	tap OK "distinct members are counted across processes (GB NG, then GB US)" ||
 	tap FAIL "distinct members are counted across processes" "$out"
 
+# --- a shortened window (a reload, same limit name): what a wide slot admitted still counts ---
+# 30 days (slots of 27,000 s), then 96 s (slots of 1 s): the admission's wide slot began
+# more than 96 s ago (waited for, at most 100 s, when the clock is just past a slot start),
+# yet ends long after now - 96 s, so it is within the new window: max 1 refuses the next
+# (prefix rw: keeps its 30-day keys out of the expiry check below).
+now=$(cli time | head -1)
+[ $((now % 27000)) -lt 100 ] && sleep $((100 - now % 27000))
+"$H" -s "$S" -P rw: -w 2592000 one login:kim short 1 >/dev/null 2>&1
+out=$("$H" -s "$S" -P rw: -w 96 one login:kim short 1 2>/dev/null)
+case $out in EXCEEDED*count=1*) tap OK "a shortened window still counts what a wider slot admitted ($out)" ;;
+*) tap FAIL "a shortened window still counts what a wider slot admitted" "$out" ;; esac
+out=$("$H" -s "$S" -P rw: -w 96 status login:kim 2>/dev/null)
+printf '%s\n' "$out" | grep -q '^login:kim short count=1 window=' &&
+	tap OK "status counts it too ($out)" || tap FAIL "status counts it too" "$out"
+
 # --- key names: hash tag of the principal, escaped; every key expires in time ---
 "$H" -s "$S" one 'login:we{ir}d %x y' lim 5 30 >/dev/null 2>&1
 "$H" -s "$S" burst 'login:we{ir}d %x y' lim 5 1 6 30 >/dev/null 2>&1
