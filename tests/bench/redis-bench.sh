@@ -63,6 +63,10 @@ inner=$(printf '%s\n' "$stats" | awk -F'[:=,]' '/^cmdstat_/ && $1 !~ /evalsha|ev
 	echo "Redis commands per decision (INFO commandstats over all $decisions decisions):"
 	echo "EVALSHA $(echo "${evalsha:-0} ${eval_:-0} $decisions" | awk '{ printf "%.3f", ($1 + $2) / $3 }')"
 	echo "(EVAL ${eval_:-0}); inside the script, $(echo "$inner $decisions" | awk '{ printf "%.1f", $1 / $2 }')"
-	echo "Redis calls per decision (TIME, HGETALL, GET, HINCRBY/HSET, PEXPIRE, ...: one round trip)."
+	echo "Redis calls per decision (TIME, HMGET, HSET, PEXPIREAT, ...: one round trip):"
+	printf '%s\n' "$stats" | awk -F'[:=,]' -v d="$decisions" '/^cmdstat_/ && $1 !~ /evalsha|eval$|script|config|info|role/ {
+		sub(/^cmdstat_/, "", $1); printf "%s %.2f ", toupper($1), $3 / d } END { print "" }'
+	echo "Script time (EVALSHA usec_per_call, Redis's own time per decision): $(printf '%s\n' "$stats" |
+		sed -n 's/^cmdstat_evalsha:.*usec_per_call=\([0-9.]*\).*/\1/p') us"
 } >>"$OUT"
 cat "$OUT"

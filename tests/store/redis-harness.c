@@ -13,6 +13,7 @@
 
 static struct store_settings st;
 static struct store *store;
+static uint32_t window = 3600; /* -w: the window of every check, seconds */
 
 /* now_ms - a monotonic clock for latencies */
 static double now_ms(void)
@@ -34,7 +35,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 	    "usage: redis-harness [-s HOST:PORT]... [-m MASTER -S HOST:PORT...] [-p PASSWORD]\n"
-	    "  [-u USER] [-e tempfail|accept|local] [-t TIMEOUT_MS] [-H HOSTS] [-P PREFIX] CMD ...\n"
+	    "  [-u USER] [-e tempfail|accept|local] [-t TIMEOUT_MS] [-H HOSTS] [-P PREFIX] [-w WINDOW]\n"
+	    "  CMD ...\n"
 	    "  open | one P L MAX [LOCK] | burst P L MAX THREADS TRIES [LOCK]\n"
 	    "  distinct P L MAX MEMBER... | run SECONDS P L MAX THREADS [LOCK]\n"
 	    "  status P | unlock P | reset P | keys P L\n");
@@ -58,7 +60,7 @@ static void options(int argc, char **argv)
 	st.hosts = 1;
 	st.prefix = "rm:";
 	st.log = log_line;
-	while ((c = getopt(argc, argv, "s:S:m:p:u:e:t:H:P:d:")) != -1)
+	while ((c = getopt(argc, argv, "s:S:m:p:u:e:t:H:P:d:w:")) != -1)
 		switch (c) {
 		case 's':
 			add(&st.servers, &st.nservers, optarg);
@@ -92,6 +94,9 @@ static void options(int argc, char **argv)
 		case 'P':
 			st.prefix = optarg;
 			break;
+		case 'w':
+			window = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
 		default:
 			usage();
 		}
@@ -105,7 +110,7 @@ static struct store_check check(const char *p, const char *l, const char *max, c
 	    .kind = STORE_SUM,
 	    .add = 1,
 	    .max = strtoull(max, NULL, 10),
-	    .window = 3600,
+	    .window = window,
 	    .lock = lock ? (uint32_t)atoi(lock) : 0};
 	return c;
 }
