@@ -18,6 +18,7 @@
 #include "verdict_log.h"
 
 #define FIELD_MAX     512 /* longer macro values and HELO names are cut here */
+#define MSG_TEXT_MAX  512 /* a message's sender, login and {mail_addr} fit here most often */
 #define MTA_ADDRS_MAX 2   /* {daemon_addr} and {if_addr} */
 
 /* Per-connection state; the message part is reset by message_reset(). */
@@ -33,6 +34,7 @@ struct conn {
 	char *sender;     /* whole, never cut: ownership and login checks must see */
 	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
 	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
+	char *msg_heap;   /* the three above when they do not fit msg_text, else NULL */
 	unsigned rcpts;
 	unsigned rcpts_accepted; /* let through: max_recipients_per_message counts these */
 	uint64_t msgs_counted;   /* "messages" limits that counted this transaction */
@@ -43,6 +45,7 @@ struct conn {
 	 * zeroing 6 kB each time would cost more than the decision itself).
 	 */
 	char qid[64];
+	char msg_text[MSG_TEXT_MAX];     /* sender, login and {mail_addr}, one after the other */
 	char client_text[IPADDR_STRLEN]; /* formatted once, for every decision line */
 	char client_name[FIELD_MAX];
 	char helo[FIELD_MAX];
@@ -168,9 +171,8 @@ static struct conn *conn_get(SMFICTX *ctx)
 /* message_reset - forget one transaction: new MAIL FROM, RSET, end, abort */
 static void message_reset(struct conn *c)
 {
-	free(c->sender);
-	free(c->login);
-	free(c->sender_mta);
+	free(c->msg_heap);
+	c->msg_heap = NULL;
 	c->sender = NULL;
 	c->login = NULL;
 	c->sender_mta = NULL;
@@ -260,25 +262,48 @@ static sfsistat rm_helo(SMFICTX *ctx, char *helo)
 	return reply_for(c, SMFIP_NR_HELO);
 }
 
-/* rm_envfrom - a new transaction: sender, login, queue id */
+/* put_text - copy n bytes and a NUL at *at, which then points past them; the copy */
+static char *put_text(char **at, const char *s, size_t n)
+{
+	char *d = *at;
+
+	memcpy(d, s, n);
+	d[n] = 0;
+	*at = d + n + 1;
+	return d;
+}
+
+/*
+ * rm_envfrom - a new transaction: sender, login, queue id. The three
+ * strings share one buffer: the state's own when they fit, else one
+ * allocation, whole (never cut).
+ */
 static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	const char *login = smfi_getsymval(ctx, "{auth_authen}");
 	const char *mail_addr = smfi_getsymval(ctx, "{mail_addr}");
+	const char *sender = argv && argv[0] ? argv[0] : "";
+	size_t ls, ll, lm, need;
+	char *at;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	metrics_add(METRICS_TRANSACTIONS);
 	message_reset(c);
-	c->sender = strdup(argv && argv[0] ? argv[0] : "");
-	c->login = strdup(login ? login : "");
+	if (login == NULL)
+		login = "";
+	ls = strlen(sender);
+	ll = strlen(login);
+	lm = mail_addr ? strlen(mail_addr) : 0;
+	need = ls + 1 + ll + 1 + (mail_addr ? lm + 1 : 0);
+	at = c->msg_text;
+	if (need > sizeof(c->msg_text) && (at = c->msg_heap = malloc(need)) == NULL)
+		return SMFIS_TEMPFAIL; /* no half-known transaction: RCPT will tempfail */
+	c->sender = put_text(&at, sender, ls);
+	c->login = put_text(&at, login, ll);
 	/* fetched once: MAIL's macros do not change before the next MAIL */
-	c->sender_mta = mail_addr ? strdup(mail_addr) : NULL;
-	if (c->sender == NULL || c->login == NULL || (mail_addr != NULL && c->sender_mta == NULL)) {
-		message_reset(c); /* no half-known transaction: RCPT will tempfail */
-		return SMFIS_TEMPFAIL;
-	}
+	c->sender_mta = mail_addr ? put_text(&at, mail_addr, lm) : NULL;
 	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
 	return reply_for(c, SMFIP_NR_MAIL);
 }
