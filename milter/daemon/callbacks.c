@@ -390,6 +390,12 @@ static void note_limits(struct conn *c, const struct facts *f, const struct verd
 	    c->snap->config->policy);
 }
 
+/* rcpt_mailer - {rcpt_mailer} of the recipient being judged, for the engine on need */
+static const char *rcpt_mailer(void *ctx)
+{
+	return smfi_getsymval(ctx, "{rcpt_mailer}");
+}
+
 /* rm_envrcpt - judge one recipient */
 static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -416,7 +422,8 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.sender_mta = c->sender_mta;
 	f.rcpt = argv ? argv[0] : NULL;
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
-	f.rcpt_mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
+	f.rcpt_mailer_arg = ctx;
 	f.mta_addrs = c->mta_addrs;
 	f.nmta_addrs = c->nmta_addrs;
 	f.now = time(NULL);

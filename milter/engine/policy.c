@@ -104,8 +104,13 @@ static bool has_mta_rcpt(const struct facts *f)
 /* sendmail_local - Sendmail names a local delivery by the bare user, mailer "local" */
 static bool sendmail_local(const struct facts *f, const struct addr *mta)
 {
-	return mta->kind == ADDR_NODOMAIN && f->rcpt_mailer != NULL &&
-	    strcmp(f->rcpt_mailer, "local") == 0 && mta->tricks == 0;
+	const char *mailer;
+
+	if (mta->kind != ADDR_NODOMAIN)
+		return false;
+	mailer =
+	    f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->rcpt_mailer_arg) : f->rcpt_mailer;
+	return mailer != NULL && strcmp(mailer, "local") == 0 && mta->tricks == 0;
 }
 
 /*
