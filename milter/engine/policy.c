@@ -131,11 +131,11 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	if (!has_mta_rcpt(f))
 		return true;
 	/* the MTA's form is the path as sent, so its parse is ctx->rcpt's: local too */
-	if (ctx->rcpt->kind == ADDR_MAILBOX && addr_same_path(f->rcpt, f->rcpt_mta))
+	if (ctx->rcpt->kind == ADDR_MAILBOX && ctx->rcpt_mta_same)
 		return true;
-	if (ctx->rcpt_mta.kind == ADDR_NODOMAIN)
-		return sendmail_local(f, &ctx->rcpt_mta);
-	return addr_is_local(p, f, &ctx->rcpt_mta);
+	if (ctx->rcpt_mta->kind == ADDR_NODOMAIN)
+		return sendmail_local(f, ctx->rcpt_mta);
+	return addr_is_local(p, f, ctx->rcpt_mta);
 }
 
 /*
@@ -211,7 +211,7 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 	v->n = 0;
 	v->unknown = false;
 	ctx->ntricks = 0;
-	if (mta && sendmail_local(ctx->facts, &ctx->rcpt_mta)) {
+	if (mta && sendmail_local(ctx->facts, ctx->rcpt_mta)) {
 		if (!bare) /* a local user of the MTA's own has no domain to judge */
 			view_add(ctx, v, sent, p->allow_routing_tricks);
 		return;
@@ -219,7 +219,7 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 	if (!(mta && bare))
 		view_add(ctx, v, sent, p->allow_routing_tricks);
 	if (mta)
-		view_add(ctx, v, &ctx->rcpt_mta, p->allow_routing_tricks);
+		view_add(ctx, v, ctx->rcpt_mta, p->allow_routing_tricks);
 }
 
 /* client_trusted - is the client inside the trusted networks? */
@@ -746,13 +746,16 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
 	ctx.facts = f;
 	ctx.rcpt = &rcpt;
+	ctx.rcpt_mta = &ctx.rcpt_mta_parsed;
+	ctx.rcpt_mta_same = false;
 	if (has_mta_rcpt(f)) {
 		/* the MTA's form is most often the path as sent: one parse serves both */
-		if ((rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
-		    addr_same_path(f->rcpt, f->rcpt_mta))
-			ctx.rcpt_mta = rcpt;
+		ctx.rcpt_mta_same = (rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
+		    addr_same_path(f->rcpt, f->rcpt_mta);
+		if (ctx.rcpt_mta_same)
+			ctx.rcpt_mta = &rcpt;
 		else
-			addr_parse(f->rcpt_mta, &ctx.rcpt_mta);
+			addr_parse(f->rcpt_mta, &ctx.rcpt_mta_parsed);
 	}
 	ctx.allow_tricks = p->allow_routing_tricks;
 	ctx.sender_origin = p->sender_origin;
