@@ -195,7 +195,10 @@ static inline void add_key(struct logline *l, const struct logline_key *key)
 
 	if (l->len + key->json_len >= sizeof(l->buf)) /* the longer form: one rule for both */
 		return;
-	memcpy(l->buf + l->len, json ? key->json : key->kv, n + 1); /* the NUL too */
+	if (l->len + LOGLINE_KEY_ROOM <= sizeof(l->buf)) /* the whole array: its NULs too */
+		memcpy(l->buf + l->len, json ? key->json : key->kv, LOGLINE_KEY_ROOM);
+	else
+		memcpy(l->buf + l->len, json ? key->json : key->kv, n + 1); /* the NUL too */
 	l->len += n;
 }
 
@@ -238,6 +241,17 @@ void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsign
 	char digits[DECIMAL_MAX];
 
 	add_key(l, key);
+	if (value >= 100 && value <= 999 && l->len + 3 < sizeof(l->buf)) {
+		/* three digits, as every reply code: no division loop */
+		char *d = l->buf + l->len;
+
+		d[0] = (char)('0' + value / 100);
+		d[1] = (char)('0' + value / 10 % 10);
+		d[2] = (char)('0' + value % 10);
+		d[3] = 0;
+		l->len += 3;
+		return;
+	}
 	put(l, digits, (size_t)(decimal_put(digits, value) - digits));
 }
 
