@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "addr.h"
 #include "domain.h"
@@ -235,60 +238,86 @@ static bool authenticated(const struct facts *f)
 	return f->login != NULL && f->login[0] != 0;
 }
 
-/* strip_brackets - the path without surrounding <>, for reply texts */
-static void strip_brackets(const char *s, char *out, size_t len)
+/*
+ * strip_brackets - the path without surrounding <>, at most max bytes of
+ * it, for reply texts: where it starts in s, and its length in *n
+ */
+static const char *strip_brackets(const char *s, size_t max, size_t *n)
 {
-	size_t n;
+	size_t len;
 
 	if (s == NULL)
 		s = "";
 	while (*s == ' ')
 		s++;
-	n = strlen(s);
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
 		s++;
-		n -= 2;
+		len -= 2;
 	}
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, s, n);
-	out[n] = 0;
+	*n = len < max ? len : max;
+	return s;
 }
 
-/* append_safe - copy printable ASCII only: the text goes back over SMTP */
-static size_t append_safe(char *out, size_t pos, size_t len, const char *s)
-{
-	for (; s != NULL && *s && pos + 1 < len; s++)
-		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	out[pos] = 0;
-	return pos;
-}
-
-/* append_run - n bytes of s (no NUL among them) as append_safe copies them */
+/*
+ * append_run - n bytes of s (no NUL among them), printable ASCII only (the
+ * text goes back over SMTP: anything else becomes '?'), as many as fit
+ */
 static size_t append_run(char *out, size_t pos, size_t len, const char *s, size_t n)
 {
-	for (; n > 0 && pos + 1 < len; s++, n--)
-		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	size_t i = 0;
+
+	if (n > len - 1 - pos)
+		n = len - 1 - pos;
+#ifdef __SSE2__
+	/* 16 bytes a step; the last step overlaps the one before (same bytes, same result) */
+	if (n >= 16) {
+		for (;; i += 16) {
+			size_t at = i + 16 <= n ? i : n - 16;
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+			__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)),
+			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+
+			_mm_storeu_si128((__m128i *)(void *)(out + pos + at),
+			    _mm_or_si128(_mm_and_si128(ok, x),
+				_mm_andnot_si128(ok, _mm_set1_epi8('?'))));
+			if (at + 16 >= n)
+				break;
+		}
+		i = n;
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[pos + i] = (char)(c - 0x20u < 0x5fu ? c : '?');
+	}
+	pos += n;
 	out[pos] = 0;
 	return pos;
 }
 
-/* expand_value - the text one %-escape stands for; buf holds what is formatted */
-static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len)
+/* expand_value - the text one %-escape stands for, *n bytes; buf holds what is formatted */
+static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len, size_t *n)
 {
+	const char *val;
+
 	switch (esc) {
 	case 'r':
-		strip_brackets(f->rcpt, buf, len);
-		return buf;
+		return strip_brackets(f->rcpt, len - 1, n);
 	case 's':
-		strip_brackets(f->sender, buf, len);
-		return buf;
+		return strip_brackets(f->sender, len - 1, n);
 	case 'l':
-		return f->login ? f->login : "";
+		val = f->login ? f->login : "";
+		break;
 	case 'c':
-		return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+		val = f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+		break;
+	default:
+		return NULL;
 	}
-	return NULL;
+	*n = strlen(val);
+	return val;
 }
 
 /* expand - fill v->text from a reply template; only escapes used cost anything */
@@ -301,23 +330,24 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 	v->text[0] = 0;
 	for (; *t; t++) {
 		const char *val = NULL;
+		size_t n;
 
 		if (*t == '%' && t[1] != 0 &&
-		    (val = expand_value(t[1], f, buf, sizeof(buf))) != NULL)
+		    (val = expand_value(t[1], f, buf, sizeof(buf), &n)) != NULL)
 			t++;
 		else if (*t == '%' && t[1] == '%') {
 			val = "%"; /* "%%" is one percent sign */
+			n = 1;
 			t++;
 		} else {
 			/* any other byte, a lone "%" and an unknown "%x" stand for themselves:
 			 * the text up to the next "%" goes in one run */
-			size_t n = *t == '%' ? 1 : strcspn(t, "%");
-
+			n = *t == '%' ? 1 : strcspn(t, "%");
 			pos = append_run(v->text, pos, sizeof(v->text), t, n);
 			t += n - 1;
 			continue;
 		}
-		pos = append_safe(v->text, pos, sizeof(v->text), val);
+		pos = append_run(v->text, pos, sizeof(v->text), val, n);
 	}
 	v->code = r->code;
 	memcpy(v->ecode, r->ecode, sizeof(v->ecode));
