@@ -343,19 +343,67 @@ static void code_text(int code, char *out, size_t len)
 	out[3] = 0;
 }
 
+/*
+ * enhanced_code_ok - an enhanced code as smfi_setreply takes one: class 2,
+ * 4 or 5, then two parts of one to three digits
+ */
+static bool enhanced_code_ok(const char *s)
+{
+	size_t i = 2, d;
+
+	if (!((s[0] == '2' || s[0] == '4' || s[0] == '5') && s[1] == '.'))
+		return false;
+	for (d = 0; d < 3 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	if (d == 0 || s[i++] != '.')
+		return false;
+	for (d = 0; d < 3 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	return d > 0 && s[i] == 0;
+}
+
+/*
+ * reply_line - "ECODE TEXT" in buf, the text's '%' doubled, for
+ * smfi_setreply with no separate enhanced code: libmilter then joins "CODE
+ * " and this, the very reply it would make of the three parts, with fewer
+ * of its byte-at-a-time copies. NULL when the code is one libmilter would
+ * refuse, or the line is long: then the parts go as they are.
+ */
+static const char *reply_line(const struct verdict *v, char *buf, size_t len)
+{
+	size_t e = strlen(v->ecode), t = strlen(v->text);
+
+	if (!enhanced_code_ok(v->ecode) || e + 1 + 2 * t >= len)
+		return NULL;
+	memcpy(buf, v->ecode, e);
+	buf[e] = ' ';
+	if (memchr(v->text, '%', t) == NULL)
+		memcpy(buf + e + 1, v->text, t + 1);
+	else
+		escape_percent(v->text, buf + e + 1, len - e - 1);
+	return buf;
+}
+
 /* answer - the one place a verdict becomes a milter reply */
 static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 {
 	char code[8], text[sizeof(v->text) * 2];
-	const char *shown;
+	const char *shown, *line;
+	int rc;
 
 	if (v->action == ACTION_ACCEPT || v->dry_run)
 		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
 	code_text(v->code, code, sizeof(code));
-	shown = reply_text(v->text, text, sizeof(text));
-	if (smfi_setreply(ctx, code, (char *)v->ecode, (char *)shown) != MI_SUCCESS)
+	if ((line = reply_line(v, text, sizeof(text))) != NULL)
+		rc = smfi_setreply(ctx, code, NULL, (char *)line);
+	else
+		rc = smfi_setreply(ctx, code, (char *)v->ecode,
+		    (char *)reply_text(v->text, text, sizeof(text)));
+	if (rc != MI_SUCCESS) {
+		shown = reply_text(v->text, text, sizeof(text));
 		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
 		    shown);
+	}
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
