@@ -49,8 +49,9 @@ struct conn {
 	char client_text[IPADDR_STRLEN]; /* formatted once, for every decision line */
 	char client_name[FIELD_MAX];
 	char helo[FIELD_MAX];
-	struct logline head;    /* the decision lines' shared fields, once per message */
-	struct limit_keys keys; /* the transaction's counting keys, each worked out once */
+	struct logline head;           /* the decision lines' shared fields, once per message */
+	struct limit_keys keys;        /* the transaction's counting keys, each worked out once */
+	struct verdict_cache verdicts; /* kept with the state for the next session */
 };
 
 /* Where the limits count: the daemon's, outside every configuration snapshot. */
@@ -80,11 +81,11 @@ static struct conn *conn_new(void)
 {
 	struct conn *c = __atomic_exchange_n(&spare_conn, NULL, __ATOMIC_ACQ_REL);
 
-	if (c == NULL)
-		c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
+	if (c == NULL) {
+		if ((c = malloc(sizeof(*c))) == NULL)
+			return NULL;
+		verdict_cache_init(&c->verdicts); /* a spare state keeps its own */
+	}
 	memset(c, 0, offsetof(struct conn, qid));
 	c->qid[0] = c->client_text[0] = c->client_name[0] = c->helo[0] = 0;
 	c->head.len = 0;
@@ -420,7 +421,7 @@ static void log_decision(struct conn *c, const struct facts *f, const struct ver
 		verdict_head(&c->head, form, c->qid, f, c->client_text);
 		c->head_ok = true;
 	}
-	verdict_log(&c->head, f, v, c->snap->config->policy);
+	verdict_log(&c->head, f, v, c->snap->config->policy, &c->verdicts);
 }
 
 /* note_limits - what the transaction carries to its next recipient, and the limit events */
