@@ -162,14 +162,6 @@ static void json_value(struct logline *l, const char *value)
 	put(l, "\"", 1);
 }
 
-/* logline_continue - start from the fields a message's recipients share */
-void logline_continue(struct logline *l, const struct logline *head)
-{
-	memcpy(l->buf, head->buf, head->len + 1);
-	l->len = head->len;
-	l->form = head->form;
-}
-
 /* logline_start - the queue id first, as Postfix's own lines */
 void logline_start(struct logline *l, enum logline_form form, const char *qid)
 {

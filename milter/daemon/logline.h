@@ -48,9 +48,6 @@ struct logline_key {
 /* logline_start - a new line for the queue id (NULL or "": NOQUEUE, as Postfix) */
 void logline_start(struct logline *l, enum logline_form form, const char *qid);
 
-/* logline_continue - a new line that starts as a copy of head (its shared fields) */
-void logline_continue(struct logline *l, const struct logline *head);
-
 /*
  * logline_add - one field. Values come from the network: in key=value form
  * anything outside printable ASCII is written \xHH; in JSON, invalid UTF-8

@@ -262,12 +262,14 @@ bool verdict_refused(const struct verdict *v)
 }
 
 /* verdict_log - log the decision line: the message's head, then this recipient */
-void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
+void verdict_log(struct logline *head, const struct facts *f, const struct verdict *v,
     const struct policy *p, struct verdict_cache *cache)
 {
-	struct logline line;
+	size_t len = head->len;
 
-	logline_continue(&line, head);
-	tail(&line, f, v, p, cache);
-	log_line(LOG_LEVEL_INFO, line.buf, line.len);
+	/* the recipient's fields go after the head's, and are taken off again */
+	tail(head, f, v, p, cache);
+	log_line(LOG_LEVEL_INFO, head->buf, head->len);
+	head->len = len;
+	head->buf[len] = 0;
 }

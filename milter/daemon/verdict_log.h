@@ -74,9 +74,11 @@ void verdict_cache_init(struct verdict_cache *cache);
 
 /*
  * verdict_log - log the decision line for one recipient of the message
- * head was made for; cache (or NULL) holds the verdict fields written lately
+ * head was made for (written after the head in its own buffer, then taken
+ * off: head is as it was on return); cache (or NULL) holds the verdict
+ * fields written lately
  */
-void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
+void verdict_log(struct logline *head, const struct facts *f, const struct verdict *v,
     const struct policy *p, struct verdict_cache *cache);
 
 #endif
