@@ -99,22 +99,14 @@ static inline size_t plain_run(const unsigned char *v, size_t n)
 	return i;
 }
 
-/* kv_value - the escaped value; runs of plain bytes are copied whole */
-static void kv_value(struct logline *l, const char *value)
+/* kv_escaped - a value with something to escape, quote or shorten; runs of plain bytes whole */
+static __attribute__((noinline)) void kv_escaped(struct logline *l, const char *value, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *v = (const unsigned char *)value;
-	size_t len = strlen(value), budget = LOGLINE_VALUE_MAX;
+	size_t budget = LOGLINE_VALUE_MAX, run;
 	const unsigned char *end = v + len;
-	size_t run = plain_run(v, len < budget ? len : budget);
-	bool quote;
-
-	/* the common case: nothing to escape, not too long, copied in one go */
-	if (run == len && len > 0 && !(len == 1 && v[0] == '-')) {
-		put(l, value, len);
-		return;
-	}
-	quote = kv_needs_quotes(v);
+	bool quote = kv_needs_quotes(v);
 
 	if (quote)
 		put(l, "\"", 1);
@@ -147,6 +139,18 @@ static void kv_value(struct logline *l, const char *value)
 	}
 	if (quote)
 		put(l, "\"", 1);
+}
+
+/* kv_value - the escaped value: the common case (nothing to escape, not too long) in one copy */
+static void kv_value(struct logline *l, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len > 0 && len <= LOGLINE_VALUE_MAX &&
+	    plain_run((const unsigned char *)value, len) == len && !(len == 1 && value[0] == '-'))
+		put(l, value, len);
+	else
+		kv_escaped(l, value, len);
 }
 
 /* json_value - the escaped value, quoted */
