@@ -113,8 +113,8 @@ static bool cache_matches(const struct verdict_cache_entry *e, enum logline_form
     const struct verdict *v)
 {
 	return e->valid && e->form == form && e->action == v->action && e->code == v->code &&
-	    memcmp(e->ecode, v->ecode, sizeof(e->ecode)) == 0 && strcmp(e->rule, v->rule) == 0 &&
-	    strcmp(e->reason, v->reason) == 0;
+	    e->why == v->why && memcmp(e->ecode, v->ecode, sizeof(e->ecode)) == 0 &&
+	    strcmp(e->rule, v->rule) == 0;
 }
 
 /*
@@ -129,7 +129,7 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
     struct verdict_cache *cache)
 {
 	struct verdict_cache_entry *e;
-	size_t start = line->len, n, lr, le;
+	size_t start = line->len, n, lr;
 
 	if (cache == NULL || v->rule == NULL || v->reason == NULL ||
 	    line->len + CACHE_SPARE >= sizeof(line->buf)) {
@@ -148,8 +148,7 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
 	verdict_fields(line, v);
 	n = line->len - start;
 	lr = strlen(v->rule);
-	le = strlen(v->reason);
-	if (n > VERDICT_CACHE_SEGMENT || lr >= sizeof(e->rule) || le >= sizeof(e->reason) ||
+	if (n > VERDICT_CACHE_SEGMENT || lr >= sizeof(e->rule) ||
 	    memchr(v->ecode, 0, sizeof(v->ecode)) == NULL)
 		return;
 	e = &cache->e[cache->next];
@@ -160,7 +159,7 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
 	e->code = v->code;
 	memcpy(e->ecode, v->ecode, sizeof(e->ecode));
 	memcpy(e->rule, v->rule, lr + 1);
-	memcpy(e->reason, v->reason, le + 1);
+	e->why = v->why; /* the reason is reason_name(why), a static word */
 	e->len = (unsigned char)n;
 	memcpy(e->text, line->buf + start, n);
 }

@@ -62,7 +62,8 @@ struct verdict_cache {
 		enum action action;
 		int code;
 		char ecode[sizeof(((struct verdict *)0)->ecode)];
-		char rule[VERDICT_CACHE_RULE], reason[32];
+		enum reason why;
+		char rule[VERDICT_CACHE_RULE];
 		unsigned char len;
 		char text[VERDICT_CACHE_SEGMENT];
 	} e[VERDICT_CACHE_N];
