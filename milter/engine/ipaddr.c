@@ -31,13 +31,20 @@ static void set_v6(struct ipaddr *out, const uint8_t *b)
 static bool parse_v4(const char *s, uint8_t *b)
 {
 	for (int i = 0; i < 4; i++) {
-		unsigned v = 0;
-		int digits = 0;
+		unsigned v = (unsigned)(unsigned char)*s - '0', d;
 
-		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-			v = v * 10 + (unsigned)(*s - '0');
-		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
+		if (v > 9)
 			return false;
+		if ((d = (unsigned)(unsigned char)*++s - '0') <= 9) {
+			if (v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + d;
+			if ((d = (unsigned)(unsigned char)*++s - '0') <= 9) {
+				v = v * 10 + d;
+				if (v > 255 || (unsigned)(unsigned char)*++s - '0' <= 9)
+					return false;
+			}
+		}
 		b[i] = (uint8_t)v;
 		if (*s++ != (i < 3 ? '.' : '\0'))
 			return false;
