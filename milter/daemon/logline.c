@@ -71,7 +71,7 @@ static inline unsigned plain16(const unsigned char *v)
  * v + n), else four table look-ups a step, as most values have nothing to
  * escape
  */
-static inline size_t plain_run(const unsigned char *v, size_t n)
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *v, size_t n)
 {
 	size_t i = 0;
 
