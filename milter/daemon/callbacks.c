@@ -97,8 +97,10 @@ static struct conn *conn_new(void)
 /* copy_field - bounded copy of a value the MTA (or the client) chose */
 static void copy_field(char *dst, size_t len, const char *src)
 {
-	if (src == NULL || memccpy(dst, src, 0, len) == NULL)
-		dst[src ? len - 1 : 0] = 0; /* cut at len - 1 bytes */
+	size_t n = src != NULL ? strnlen(src, len - 1) : 0; /* cut at len - 1 bytes */
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = 0;
 }
 
 /*
