@@ -166,8 +166,8 @@ static struct conn *conn_get(SMFICTX *ctx)
 		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
 		metrics_add(METRICS_ACTIVE_CONNECTIONS);
 	}
-	if (c != NULL && c->snap == NULL)
-		c->snap = snapshot_acquire();
+	if (c != NULL && c->snap == NULL && (c->snap = snapshot_acquire()) != NULL)
+		verdict_cache_use(&c->verdicts, c->snap->generation);
 	return c;
 }
 

@@ -113,8 +113,8 @@ static bool cache_matches(const struct verdict_cache_entry *e, enum logline_form
     const struct verdict *v)
 {
 	return e->valid && e->form == form && e->action == v->action && e->code == v->code &&
-	    e->why == v->why && memcmp(e->ecode, v->ecode, sizeof(e->ecode)) == 0 &&
-	    strcmp(e->rule, v->rule) == 0;
+	    e->why == v->why && e->rule == v->rule &&
+	    memcmp(e->ecode, v->ecode, sizeof(e->ecode)) == 0;
 }
 
 /*
@@ -129,7 +129,7 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
     struct verdict_cache *cache)
 {
 	struct verdict_cache_entry *e;
-	size_t start = line->len, n, lr;
+	size_t start = line->len, n;
 
 	if (cache == NULL || v->rule == NULL || v->reason == NULL ||
 	    line->len + CACHE_SPARE >= sizeof(line->buf)) {
@@ -147,9 +147,7 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
 	}
 	verdict_fields(line, v);
 	n = line->len - start;
-	lr = strlen(v->rule);
-	if (n > VERDICT_CACHE_SEGMENT || lr >= sizeof(e->rule) ||
-	    memchr(v->ecode, 0, sizeof(v->ecode)) == NULL)
+	if (n > VERDICT_CACHE_SEGMENT || memchr(v->ecode, 0, sizeof(v->ecode)) == NULL)
 		return;
 	e = &cache->e[cache->next];
 	cache->next = (cache->next + 1) % VERDICT_CACHE_N;
@@ -158,8 +156,8 @@ static void add_verdict_fields(struct logline *line, const struct verdict *v,
 	e->action = v->action;
 	e->code = v->code;
 	memcpy(e->ecode, v->ecode, sizeof(e->ecode));
-	memcpy(e->rule, v->rule, lr + 1);
 	e->why = v->why; /* the reason is reason_name(why), a static word */
+	e->rule = v->rule;
 	e->len = (unsigned char)n;
 	memcpy(e->text, line->buf + start, n);
 }
@@ -170,6 +168,16 @@ void verdict_cache_init(struct verdict_cache *cache)
 	for (size_t i = 0; i < VERDICT_CACHE_N; i++)
 		cache->e[i].valid = false;
 	cache->next = 0;
+	cache->generation = 0;
+}
+
+/* verdict_cache_use - emptied for another configuration: rule names are known by address */
+void verdict_cache_use(struct verdict_cache *cache, unsigned long generation)
+{
+	if (cache->generation != generation) {
+		verdict_cache_init(cache);
+		cache->generation = generation;
+	}
 }
 
 /* tail - the recipient's own fields and the verdict, after the head */

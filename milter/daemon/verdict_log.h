@@ -49,13 +49,14 @@ void verdict_events(enum logline_form form, const char *qid, const struct facts 
  * The verdict's own fields, " action= code= ecode= rule= reason=", as the
  * last few decisions wrote them: most recipients share one of a handful of
  * verdicts, and copying their text is cheaper than writing it again. A
- * cache belongs to one thread at a time (a connection's state); entries
- * are compared by content, so a new configuration needs no flush.
+ * cache belongs to one thread at a time (a connection's state) and to one
+ * configuration: the rule is known by its name's address, which holds
+ * while the snapshot it was written for is pinned (verdict_cache_use).
  */
 #define VERDICT_CACHE_N       2
-#define VERDICT_CACHE_RULE    64  /* longer rule names are not kept */
 #define VERDICT_CACHE_SEGMENT 224 /* bytes of the fields' text */
 struct verdict_cache {
+	unsigned long generation; /* the snapshot's the entries were written for */
 	struct verdict_cache_entry {
 		bool valid;
 		enum logline_form form;
@@ -63,7 +64,7 @@ struct verdict_cache {
 		int code;
 		char ecode[sizeof(((struct verdict *)0)->ecode)];
 		enum reason why;
-		char rule[VERDICT_CACHE_RULE];
+		const char *rule;
 		unsigned char len;
 		char text[VERDICT_CACHE_SEGMENT];
 	} e[VERDICT_CACHE_N];
@@ -72,6 +73,12 @@ struct verdict_cache {
 
 /* verdict_cache_init - an empty cache */
 void verdict_cache_init(struct verdict_cache *cache);
+
+/*
+ * verdict_cache_use - the cache for decisions under snapshot generation:
+ * emptied when it was written under another
+ */
+void verdict_cache_use(struct verdict_cache *cache, unsigned long generation);
 
 /*
  * verdict_log - log the decision line for one recipient of the message
