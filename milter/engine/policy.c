@@ -342,7 +342,7 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 		} else {
 			/* any other byte, a lone "%" and an unknown "%x" stand for themselves:
 			 * the text up to the next "%" goes in one run */
-			n = *t == '%' ? 1 : strcspn(t, "%");
+			n = *t == '%' ? 1 : (size_t)(strchrnul(t, '%') - t);
 			pos = append_run(v->text, pos, sizeof(v->text), t, n);
 			t += n - 1;
 			continue;
