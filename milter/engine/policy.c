@@ -185,8 +185,8 @@ static void trick_forms(struct rule_ctx *ctx, struct addr_view *v, const struct 
  * view_add - one form of an address for the domain conditions to judge;
  * with routing tricks not allowed, also where its tricks lead
  */
-static void view_add(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a,
-    bool allow_tricks)
+static inline __attribute__((always_inline)) void view_add(struct rule_ctx *ctx,
+    struct addr_view *v, const struct addr *a, bool allow_tricks)
 {
 	bool tricks = a->tricks != 0 && !allow_tricks;
 
