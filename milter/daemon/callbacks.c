@@ -116,10 +116,11 @@ static void copy_field(char *dst, size_t len, const char *src)
  */
 #define NR_SLOTS 1024
 static struct {
+	unsigned seq; /* odd while a writer changes the slot */
 	const SMFICTX *ctx;
 	unsigned long noreply;
 } nr_slots[NR_SLOTS];
-static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER; /* writers, one at a time */
 
 /* nr_slot - the slot a context hashes to */
 static size_t nr_slot(const SMFICTX *ctx)
@@ -133,24 +134,38 @@ static size_t nr_slot(const SMFICTX *ctx)
 static void nr_remember(const SMFICTX *ctx, unsigned long noreply)
 {
 	size_t i = nr_slot(ctx);
+	unsigned seq;
 
 	pthread_mutex_lock(&nr_lock);
-	nr_slots[i].ctx = ctx;
-	nr_slots[i].noreply = noreply;
+	seq = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the fields change */
+	__atomic_store_n(&nr_slots[i].ctx, ctx, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].noreply, noreply, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].seq, seq + 2, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&nr_lock);
 }
 
-/* nr_recall - the flags negotiated on this context, 0 when unknown */
+/*
+ * nr_recall - the flags negotiated on this context, 0 when unknown: read
+ * without the lock (a sequence lock: read again while a writer was at the
+ * slot), as every session of a reused connection asks
+ */
 static unsigned long nr_recall(const SMFICTX *ctx)
 {
 	size_t i = nr_slot(ctx);
-	unsigned long nr = 0;
+	const SMFICTX *who;
+	unsigned long nr;
+	unsigned s1, s2;
 
-	pthread_mutex_lock(&nr_lock);
-	if (nr_slots[i].ctx == ctx)
-		nr = nr_slots[i].noreply;
-	pthread_mutex_unlock(&nr_lock);
-	return nr;
+	do {
+		s1 = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_ACQUIRE);
+		who = __atomic_load_n(&nr_slots[i].ctx, __ATOMIC_RELAXED);
+		nr = __atomic_load_n(&nr_slots[i].noreply, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the fields before the second look */
+		s2 = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_RELAXED);
+	} while ((s1 & 1) != 0 || s1 != s2);
+	return who == ctx ? nr : 0;
 }
 
 /* conn_get - this connection's state, created on first use */
