@@ -189,8 +189,10 @@ static struct conn *conn_get(SMFICTX *ctx)
 /* message_reset - forget one transaction: new MAIL FROM, RSET, end, abort */
 static void message_reset(struct conn *c)
 {
-	free(c->msg_heap);
-	c->msg_heap = NULL;
+	if (c->msg_heap != NULL) { /* most messages fit the state's own buffer */
+		free(c->msg_heap);
+		c->msg_heap = NULL;
+	}
 	c->sender = NULL;
 	c->login = NULL;
 	c->sender_mta = NULL;
