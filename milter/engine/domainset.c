@@ -278,8 +278,13 @@ static uint32_t lower_hash(const char *name, size_t len, char *out)
 
 		memcpy(out + i, &w, sizeof(w));
 	}
-	for (; i < len; i++)
-		out[i] = lower(name[i]);
+	if (i < len && len >= 8) { /* the last eight bytes, overlapping the ones before */
+		uint64_t w = lower8(load64(name + len - 8));
+
+		memcpy(out + len - 8, &w, sizeof(w));
+	} else
+		for (; i < len; i++)
+			out[i] = lower(name[i]);
 	memset(out + len, 0, NAME_PAD);
 	return hash_name(out, len);
 }
