@@ -18,6 +18,7 @@
 #include "verdict_log.h"
 
 #define FIELD_MAX     512 /* longer macro values and HELO names are cut here */
+#define MSG_TEXT_MAX  512 /* a message's sender, login and {mail_addr} fit here most often */
 #define MTA_ADDRS_MAX 2   /* {daemon_addr} and {if_addr} */
 
 /* Per-connection state; the message part is reset by message_reset(). */
@@ -33,6 +34,7 @@ struct conn {
 	char *sender;     /* whole, never cut: ownership and login checks must see */
 	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
 	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
+	char *msg_heap;   /* the three above when they do not fit msg_text, else NULL */
 	unsigned rcpts;
 	unsigned rcpts_accepted; /* let through: max_recipients_per_message counts these */
 	uint64_t msgs_counted;   /* "messages" limits that counted this transaction */
@@ -43,11 +45,13 @@ struct conn {
 	 * zeroing 6 kB each time would cost more than the decision itself).
 	 */
 	char qid[64];
+	char msg_text[MSG_TEXT_MAX];     /* sender, login and {mail_addr}, one after the other */
 	char client_text[IPADDR_STRLEN]; /* formatted once, for every decision line */
 	char client_name[FIELD_MAX];
 	char helo[FIELD_MAX];
-	struct logline head;    /* the decision lines' shared fields, once per message */
-	struct limit_keys keys; /* the transaction's counting keys, each worked out once */
+	struct logline head;           /* the decision lines' shared fields, once per message */
+	struct limit_keys keys;        /* the transaction's counting keys, each worked out once */
+	struct verdict_cache verdicts; /* kept with the state for the next session */
 };
 
 /* Where the limits count: the daemon's, outside every configuration snapshot. */
@@ -77,11 +81,11 @@ static struct conn *conn_new(void)
 {
 	struct conn *c = __atomic_exchange_n(&spare_conn, NULL, __ATOMIC_ACQ_REL);
 
-	if (c == NULL)
-		c = malloc(sizeof(*c));
-
-	if (c == NULL)
-		return NULL;
+	if (c == NULL) {
+		if ((c = malloc(sizeof(*c))) == NULL)
+			return NULL;
+		verdict_cache_init(&c->verdicts); /* a spare state keeps its own */
+	}
 	memset(c, 0, offsetof(struct conn, qid));
 	c->qid[0] = c->client_text[0] = c->client_name[0] = c->helo[0] = 0;
 	c->head.len = 0;
@@ -93,8 +97,10 @@ static struct conn *conn_new(void)
 /* copy_field - bounded copy of a value the MTA (or the client) chose */
 static void copy_field(char *dst, size_t len, const char *src)
 {
-	if (src == NULL || memccpy(dst, src, 0, len) == NULL)
-		dst[src ? len - 1 : 0] = 0; /* cut at len - 1 bytes */
+	size_t n = src != NULL ? strnlen(src, len - 1) : 0; /* cut at len - 1 bytes */
+
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = 0;
 }
 
 /*
@@ -110,10 +116,11 @@ static void copy_field(char *dst, size_t len, const char *src)
  */
 #define NR_SLOTS 1024
 static struct {
+	unsigned seq; /* odd while a writer changes the slot */
 	const SMFICTX *ctx;
 	unsigned long noreply;
 } nr_slots[NR_SLOTS];
-static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t nr_lock = PTHREAD_MUTEX_INITIALIZER; /* writers, one at a time */
 
 /* nr_slot - the slot a context hashes to */
 static size_t nr_slot(const SMFICTX *ctx)
@@ -127,24 +134,38 @@ static size_t nr_slot(const SMFICTX *ctx)
 static void nr_remember(const SMFICTX *ctx, unsigned long noreply)
 {
 	size_t i = nr_slot(ctx);
+	unsigned seq;
 
 	pthread_mutex_lock(&nr_lock);
-	nr_slots[i].ctx = ctx;
-	nr_slots[i].noreply = noreply;
+	seq = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE); /* odd before the fields change */
+	__atomic_store_n(&nr_slots[i].ctx, ctx, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].noreply, noreply, __ATOMIC_RELAXED);
+	__atomic_store_n(&nr_slots[i].seq, seq + 2, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&nr_lock);
 }
 
-/* nr_recall - the flags negotiated on this context, 0 when unknown */
+/*
+ * nr_recall - the flags negotiated on this context, 0 when unknown: read
+ * without the lock (a sequence lock: read again while a writer was at the
+ * slot), as every session of a reused connection asks
+ */
 static unsigned long nr_recall(const SMFICTX *ctx)
 {
 	size_t i = nr_slot(ctx);
-	unsigned long nr = 0;
+	const SMFICTX *who;
+	unsigned long nr;
+	unsigned s1, s2;
 
-	pthread_mutex_lock(&nr_lock);
-	if (nr_slots[i].ctx == ctx)
-		nr = nr_slots[i].noreply;
-	pthread_mutex_unlock(&nr_lock);
-	return nr;
+	do {
+		s1 = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_ACQUIRE);
+		who = __atomic_load_n(&nr_slots[i].ctx, __ATOMIC_RELAXED);
+		nr = __atomic_load_n(&nr_slots[i].noreply, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the fields before the second look */
+		s2 = __atomic_load_n(&nr_slots[i].seq, __ATOMIC_RELAXED);
+	} while ((s1 & 1) != 0 || s1 != s2);
+	return who == ctx ? nr : 0;
 }
 
 /* conn_get - this connection's state, created on first use */
@@ -160,17 +181,18 @@ static struct conn *conn_get(SMFICTX *ctx)
 		c->noreply = nr_recall(ctx); /* after QUIT_NC; negotiation overwrites */
 		metrics_add(METRICS_ACTIVE_CONNECTIONS);
 	}
-	if (c != NULL && c->snap == NULL)
-		c->snap = snapshot_acquire();
+	if (c != NULL && c->snap == NULL && (c->snap = snapshot_acquire()) != NULL)
+		verdict_cache_use(&c->verdicts, c->snap->generation);
 	return c;
 }
 
 /* message_reset - forget one transaction: new MAIL FROM, RSET, end, abort */
 static void message_reset(struct conn *c)
 {
-	free(c->sender);
-	free(c->login);
-	free(c->sender_mta);
+	if (c->msg_heap != NULL) { /* most messages fit the state's own buffer */
+		free(c->msg_heap);
+		c->msg_heap = NULL;
+	}
 	c->sender = NULL;
 	c->login = NULL;
 	c->sender_mta = NULL;
@@ -260,25 +282,48 @@ static sfsistat rm_helo(SMFICTX *ctx, char *helo)
 	return reply_for(c, SMFIP_NR_HELO);
 }
 
-/* rm_envfrom - a new transaction: sender, login, queue id */
+/* put_text - copy n bytes and a NUL at *at, which then points past them; the copy */
+static char *put_text(char **at, const char *s, size_t n)
+{
+	char *d = *at;
+
+	memcpy(d, s, n);
+	d[n] = 0;
+	*at = d + n + 1;
+	return d;
+}
+
+/*
+ * rm_envfrom - a new transaction: sender, login, queue id. The three
+ * strings share one buffer: the state's own when they fit, else one
+ * allocation, whole (never cut).
+ */
 static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	const char *login = smfi_getsymval(ctx, "{auth_authen}");
 	const char *mail_addr = smfi_getsymval(ctx, "{mail_addr}");
+	const char *sender = argv && argv[0] ? argv[0] : "";
+	size_t ls, ll, lm, need;
+	char *at;
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
 	metrics_add(METRICS_TRANSACTIONS);
 	message_reset(c);
-	c->sender = strdup(argv && argv[0] ? argv[0] : "");
-	c->login = strdup(login ? login : "");
+	if (login == NULL)
+		login = "";
+	ls = strlen(sender);
+	ll = strlen(login);
+	lm = mail_addr ? strlen(mail_addr) : 0;
+	need = ls + 1 + ll + 1 + (mail_addr ? lm + 1 : 0);
+	at = c->msg_text;
+	if (need > sizeof(c->msg_text) && (at = c->msg_heap = malloc(need)) == NULL)
+		return SMFIS_TEMPFAIL; /* no half-known transaction: RCPT will tempfail */
+	c->sender = put_text(&at, sender, ls);
+	c->login = put_text(&at, login, ll);
 	/* fetched once: MAIL's macros do not change before the next MAIL */
-	c->sender_mta = mail_addr ? strdup(mail_addr) : NULL;
-	if (c->sender == NULL || c->login == NULL || (mail_addr != NULL && c->sender_mta == NULL)) {
-		message_reset(c); /* no half-known transaction: RCPT will tempfail */
-		return SMFIS_TEMPFAIL;
-	}
+	c->sender_mta = mail_addr ? put_text(&at, mail_addr, lm) : NULL;
 	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
 	return reply_for(c, SMFIP_NR_MAIL);
 }
@@ -318,19 +363,67 @@ static void code_text(int code, char *out, size_t len)
 	out[3] = 0;
 }
 
+/*
+ * enhanced_code_ok - an enhanced code as smfi_setreply takes one: class 2,
+ * 4 or 5, then two parts of one to three digits
+ */
+static bool enhanced_code_ok(const char *s)
+{
+	size_t i = 2, d;
+
+	if (!((s[0] == '2' || s[0] == '4' || s[0] == '5') && s[1] == '.'))
+		return false;
+	for (d = 0; d < 3 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	if (d == 0 || s[i++] != '.')
+		return false;
+	for (d = 0; d < 3 && s[i] >= '0' && s[i] <= '9'; d++)
+		i++;
+	return d > 0 && s[i] == 0;
+}
+
+/*
+ * reply_line - "ECODE TEXT" in buf, the text's '%' doubled, for
+ * smfi_setreply with no separate enhanced code: libmilter then joins "CODE
+ * " and this, the very reply it would make of the three parts, with fewer
+ * of its byte-at-a-time copies. NULL when the code is one libmilter would
+ * refuse, or the line is long: then the parts go as they are.
+ */
+static const char *reply_line(const struct verdict *v, char *buf, size_t len)
+{
+	size_t e = strlen(v->ecode), t = strlen(v->text);
+
+	if (!enhanced_code_ok(v->ecode) || e + 1 + 2 * t >= len)
+		return NULL;
+	memcpy(buf, v->ecode, e);
+	buf[e] = ' ';
+	if (memchr(v->text, '%', t) == NULL)
+		memcpy(buf + e + 1, v->text, t + 1);
+	else
+		escape_percent(v->text, buf + e + 1, len - e - 1);
+	return buf;
+}
+
 /* answer - the one place a verdict becomes a milter reply */
 static sfsistat answer(SMFICTX *ctx, const struct verdict *v)
 {
 	char code[8], text[sizeof(v->text) * 2];
-	const char *shown;
+	const char *shown, *line;
+	int rc;
 
 	if (v->action == ACTION_ACCEPT || v->dry_run)
 		return SMFIS_CONTINUE; /* never SMFIS_ACCEPT: later recipients still need judging */
 	code_text(v->code, code, sizeof(code));
-	shown = reply_text(v->text, text, sizeof(text));
-	if (smfi_setreply(ctx, code, (char *)v->ecode, (char *)shown) != MI_SUCCESS)
+	if ((line = reply_line(v, text, sizeof(text))) != NULL)
+		rc = smfi_setreply(ctx, code, NULL, (char *)line);
+	else
+		rc = smfi_setreply(ctx, code, (char *)v->ecode,
+		    (char *)reply_text(v->text, text, sizeof(text)));
+	if (rc != MI_SUCCESS) {
+		shown = reply_text(v->text, text, sizeof(text));
 		log_warn("cannot set reply \"%s %s %s\"; the MTA's default is used", code, v->ecode,
 		    shown);
+	}
 	return v->action == ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
@@ -347,7 +440,7 @@ static void log_decision(struct conn *c, const struct facts *f, const struct ver
 		verdict_head(&c->head, form, c->qid, f, c->client_text);
 		c->head_ok = true;
 	}
-	verdict_log(&c->head, f, v, c->snap->config->policy);
+	verdict_log(&c->head, f, v, c->snap->config->policy, &c->verdicts);
 }
 
 /* note_limits - what the transaction carries to its next recipient, and the limit events */
@@ -363,6 +456,12 @@ static void note_limits(struct conn *c, const struct facts *f, const struct verd
 	metrics_limits(v, c->snap->config->limit_ids, c->snap->config->policy);
 	verdict_events(s->log_format == LOG_FORMAT_JSON ? LOGLINE_JSON : LOGLINE_KV, c->qid, f, v,
 	    c->snap->config->policy);
+}
+
+/* rcpt_mailer - {rcpt_mailer} of the recipient being judged, for the engine on need */
+static const char *rcpt_mailer(void *ctx)
+{
+	return smfi_getsymval(ctx, "{rcpt_mailer}");
 }
 
 /* rm_envrcpt - judge one recipient */
@@ -391,7 +490,8 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.sender_mta = c->sender_mta;
 	f.rcpt = argv ? argv[0] : NULL;
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
-	f.rcpt_mailer = smfi_getsymval(ctx, "{rcpt_mailer}");
+	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
+	f.rcpt_mailer_arg = ctx;
 	f.mta_addrs = c->mta_addrs;
 	f.nmta_addrs = c->nmta_addrs;
 	f.now = time(NULL);

@@ -34,8 +34,9 @@ static struct {
 	int fd;
 	int facility;
 	char ident[32];
-	char pid[16];         /* "[1234]: " */
-	pthread_mutex_t lock; /* only for reconnecting */
+	char pid[16];              /* "[1234]: " */
+	size_t ident_len, pid_len; /* measured once, when they are set */
+	pthread_mutex_t lock;      /* only for reconnecting */
 } sl = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Two timestamp slots: one is read while the other is rewritten. */
@@ -130,9 +131,9 @@ static void syslog_send(enum log_level level, const char *tag, const char *msg, 
 	iov[0] = (struct iovec){pri, (size_t)n};
 	iov[1] = (struct iovec){(char *)stamp_now(), 15};
 	iov[2] = (struct iovec){(char *)" ", 1};
-	iov[3] = (struct iovec){sl.ident, strlen(sl.ident)};
-	iov[4] = (struct iovec){sl.pid, strlen(sl.pid)};
-	iov[5] = (struct iovec){(char *)tag, strlen(tag)};
+	iov[3] = (struct iovec){sl.ident, sl.ident_len};
+	iov[4] = (struct iovec){sl.pid, sl.pid_len};
+	iov[5] = (struct iovec){(char *)tag, tag[0] != 0 ? strlen(tag) : 0};
 	iov[6] = (struct iovec){(char *)msg, len};
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (fd >= 0 && sendmsg(fd, &mh, MSG_NOSIGNAL) >= 0)
@@ -148,6 +149,7 @@ static void syslog_send(enum log_level level, const char *tag, const char *msg, 
 void log_forked(void)
 {
 	snprintf(sl.pid, sizeof(sl.pid), "[%ld]: ", (long)getpid());
+	sl.pid_len = strlen(sl.pid);
 }
 
 /* stderr_is_journal - JOURNAL_STREAM is "DEVICE:INODE" of the stream systemd gave us */
@@ -172,6 +174,7 @@ void log_open(const char *ident, bool to_stderr, int facility)
 	}
 	log_to = TO_SYSLOG;
 	snprintf(sl.ident, sizeof(sl.ident), "%s", ident);
+	sl.ident_len = strlen(sl.ident);
 	sl.facility = facility;
 	log_forked();
 	syslog_reconnect(-1);
@@ -197,18 +200,19 @@ static const char *tag(enum log_level level)
 static void emit(enum log_level level, const char *msg, size_t len)
 {
 	char prio[4] = {'<', (char)('0' + (int)level), '>', 0};
+	const char *t = tag(level);
 	struct iovec iov[4];
 	int n = 0;
 
 	if (log_to == TO_SYSLOG) {
-		syslog_send(level, tag(level), msg, len);
+		syslog_send(level, t, msg, len);
 		return;
 	}
 	if (log_to == TO_JOURNAL)
 		iov[n++] = (struct iovec){prio, 3};
 	else
 		iov[n++] = (struct iovec){(char *)"relay-milter: ", 14};
-	iov[n++] = (struct iovec){(char *)tag(level), strlen(tag(level))};
+	iov[n++] = (struct iovec){(char *)t, t[0] != 0 ? strlen(t) : 0}; /* most lines have none */
 	iov[n++] = (struct iovec){(char *)msg, len};
 	iov[n++] = (struct iovec){(char *)"\n", 1};
 	(void)!writev(STDERR_FILENO, iov, n);

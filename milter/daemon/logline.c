@@ -1,5 +1,8 @@
 /* logline.c - one decision line, as "QID: key=value ..." or as one JSON object */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "decimal.h"
 #include "json.h"
@@ -43,14 +46,50 @@ static bool kv_needs_quotes(const unsigned char *v)
 	return false;
 }
 
+#ifdef __SSE2__
 /*
- * plain_run - how many of the n bytes at v need no escape; four table
- * look-ups a step, as most values have nothing to escape
+ * plain16 - a bit for each of the 16 bytes at v that needs no escape:
+ * printable ASCII but for space, '"', '\\' and '=' (the bytes from 0x80
+ * on are negative as signed chars, so "above 0x20" leaves them out)
  */
-static inline size_t plain_run(const unsigned char *v, size_t n)
+static inline unsigned plain16(const unsigned char *v)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)v);
+	__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x20)),
+	    _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+	__m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				       _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+	    _mm_cmpeq_epi8(x, _mm_set1_epi8('=')));
+
+	return (unsigned)_mm_movemask_epi8(_mm_andnot_si128(bad, ok));
+}
+#endif
+
+/*
+ * plain_run - how many of the n bytes at v need no escape: 16 a step
+ * where SSE2 is (the last step overlaps the one before, never reading past
+ * v + n), else four table look-ups a step, as most values have nothing to
+ * escape
+ */
+static inline __attribute__((always_inline)) size_t plain_run(const unsigned char *v, size_t n)
 {
 	size_t i = 0;
 
+#ifdef __SSE2__
+	if (n >= 16) {
+		unsigned m;
+
+		for (; i + 16 <= n; i += 16)
+			if ((m = plain16(v + i)) != 0xffff)
+				return i + (size_t)__builtin_ctz(~m);
+		if (i == n)
+			return n;
+		/* the bytes before i are plain: the first that is not lies at i or after */
+		if ((m = plain16(v + n - 16)) == 0xffff)
+			return n;
+		return n - 16 + (size_t)__builtin_ctz(~m);
+	}
+#endif
 	for (; i + 4 <= n; i += 4)
 		if ((kv_class[v[i]] | kv_class[v[i + 1]] | kv_class[v[i + 2]] |
 			kv_class[v[i + 3]]) != 0)
@@ -60,22 +99,14 @@ static inline size_t plain_run(const unsigned char *v, size_t n)
 	return i;
 }
 
-/* kv_value - the escaped value; runs of plain bytes are copied whole */
-static void kv_value(struct logline *l, const char *value)
+/* kv_escaped - a value with something to escape, quote or shorten; runs of plain bytes whole */
+static __attribute__((noinline)) void kv_escaped(struct logline *l, const char *value, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *v = (const unsigned char *)value;
-	size_t len = strlen(value), budget = LOGLINE_VALUE_MAX;
+	size_t budget = LOGLINE_VALUE_MAX, run;
 	const unsigned char *end = v + len;
-	size_t run = plain_run(v, len < budget ? len : budget);
-	bool quote;
-
-	/* the common case: nothing to escape, not too long, copied in one go */
-	if (run == len && len > 0 && !(len == 1 && v[0] == '-')) {
-		put(l, value, len);
-		return;
-	}
-	quote = kv_needs_quotes(v);
+	bool quote = kv_needs_quotes(v);
 
 	if (quote)
 		put(l, "\"", 1);
@@ -110,6 +141,18 @@ static void kv_value(struct logline *l, const char *value)
 		put(l, "\"", 1);
 }
 
+/* kv_value - the escaped value: the common case (nothing to escape, not too long) in one copy */
+static void kv_value(struct logline *l, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (len > 0 && len <= LOGLINE_VALUE_MAX &&
+	    plain_run((const unsigned char *)value, len) == len && !(len == 1 && value[0] == '-'))
+		put(l, value, len);
+	else
+		kv_escaped(l, value, len);
+}
+
 /* json_value - the escaped value, quoted */
 static void json_value(struct logline *l, const char *value)
 {
@@ -121,14 +164,6 @@ static void json_value(struct logline *l, const char *value)
 	if (value[used] != 0)
 		put(l, ELLIPSIS, 3);
 	put(l, "\"", 1);
-}
-
-/* logline_continue - start from the fields a message's recipients share */
-void logline_continue(struct logline *l, const struct logline *head)
-{
-	memcpy(l->buf, head->buf, head->len + 1);
-	l->len = head->len;
-	l->form = head->form;
 }
 
 /* logline_start - the queue id first, as Postfix's own lines */
@@ -156,7 +191,10 @@ static inline void add_key(struct logline *l, const struct logline_key *key)
 
 	if (l->len + key->json_len >= sizeof(l->buf)) /* the longer form: one rule for both */
 		return;
-	memcpy(l->buf + l->len, json ? key->json : key->kv, n + 1); /* the NUL too */
+	if (l->len + LOGLINE_KEY_ROOM <= sizeof(l->buf)) /* the whole array: its NULs too */
+		memcpy(l->buf + l->len, json ? key->json : key->kv, LOGLINE_KEY_ROOM);
+	else
+		memcpy(l->buf + l->len, json ? key->json : key->kv, n + 1); /* the NUL too */
 	l->len += n;
 }
 
@@ -199,6 +237,17 @@ void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsign
 	char digits[DECIMAL_MAX];
 
 	add_key(l, key);
+	if (value >= 100 && value <= 999 && l->len + 3 < sizeof(l->buf)) {
+		/* three digits, as every reply code: no division loop */
+		char *d = l->buf + l->len;
+
+		d[0] = (char)('0' + value / 100);
+		d[1] = (char)('0' + value / 10 % 10);
+		d[2] = (char)('0' + value % 10);
+		d[3] = 0;
+		l->len += 3;
+		return;
+	}
 	put(l, digits, (size_t)(decimal_put(digits, value) - digits));
 }
 

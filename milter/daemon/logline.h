@@ -26,22 +26,27 @@ struct logline {
 
 /*
  * A field's key with its separators in both forms, made at compile time
- * from a string literal: " key=" and ",\"key\":", so that starting a field
- * is one copy.
+ * from a string literal: " key=" and ",\"key\":", each in an array of
+ * LOGLINE_KEY_ROOM bytes padded with NULs, so that starting a field is one
+ * copy of a fixed size (keys are 19 bytes at most: a longer one does not
+ * compile). Each key is one static object (a GNU statement expression), not
+ * built on the stack at every use.
  */
+#define LOGLINE_KEY_ROOM 24
 struct logline_key {
-	const char *kv, *json;
+	char kv[LOGLINE_KEY_ROOM], json[LOGLINE_KEY_ROOM];
 	unsigned char kv_len, json_len;
 };
-#define LOGLINE_KEY(key)                                                            \
-	(&(const struct logline_key){" " key "=", ",\"" key "\":", sizeof(key) + 1, \
-	    sizeof(key) + 3})
+#define LOGLINE_KEY(key)                                                             \
+	({                                                                           \
+		static const struct logline_key logline_key_ = {" " key "=",         \
+		    ",\"" key "\":", sizeof(key) + 1,                                \
+		    sizeof(key) + 3 + 0 * sizeof(char[sizeof(key) <= 20 ? 1 : -1])}; \
+		&logline_key_;                                                       \
+	})
 
 /* logline_start - a new line for the queue id (NULL or "": NOQUEUE, as Postfix) */
 void logline_start(struct logline *l, enum logline_form form, const char *qid);
-
-/* logline_continue - a new line that starts as a copy of head (its shared fields) */
-void logline_continue(struct logline *l, const struct logline *head);
 
 /*
  * logline_add - one field. Values come from the network: in key=value form

@@ -97,18 +97,96 @@ void verdict_head(struct logline *head, enum logline_form form, const char *qid,
 	logline_add(head, "from", f->sender);
 }
 
-/* verdict_tail - the recipient's own fields and the verdict, after the head */
-void verdict_tail(struct logline *line, const struct facts *f, const struct verdict *v,
-    const struct policy *p)
+/* verdict_fields - " action= code= ecode= rule= reason=": the verdict's own */
+static void verdict_fields(struct logline *line, const struct verdict *v)
 {
-	logline_add(line, "rcpt", f->rcpt);
-	add_geo(line, f, p);
 	/* our own words need no escape; rule names come from the configuration */
 	logline_add_word(line, "action", action_name(v->action));
 	logline_add_uint(line, "code", (unsigned long)v->code);
 	logline_add_word(line, "ecode", v->ecode);
 	logline_add(line, "rule", v->rule);
 	logline_add_word(line, "reason", v->reason);
+}
+
+/* cache_matches - the entry was written for a verdict with these very fields */
+static bool cache_matches(const struct verdict_cache_entry *e, enum logline_form form,
+    const struct verdict *v)
+{
+	return e->valid && e->form == form && e->action == v->action && e->code == v->code &&
+	    e->why == v->why && e->rule == v->rule &&
+	    memcmp(e->ecode, v->ecode, sizeof(e->ecode)) == 0;
+}
+
+/*
+ * Room the line must have left for a cached copy, or for keeping what was
+ * written: with this much to spare, writing the fields cuts nothing, so
+ * the copy is byte for byte what writing them makes.
+ */
+#define CACHE_SPARE (VERDICT_CACHE_SEGMENT + LOGLINE_KEY_ROOM)
+
+/* add_verdict_fields - the verdict's fields, copied from cache when it has them */
+static void add_verdict_fields(struct logline *line, const struct verdict *v,
+    struct verdict_cache *cache)
+{
+	struct verdict_cache_entry *e;
+	size_t start = line->len, n;
+
+	if (cache == NULL || v->rule == NULL || v->reason == NULL ||
+	    line->len + CACHE_SPARE >= sizeof(line->buf)) {
+		verdict_fields(line, v);
+		return;
+	}
+	for (size_t i = 0; i < VERDICT_CACHE_N; i++) {
+		e = &cache->e[i];
+		if (cache_matches(e, line->form, v)) {
+			memcpy(line->buf + line->len, e->text, e->len);
+			line->len += e->len;
+			line->buf[line->len] = 0;
+			return;
+		}
+	}
+	verdict_fields(line, v);
+	n = line->len - start;
+	if (n > VERDICT_CACHE_SEGMENT || memchr(v->ecode, 0, sizeof(v->ecode)) == NULL)
+		return;
+	e = &cache->e[cache->next];
+	cache->next = (cache->next + 1) % VERDICT_CACHE_N;
+	e->valid = true;
+	e->form = line->form;
+	e->action = v->action;
+	e->code = v->code;
+	memcpy(e->ecode, v->ecode, sizeof(e->ecode));
+	e->why = v->why; /* the reason is reason_name(why), a static word */
+	e->rule = v->rule;
+	e->len = (unsigned char)n;
+	memcpy(e->text, line->buf + start, n);
+}
+
+/* verdict_cache_init - an empty cache */
+void verdict_cache_init(struct verdict_cache *cache)
+{
+	for (size_t i = 0; i < VERDICT_CACHE_N; i++)
+		cache->e[i].valid = false;
+	cache->next = 0;
+	cache->generation = 0;
+}
+
+/* verdict_cache_use - emptied for another configuration: rule names are known by address */
+void verdict_cache_use(struct verdict_cache *cache, unsigned long generation)
+{
+	if (cache->generation != generation) {
+		verdict_cache_init(cache);
+		cache->generation = generation;
+	}
+}
+
+/* tail - the recipient's own fields and the verdict, after the head */
+static void tail(struct logline *line, const struct facts *f, const struct verdict *v,
+    const struct policy *p, struct verdict_cache *cache)
+{
+	logline_add(line, "rcpt", f->rcpt);
+	add_geo(line, f, p);
+	add_verdict_fields(line, v, cache);
 	if (v->dry_run)
 		logline_add_word(line, "dry_run", "yes");
 	if (v->dry_rule != NULL) {
@@ -119,6 +197,13 @@ void verdict_tail(struct logline *line, const struct facts *f, const struct verd
 	if (v->action == ACTION_ACCEPT)
 		add_near(line, v, p);
 	logline_end(line);
+}
+
+/* verdict_tail - the recipient's own fields and the verdict, after the head */
+void verdict_tail(struct logline *line, const struct facts *f, const struct verdict *v,
+    const struct policy *p)
+{
+	tail(line, f, v, p, NULL);
 }
 
 /* event_line - one event=limit or event=lock line for one limit and key */
@@ -184,12 +269,14 @@ bool verdict_refused(const struct verdict *v)
 }
 
 /* verdict_log - log the decision line: the message's head, then this recipient */
-void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
-    const struct policy *p)
+void verdict_log(struct logline *head, const struct facts *f, const struct verdict *v,
+    const struct policy *p, struct verdict_cache *cache)
 {
-	struct logline line;
+	size_t len = head->len;
 
-	logline_continue(&line, head);
-	verdict_tail(&line, f, v, p);
-	log_line(LOG_LEVEL_INFO, line.buf, line.len);
+	/* the recipient's fields go after the head's, and are taken off again */
+	tail(head, f, v, p, cache);
+	log_line(LOG_LEVEL_INFO, head->buf, head->len);
+	head->len = len;
+	head->buf[len] = 0;
 }

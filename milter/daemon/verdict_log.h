@@ -45,8 +45,48 @@ bool verdict_refused(const struct verdict *v);
 void verdict_events(enum logline_form form, const char *qid, const struct facts *f,
     const struct verdict *v, const struct policy *p);
 
-/* verdict_log - log the decision line for one recipient of the message head was made for */
-void verdict_log(const struct logline *head, const struct facts *f, const struct verdict *v,
-    const struct policy *p);
+/*
+ * The verdict's own fields, " action= code= ecode= rule= reason=", as the
+ * last few decisions wrote them: most recipients share one of a handful of
+ * verdicts, and copying their text is cheaper than writing it again. A
+ * cache belongs to one thread at a time (a connection's state) and to one
+ * configuration: the rule is known by its name's address, which holds
+ * while the snapshot it was written for is pinned (verdict_cache_use).
+ */
+#define VERDICT_CACHE_N       2
+#define VERDICT_CACHE_SEGMENT 224 /* bytes of the fields' text */
+struct verdict_cache {
+	unsigned long generation; /* the snapshot's the entries were written for */
+	struct verdict_cache_entry {
+		bool valid;
+		enum logline_form form;
+		enum action action;
+		int code;
+		char ecode[sizeof(((struct verdict *)0)->ecode)];
+		enum reason why;
+		const char *rule;
+		unsigned char len;
+		char text[VERDICT_CACHE_SEGMENT];
+	} e[VERDICT_CACHE_N];
+	unsigned next; /* the entry a miss replaces */
+};
+
+/* verdict_cache_init - an empty cache */
+void verdict_cache_init(struct verdict_cache *cache);
+
+/*
+ * verdict_cache_use - the cache for decisions under snapshot generation:
+ * emptied when it was written under another
+ */
+void verdict_cache_use(struct verdict_cache *cache, unsigned long generation);
+
+/*
+ * verdict_log - log the decision line for one recipient of the message
+ * head was made for (written after the head in its own buffer, then taken
+ * off: head is as it was on return); cache (or NULL) holds the verdict
+ * fields written lately
+ */
+void verdict_log(struct logline *head, const struct facts *f, const struct verdict *v,
+    const struct policy *p, struct verdict_cache *cache);
 
 #endif

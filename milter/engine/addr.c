@@ -152,20 +152,77 @@ static bool addr_local_fast(const char *s, const char *e, struct addr *out)
 	return true;
 }
 
-/* The bytes of an LDH name; LDH_UPPER is the bit that lower-cases a letter. */
-enum {
-	LDH_CHAR = 1, /* letter or digit */
-	LDH_HYPHEN = 2,
-	LDH_DOT = 4,
-	LDH_UPPER = 0x20,
-};
-
-static const unsigned char ldh_class[256] = {
-    ['a' ... 'z'] = LDH_CHAR,
-    ['0' ... '9'] = LDH_CHAR,
-    ['A' ... 'Z'] = LDH_CHAR | LDH_UPPER,
-    ['-'] = LDH_HYPHEN,
-    ['.'] = LDH_DOT,
+/*
+ * The bytes of an LDH name, lower-cased: letters and digits lower-cased,
+ * '-' and '.' as themselves, anything else 0. Every byte that needs a
+ * second look ('-', '.', or not LDH) is at most '.', so one compare a byte
+ * finds them.
+ */
+static const unsigned char ldh_lower[256] = {
+    ['-'] = '-',
+    ['.'] = '.',
+    ['0'] = '0',
+    ['1'] = '1',
+    ['2'] = '2',
+    ['3'] = '3',
+    ['4'] = '4',
+    ['5'] = '5',
+    ['6'] = '6',
+    ['7'] = '7',
+    ['8'] = '8',
+    ['9'] = '9',
+    ['A'] = 'a',
+    ['B'] = 'b',
+    ['C'] = 'c',
+    ['D'] = 'd',
+    ['E'] = 'e',
+    ['F'] = 'f',
+    ['G'] = 'g',
+    ['H'] = 'h',
+    ['I'] = 'i',
+    ['J'] = 'j',
+    ['K'] = 'k',
+    ['L'] = 'l',
+    ['M'] = 'm',
+    ['N'] = 'n',
+    ['O'] = 'o',
+    ['P'] = 'p',
+    ['Q'] = 'q',
+    ['R'] = 'r',
+    ['S'] = 's',
+    ['T'] = 't',
+    ['U'] = 'u',
+    ['V'] = 'v',
+    ['W'] = 'w',
+    ['X'] = 'x',
+    ['Y'] = 'y',
+    ['Z'] = 'z',
+    ['a'] = 'a',
+    ['b'] = 'b',
+    ['c'] = 'c',
+    ['d'] = 'd',
+    ['e'] = 'e',
+    ['f'] = 'f',
+    ['g'] = 'g',
+    ['h'] = 'h',
+    ['i'] = 'i',
+    ['j'] = 'j',
+    ['k'] = 'k',
+    ['l'] = 'l',
+    ['m'] = 'm',
+    ['n'] = 'n',
+    ['o'] = 'o',
+    ['p'] = 'p',
+    ['q'] = 'q',
+    ['r'] = 'r',
+    ['s'] = 's',
+    ['t'] = 't',
+    ['u'] = 'u',
+    ['v'] = 'v',
+    ['w'] = 'w',
+    ['x'] = 'x',
+    ['y'] = 'y',
+    ['z'] = 'z',
 };
 
 /*
@@ -181,16 +238,16 @@ static bool addr_domain_fast(const char *s, const char *e, char *dom)
 	if (n == 0 || n > DOMAIN_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char k = ldh_class[(unsigned char)s[i]];
+		unsigned char c = ldh_lower[(unsigned char)s[i]];
 
-		dom[i] = (char)(s[i] | (k & LDH_UPPER));
-		if (k & LDH_CHAR)
+		dom[i] = (char)c;
+		if (c > '.')
 			continue;
-		if (k == LDH_DOT) {
+		if (c == '.') {
 			if (i == start || i - start > DOMAIN_LABEL_MAX || dom[i - 1] == '-')
 				return false;
 			start = i + 1;
-		} else if (k != LDH_HYPHEN || i == start) {
+		} else if (c != '-' || i == start) {
 			return false;
 		}
 	}

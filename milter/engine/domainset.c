@@ -43,33 +43,57 @@ static unsigned count_labels(const char *name, size_t len)
 }
 
 /*
- * hash_name - FNV-1a over an already lower-cased name, then a final mix:
- * names that differ only in their last characters ("d1.example",
- * "d2.example") otherwise land in neighbouring slots, and linear probing
- * turns that into long runs.
+ * hash_name - over an already lower-cased name, eight bytes a step (a
+ * multiply and a fold each), then a final 64-bit mix: names that differ
+ * only in their last characters ("d1.example", "d2.example") must not land
+ * in neighbouring slots, where linear probing would make long runs of them.
+ * The name must be followed by eight NULs (NAME_PAD): the last step reads
+ * them with it.
  */
-static uint32_t hash_mix(uint32_t h)
-{
-	h ^= h >> 16;
-	h *= 0x85ebca6bu;
-	h ^= h >> 13;
-	h *= 0xc2b2ae35u;
-	h ^= h >> 16;
-	return h | 1; /* never 0 */
-}
+#define NAME_PAD 8
+#define HASH_K   0xff51afd7ed558ccdull
 
-#define FNV_BASIS 2166136261u
-#define FNV_PRIME 16777619u
+static inline uint64_t load64(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
 
 static uint32_t hash_name(const char *s, size_t len)
 {
-	uint32_t h = FNV_BASIS;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (uint8_t)s[i];
-		h *= FNV_PRIME;
+	for (; i + 8 <= len; i += 8) {
+		h = (h ^ load64(s + i)) * HASH_K;
+		h ^= h >> 32;
 	}
-	return hash_mix(h);
+	if (i < len) { /* the last bytes, and the NULs after them */
+		h = (h ^ load64(s + i)) * HASH_K;
+		h ^= h >> 32;
+	}
+	h ^= h >> 33;
+	h *= HASH_K;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h | 1; /* never 0 */
+}
+
+/*
+ * lower8 - eight bytes with ASCII A-Z lower-cased and every other byte as
+ * it was (bytes from 0x80 on included), as lower() does one at a time
+ */
+static inline uint64_t lower8(uint64_t x)
+{
+	const uint64_t low7 = 0x7f7f7f7f7f7f7f7full, high = 0x8080808080808080ull;
+	uint64_t h = x & low7;
+	uint64_t from_a = h + 0x3f3f3f3f3f3f3f3full; /* high bit set: 'A' or above */
+	uint64_t past_z = h + 0x2525252525252525ull; /* high bit set: above 'Z' */
+
+	return x | ((from_a & ~past_z & ~x & high) >> 2);
 }
 
 static char lower(char c)
@@ -162,7 +186,7 @@ static uint32_t arena_store(struct domainset *set, const char *name, size_t len)
 /* domainset_add - add "example.com" or ".example.com" */
 int domainset_add(struct domainset *set, const char *text, const char **why)
 {
-	char name[DOMAIN_MAX + 1];
+	char name[DOMAIN_MAX + NAME_PAD];
 	uint8_t flag = MATCH_EXACT;
 	size_t len = strlen(text);
 	struct slot *s;
@@ -185,6 +209,7 @@ int domainset_add(struct domainset *set, const char *text, const char **why)
 		len--;
 	for (size_t i = 0; i < len; i++)
 		name[i] = lower(text[i]);
+	memset(name + len, 0, NAME_PAD);
 	h = hash_name(name, len);
 	s = find_slot(set, name, len, h);
 	if (s->offset == 0) {
@@ -243,17 +268,25 @@ static uint8_t lookup(const struct domainset *set, const char *name, size_t len)
 	return lookup_hashed(set, name, len, hash_name(name, len));
 }
 
-/* lower_hash - name lower-cased into out and hashed, in one pass (the whole-name lookup) */
+/* lower_hash - name lower-cased into out (room for len + NAME_PAD bytes), padded, hashed */
 static uint32_t lower_hash(const char *name, size_t len, char *out)
 {
-	uint32_t h = FNV_BASIS;
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; i++) {
-		out[i] = lower(name[i]);
-		h ^= (uint8_t)out[i];
-		h *= FNV_PRIME;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w = lower8(load64(name + i));
+
+		memcpy(out + i, &w, sizeof(w));
 	}
-	return hash_mix(h);
+	if (i < len && len >= 8) { /* the last eight bytes, overlapping the ones before */
+		uint64_t w = lower8(load64(name + len - 8));
+
+		memcpy(out + len - 8, &w, sizeof(w));
+	} else
+		for (; i < len; i++)
+			out[i] = lower(name[i]);
+	memset(out + len, 0, NAME_PAD);
+	return hash_name(out, len);
 }
 
 /*
@@ -264,7 +297,7 @@ static uint32_t lower_hash(const char *name, size_t len, char *out)
  */
 bool domainset_contains(const struct domainset *set, const char *domain, size_t len)
 {
-	char name[DOMAIN_MAX + 1];
+	char name[DOMAIN_MAX + NAME_PAD];
 	unsigned labels;
 
 	if (set == NULL || set->used == 0)

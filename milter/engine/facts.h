@@ -72,12 +72,19 @@ struct facts {
 	const struct ipaddr *client; /* NULL: no client address */
 	const char *client_name;     /* reverse DNS name, or NULL */
 	const char *helo;
-	const char *login;              /* SMTP AUTH identity; NULL or "" if none */
-	const char *sender;             /* MAIL FROM path as sent */
-	const char *sender_mta;         /* the MTA's form of it ({mail_addr}), or NULL */
-	const char *rcpt;               /* RCPT TO path as sent (argv[0]) */
-	const char *rcpt_mta;           /* the MTA's resolution ({rcpt_addr}), or NULL */
-	const char *rcpt_mailer;        /* {rcpt_mailer}, or NULL */
+	const char *login;       /* SMTP AUTH identity; NULL or "" if none */
+	const char *sender;      /* MAIL FROM path as sent */
+	const char *sender_mta;  /* the MTA's form of it ({mail_addr}), or NULL */
+	const char *rcpt;        /* RCPT TO path as sent (argv[0]) */
+	const char *rcpt_mta;    /* the MTA's resolution ({rcpt_addr}), or NULL */
+	const char *rcpt_mailer; /* {rcpt_mailer}, or NULL */
+	/*
+	 * Or, when set, rcpt_mailer is asked of this on need: only a bare
+	 * {rcpt_addr} (no domain) makes the mailer matter, and the daemon's
+	 * macro look-up costs about what a domain lookup does.
+	 */
+	const char *(*rcpt_mailer_get)(void *arg);
+	void *rcpt_mailer_arg;
 	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
 	size_t nmta_addrs;
 	time_t now;

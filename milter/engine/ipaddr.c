@@ -5,7 +5,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "decimal.h"
 #include "ipaddr.h"
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -31,13 +30,20 @@ static void set_v6(struct ipaddr *out, const uint8_t *b)
 static bool parse_v4(const char *s, uint8_t *b)
 {
 	for (int i = 0; i < 4; i++) {
-		unsigned v = 0;
-		int digits = 0;
+		unsigned v = (unsigned)(unsigned char)*s - '0', d;
 
-		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
-			v = v * 10 + (unsigned)(*s - '0');
-		if (digits == 0 || digits > 3 || v > 255 || (digits > 1 && s[-digits] == '0'))
+		if (v > 9)
 			return false;
+		if ((d = (unsigned)(unsigned char)*++s - '0') <= 9) {
+			if (v == 0)
+				return false; /* a leading zero */
+			v = v * 10 + d;
+			if ((d = (unsigned)(unsigned char)*++s - '0') <= 9) {
+				v = v * 10 + d;
+				if (v > 255 || (unsigned)(unsigned char)*++s - '0' <= 9)
+					return false;
+			}
+		}
 		b[i] = (uint8_t)v;
 		if (*s++ != (i < 3 ? '.' : '\0'))
 			return false;
@@ -88,13 +94,26 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 }
 
 /* put_uint - decimal digits of v at p; the end */
+/* put_byte - one byte of an address in decimal, in line (no call a byte) */
+static inline char *put_byte(char *p, unsigned v)
+{
+	if (v >= 100) {
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		*p++ = (char)('0' + v / 10);
+	} else if (v >= 10)
+		*p++ = (char)('0' + v / 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
 /* put_v4 - dotted quad of b[0..3]; returns the end */
 static char *put_v4(char *p, const uint8_t *b)
 {
 	for (int i = 0; i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
-		p = decimal_put(p, b[i]);
+		p = put_byte(p, b[i]);
 	}
 	return p;
 }

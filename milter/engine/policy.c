@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "addr.h"
 #include "domain.h"
@@ -104,8 +107,13 @@ static bool has_mta_rcpt(const struct facts *f)
 /* sendmail_local - Sendmail names a local delivery by the bare user, mailer "local" */
 static bool sendmail_local(const struct facts *f, const struct addr *mta)
 {
-	return mta->kind == ADDR_NODOMAIN && f->rcpt_mailer != NULL &&
-	    strcmp(f->rcpt_mailer, "local") == 0 && mta->tricks == 0;
+	const char *mailer;
+
+	if (mta->kind != ADDR_NODOMAIN)
+		return false;
+	mailer =
+	    f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->rcpt_mailer_arg) : f->rcpt_mailer;
+	return mailer != NULL && strcmp(mailer, "local") == 0 && mta->tricks == 0;
 }
 
 /*
@@ -126,11 +134,11 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	if (!has_mta_rcpt(f))
 		return true;
 	/* the MTA's form is the path as sent, so its parse is ctx->rcpt's: local too */
-	if (ctx->rcpt->kind == ADDR_MAILBOX && addr_same_path(f->rcpt, f->rcpt_mta))
+	if (ctx->rcpt->kind == ADDR_MAILBOX && ctx->rcpt_mta_same)
 		return true;
-	if (ctx->rcpt_mta.kind == ADDR_NODOMAIN)
-		return sendmail_local(f, &ctx->rcpt_mta);
-	return addr_is_local(p, f, &ctx->rcpt_mta);
+	if (ctx->rcpt_mta->kind == ADDR_NODOMAIN)
+		return sendmail_local(f, ctx->rcpt_mta);
+	return addr_is_local(p, f, ctx->rcpt_mta);
 }
 
 /*
@@ -177,8 +185,8 @@ static void trick_forms(struct rule_ctx *ctx, struct addr_view *v, const struct 
  * view_add - one form of an address for the domain conditions to judge;
  * with routing tricks not allowed, also where its tricks lead
  */
-static void view_add(struct rule_ctx *ctx, struct addr_view *v, const struct addr *a,
-    bool allow_tricks)
+static inline __attribute__((always_inline)) void view_add(struct rule_ctx *ctx,
+    struct addr_view *v, const struct addr *a, bool allow_tricks)
 {
 	bool tricks = a->tricks != 0 && !allow_tricks;
 
@@ -206,7 +214,7 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 	v->n = 0;
 	v->unknown = false;
 	ctx->ntricks = 0;
-	if (mta && sendmail_local(ctx->facts, &ctx->rcpt_mta)) {
+	if (mta && sendmail_local(ctx->facts, ctx->rcpt_mta)) {
 		if (!bare) /* a local user of the MTA's own has no domain to judge */
 			view_add(ctx, v, sent, p->allow_routing_tricks);
 		return;
@@ -214,7 +222,7 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 	if (!(mta && bare))
 		view_add(ctx, v, sent, p->allow_routing_tricks);
 	if (mta)
-		view_add(ctx, v, &ctx->rcpt_mta, p->allow_routing_tricks);
+		view_add(ctx, v, ctx->rcpt_mta, p->allow_routing_tricks);
 }
 
 /* client_trusted - is the client inside the trusted networks? */
@@ -230,60 +238,86 @@ static bool authenticated(const struct facts *f)
 	return f->login != NULL && f->login[0] != 0;
 }
 
-/* strip_brackets - the path without surrounding <>, for reply texts */
-static void strip_brackets(const char *s, char *out, size_t len)
+/*
+ * strip_brackets - the path without surrounding <>, at most max bytes of
+ * it, for reply texts: where it starts in s, and its length in *n
+ */
+static const char *strip_brackets(const char *s, size_t max, size_t *n)
 {
-	size_t n;
+	size_t len;
 
 	if (s == NULL)
 		s = "";
 	while (*s == ' ')
 		s++;
-	n = strlen(s);
-	if (n >= 2 && s[0] == '<' && s[n - 1] == '>') {
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
 		s++;
-		n -= 2;
+		len -= 2;
 	}
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, s, n);
-	out[n] = 0;
+	*n = len < max ? len : max;
+	return s;
 }
 
-/* append_safe - copy printable ASCII only: the text goes back over SMTP */
-static size_t append_safe(char *out, size_t pos, size_t len, const char *s)
-{
-	for (; s != NULL && *s && pos + 1 < len; s++)
-		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-	out[pos] = 0;
-	return pos;
-}
-
-/* append_run - n bytes of s (no NUL among them) as append_safe copies them */
+/*
+ * append_run - n bytes of s (no NUL among them), printable ASCII only (the
+ * text goes back over SMTP: anything else becomes '?'), as many as fit
+ */
 static size_t append_run(char *out, size_t pos, size_t len, const char *s, size_t n)
 {
-	for (; n > 0 && pos + 1 < len; s++, n--)
-		out[pos++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	size_t i = 0;
+
+	if (n > len - 1 - pos)
+		n = len - 1 - pos;
+#ifdef __SSE2__
+	/* 16 bytes a step; the last step overlaps the one before (same bytes, same result) */
+	if (n >= 16) {
+		for (;; i += 16) {
+			size_t at = i + 16 <= n ? i : n - 16;
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + at));
+			__m128i ok = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(0x1f)),
+			    _mm_cmplt_epi8(x, _mm_set1_epi8(0x7f)));
+
+			_mm_storeu_si128((__m128i *)(void *)(out + pos + at),
+			    _mm_or_si128(_mm_and_si128(ok, x),
+				_mm_andnot_si128(ok, _mm_set1_epi8('?'))));
+			if (at + 16 >= n)
+				break;
+		}
+		i = n;
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		out[pos + i] = (char)(c - 0x20u < 0x5fu ? c : '?');
+	}
+	pos += n;
 	out[pos] = 0;
 	return pos;
 }
 
-/* expand_value - the text one %-escape stands for; buf holds what is formatted */
-static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len)
+/* expand_value - the text one %-escape stands for, *n bytes; buf holds what is formatted */
+static const char *expand_value(char esc, const struct facts *f, char *buf, size_t len, size_t *n)
 {
+	const char *val;
+
 	switch (esc) {
 	case 'r':
-		strip_brackets(f->rcpt, buf, len);
-		return buf;
+		return strip_brackets(f->rcpt, len - 1, n);
 	case 's':
-		strip_brackets(f->sender, buf, len);
-		return buf;
+		return strip_brackets(f->sender, len - 1, n);
 	case 'l':
-		return f->login ? f->login : "";
+		val = f->login ? f->login : "";
+		break;
 	case 'c':
-		return f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+		val = f->client ? ipaddr_format(f->client, buf, len) : "unknown";
+		break;
+	default:
+		return NULL;
 	}
-	return NULL;
+	*n = strlen(val);
+	return val;
 }
 
 /* expand - fill v->text from a reply template; only escapes used cost anything */
@@ -296,23 +330,24 @@ static void expand(const struct reply *r, const struct facts *f, struct verdict 
 	v->text[0] = 0;
 	for (; *t; t++) {
 		const char *val = NULL;
+		size_t n;
 
 		if (*t == '%' && t[1] != 0 &&
-		    (val = expand_value(t[1], f, buf, sizeof(buf))) != NULL)
+		    (val = expand_value(t[1], f, buf, sizeof(buf), &n)) != NULL)
 			t++;
 		else if (*t == '%' && t[1] == '%') {
 			val = "%"; /* "%%" is one percent sign */
+			n = 1;
 			t++;
 		} else {
 			/* any other byte, a lone "%" and an unknown "%x" stand for themselves:
 			 * the text up to the next "%" goes in one run */
-			size_t n = *t == '%' ? 1 : strcspn(t, "%");
-
+			n = *t == '%' ? 1 : (size_t)(strchrnul(t, '%') - t);
 			pos = append_run(v->text, pos, sizeof(v->text), t, n);
 			t += n - 1;
 			continue;
 		}
-		pos = append_safe(v->text, pos, sizeof(v->text), val);
+		pos = append_run(v->text, pos, sizeof(v->text), val, n);
 	}
 	v->code = r->code;
 	memcpy(v->ecode, r->ecode, sizeof(v->ecode));
@@ -741,13 +776,16 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	addr_parse(f->rcpt ? f->rcpt : "", &rcpt);
 	ctx.facts = f;
 	ctx.rcpt = &rcpt;
+	ctx.rcpt_mta = &ctx.rcpt_mta_parsed;
+	ctx.rcpt_mta_same = false;
 	if (has_mta_rcpt(f)) {
 		/* the MTA's form is most often the path as sent: one parse serves both */
-		if ((rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
-		    addr_same_path(f->rcpt, f->rcpt_mta))
-			ctx.rcpt_mta = rcpt;
+		ctx.rcpt_mta_same = (rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
+		    addr_same_path(f->rcpt, f->rcpt_mta);
+		if (ctx.rcpt_mta_same)
+			ctx.rcpt_mta = &rcpt;
 		else
-			addr_parse(f->rcpt_mta, &ctx.rcpt_mta);
+			addr_parse(f->rcpt_mta, &ctx.rcpt_mta_parsed);
 	}
 	ctx.allow_tricks = p->allow_routing_tricks;
 	ctx.sender_origin = p->sender_origin;

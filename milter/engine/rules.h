@@ -42,7 +42,10 @@ struct addr_view {
 struct rule_ctx {
 	const struct facts *facts;
 	const struct addr *rcpt;
-	struct addr rcpt_mta;               /* {rcpt_addr} parsed, when the MTA sent it */
+	const struct addr *rcpt_mta; /* {rcpt_addr} parsed, when the MTA sent it: rcpt itself
+	                                when it is the path as sent, else rcpt_mta_parsed */
+	struct addr rcpt_mta_parsed;
+	bool rcpt_mta_same; /* {rcpt_addr} is the path as sent, and rcpt its parse */
 	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
 	size_t ntricks;
 	struct addr_view rcpt_view; /* the recipient, resolved (policy.c) */
