@@ -85,7 +85,8 @@ void verdict_head(struct logline *head, enum logline_form form, const char *qid,
     const struct facts *f, const char *client_text)
 {
 	logline_start(head, form, qid);
-	logline_add(head, "client", client_text);
+	/* an address as ipaddr_format writes it, or "unknown": nothing to escape or quote */
+	logline_add_word(head, "client", client_text);
 	if (f->client_name && *f->client_name)
 		logline_add(head, "client_name", f->client_name);
 	if (f->helo && *f->helo)
