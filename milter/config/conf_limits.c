@@ -290,8 +290,9 @@ void load_max_rcpts(struct loader *ld, const config_setting_t *s)
 /* finish_limits - every per-login override names a configured limit */
 void finish_limits(struct loader *ld)
 {
-	const struct policy *p = ld->cfg->policy;
+	struct policy *p = ld->cfg->policy;
 
+	limit_masks_make(&p->limit_masks, p->limits, p->nlimits);
 	for (size_t i = 0; i < ld->noverrides; i++) {
 		struct limit_override *o = &ld->overrides[i].u->overrides[ld->overrides[i].k];
 

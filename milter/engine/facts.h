@@ -105,7 +105,13 @@ struct limit_seen {
 	bool exempt;    /* a per-login override of 0: not counted */
 	uint64_t max;   /* after a per-login override */
 	struct store_result result;
-	char principal[LIMIT_PRINCIPAL_MAX];
+	/*
+	 * The key: in the transaction's limit_keys (facts->keys), which
+	 * outlive the decision, or in own (no limit_keys, or a second
+	 * grouping of the client's address).
+	 */
+	const char *principal;
+	char own[LIMIT_PRINCIPAL_MAX];
 };
 
 /* The outcome for one recipient. */

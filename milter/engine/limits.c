@@ -240,39 +240,75 @@ static void check_for(const struct limit *l, const struct limit_seen *seen, cons
 	c->dry_run = l->rule.dry_run;
 }
 
-/* memo_principal - limit_principal, once per kind of key and transaction */
+/*
+ * memo_principal - limit_principal, once per kind of key and transaction:
+ * seen points to the transaction's copy when there is one that outlives
+ * the decision (keep), else gets its own. The client's key is kept for
+ * the first grouping asked; another grouping is worked out each time.
+ */
 static bool memo_principal(const struct limit *l, struct rule_ctx *ctx, struct limit_keys *km,
-    char *out)
+    bool keep, struct limit_seen *seen)
 {
 	signed char *st = &km->state[l->per];
 
 	if (*st != 0 && l->per == PER_CLIENT &&
-	    (km->prefix_v4 != l->prefix_v4 || km->prefix_v6 != l->prefix_v6))
-		*st = 0; /* another grouping: another key */
+	    (km->prefix_v4 != l->prefix_v4 || km->prefix_v6 != l->prefix_v6)) {
+		seen->principal = seen->own;
+		return limit_principal(l, ctx, seen->own, sizeof(seen->own));
+	}
 	if (*st == 0) {
 		*st = limit_principal(l, ctx, km->key[l->per], LIMIT_PRINCIPAL_MAX) ? 1 : -1;
-		km->prefix_v4 = l->per == PER_CLIENT ? l->prefix_v4 : km->prefix_v4;
-		km->prefix_v6 = l->per == PER_CLIENT ? l->prefix_v6 : km->prefix_v6;
+		if (l->per == PER_CLIENT) {
+			km->prefix_v4 = l->prefix_v4;
+			km->prefix_v6 = l->prefix_v6;
+		}
 	}
 	if (*st < 0)
 		return false;
-	strcpy(out, km->key[l->per]);
+	if (keep)
+		seen->principal = km->key[l->per];
+	else
+		seen->principal = strcpy(seen->own, km->key[l->per]);
 	return true;
 }
 
-/* key_absent - a decision without this limit's kind of key: nothing to judge */
-static bool key_absent(const struct limit *l, const struct facts *f)
+void limit_masks_make(struct limit_masks *m, const struct limit *limits, size_t n)
 {
-	return (l->per == PER_LOGIN && (f->login == NULL || f->login[0] == 0)) ||
-	    (l->per == PER_CLIENT && f->client == NULL);
+	memset(m, 0, sizeof(*m));
+	for (size_t i = 0; i < n && i < LIMITS_MAX; i++) {
+		m->per[limits[i].per] |= 1ULL << i;
+		if (limits[i].count == COUNT_MESSAGES)
+			m->messages |= 1ULL << i;
+	}
+}
+
+/*
+ * candidates - the limits that may count this decision: not those of a
+ * kind of key it lacks (no login, no client address), nor a "messages"
+ * limit that counts its transaction already
+ */
+static uint64_t candidates(const struct limit_set *set, const struct facts *f)
+{
+	struct limit_masks own;
+	const struct limit_masks *m = set->masks;
+	uint64_t c = set->n >= 64 ? UINT64_MAX : (1ULL << set->n) - 1;
+
+	if (m == NULL) {
+		limit_masks_make(&own, set->limits, set->n);
+		m = &own;
+	}
+	if (f->login == NULL || f->login[0] == 0)
+		c &= ~m->per[PER_LOGIN];
+	if (f->client == NULL)
+		c &= ~m->per[PER_CLIENT];
+	return c & ~(m->messages & f->msgs_counted);
 }
 
 /*
  * limit_applies - 1 when limit i counts this recipient (seen and, for a
  * distinct count, member filled), 0 when it does not, -1 when a lookup it
  * needs failed. An exempt login is noted (for --explain) but not counted.
- * The cheap tests come first: most limits of a decision without a login
- * are per login.
+ * Only for the candidates: the limits whose key the decision has.
  */
 static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
     const struct user *u, struct limit_seen *seen, const char **member, struct limit_keys *km)
@@ -280,13 +316,9 @@ static int limit_applies(const struct limit *l, size_t i, struct rule_ctx *ctx,
 	const struct limit_override *o;
 	int m;
 
-	if (key_absent(l, ctx->facts))
-		return 0;
-	if (l->count == COUNT_MESSAGES && (ctx->facts->msgs_counted >> i) & 1)
-		return 0; /* this transaction is counted already */
 	if ((m = rule_match(&l->rule, ctx)) <= 0)
 		return m;
-	if (!memo_principal(l, ctx, km, seen->principal))
+	if (!memo_principal(l, ctx, km, ctx->facts->keys != NULL, seen))
 		return 0;
 	if ((l->count == COUNT_COUNTRIES || l->count == COUNT_NETWORKS) &&
 	    (m = memo_member(l, ctx, km, member)) <= 0)
@@ -311,7 +343,8 @@ static int limits_collect(const struct limit_set *set, struct rule_ctx *ctx, str
 	const struct user *u = login != NULL && *login ? users_find(set->users, login) : NULL;
 	size_t n = 0;
 
-	for (size_t i = 0; i < set->n; i++) {
+	for (uint64_t todo = candidates(set, ctx->facts); todo != 0; todo &= todo - 1) {
+		size_t i = (size_t)__builtin_ctzll(todo); /* in order: the verdict lists them so */
 		const struct limit *l = &set->limits[i];
 		struct limit_seen *seen = &v->limits[v->nlimits];
 		const char *member = NULL;

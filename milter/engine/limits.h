@@ -82,12 +82,26 @@ struct limit_refusal {
 	int64_t until; /* locked: when the lock ends (Unix seconds) */
 };
 
+/*
+ * Which limits a decision could touch, by what it has: worked out once
+ * per configuration, so that a decision without a login passes over the
+ * per-login limits without looking at them.
+ */
+struct limit_masks {
+	uint64_t per[PER_N]; /* bit i: limit i counts per this kind of key */
+	uint64_t messages;   /* bit i: limit i counts messages */
+};
+
+/* limit_masks_make - the masks of limits[0 .. n) */
+void limit_masks_make(struct limit_masks *m, const struct limit *limits, size_t n);
+
 /* What limits_judge needs of the policy (policy.c fills it: no include circle). */
 struct users;
 struct limit_set {
 	const struct limit *limits;
 	size_t n;
-	unsigned max_rcpts; /* max_recipients_per_message; 0: none */
+	const struct limit_masks *masks; /* of limits; NULL: worked out per decision */
+	unsigned max_rcpts;              /* max_recipients_per_message; 0: none */
 	const struct users *users;
 };
 

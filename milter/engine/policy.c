@@ -722,7 +722,8 @@ static void trace_limits(struct trace *trace, const struct policy *p, const stru
 static void run_limits(const struct policy *p, struct rule_ctx *ctx, struct verdict *v,
     struct trace *trace)
 {
-	const struct limit_set set = {p->limits, p->nlimits, p->max_rcpts, p->users};
+	const struct limit_set set = {p->limits, p->nlimits, &p->limit_masks, p->max_rcpts,
+	    p->users};
 	struct limit_refusal r;
 	struct reply locked;
 	const struct reply *reply;

@@ -9,10 +9,10 @@
 
 #include "domainset.h"
 #include "facts.h"
+#include "limits.h"
 #include "netset.h"
 
 struct rule;
-struct limit;
 
 /* What happens to a connection without a client address (local submission). */
 enum no_client {
@@ -54,6 +54,7 @@ struct policy {
 	unsigned max_rcpts;      /* max_recipients_per_message; 0: no limit */
 	struct limit *limits;    /* rate limits, judged for accepted recipients */
 	size_t nlimits;
+	struct limit_masks limit_masks; /* of limits, made when they are loaded */
 };
 
 /* policy_new - an empty policy with the default replies (NULL on ENOMEM) */

@@ -312,9 +312,17 @@ static void apply_admission(const struct store_check *checks, size_t n, struct m
 /* release - the decision's principals unpinned, with their new expiry */
 static void release(struct ms_work *w, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (w[i].p != NULL && w[i].p->pinned)
-			shard_touch(w[i].sh, w[i].p);
+	for (size_t i = 0; i < n; i++) {
+		int64_t e = 0, ce;
+
+		if (w[i].p == NULL || !w[i].p->pinned)
+			continue;
+		for (size_t j = i; j < n; j++) /* the counters this decision wrote to */
+			if (same_principal(w, i, j) && w[j].c != NULL &&
+			    (ce = counter_expiry(w[j].c)) > e)
+				e = ce;
+		shard_raise(w[i].sh, w[i].p, e);
+	}
 }
 
 /* hash_all - each check's hash and shard; the mask of the shards to lock */
@@ -327,7 +335,9 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 		/* most limits of a decision share its login or client: hash each once */
 		w[i].same = -1;
 		for (size_t j = i; j-- > 0 && w[i].same < 0;)
-			if (strcmp(checks[j].principal, checks[i].principal) == 0)
+			if (checks[j].principal ==
+				checks[i].principal || /* the engine's one copy */
+			    strcmp(checks[j].principal, checks[i].principal) == 0)
 				w[i].same = (int)j;
 		w[i].first = w[i].same >= 0 ? w[w[i].same].first : (int)i;
 		w[i].h = w[i].same >= 0 ? w[w[i].same].h : ms_hash(m, checks[i].principal);

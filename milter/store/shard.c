@@ -127,15 +127,25 @@ static int64_t expiry(const struct principal *p)
 	return e;
 }
 
-/* shard_touch - the heap entry is read only for an earlier expiry: its key <= the old one */
-void shard_touch(struct shard *sh, struct principal *p)
+/* settle - p's new expiry; the heap entry is rekeyed only for an earlier one (its key <= the old) */
+static void settle(struct shard *sh, struct principal *p, int64_t e)
 {
 	int64_t old = p->expiry;
 
-	p->expiry = expiry(p);
+	p->expiry = e;
 	if ((p->aside || p->expiry < old) && p->expiry < sh->heap[p->heap].key)
 		heap_rekey(sh, p->heap, p->expiry);
 	p->pinned = p->aside = false;
+}
+
+void shard_touch(struct shard *sh, struct principal *p)
+{
+	settle(sh, p, expiry(p));
+}
+
+void shard_raise(struct shard *sh, struct principal *p, int64_t e)
+{
+	settle(sh, p, e > p->expiry ? e : p->expiry);
 }
 
 struct principal *shard_first(struct shard *sh, int64_t until)

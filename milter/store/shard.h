@@ -80,6 +80,15 @@ struct principal *shard_first(struct shard *sh, int64_t until);
 void shard_touch(struct shard *sh, struct principal *p);
 
 /*
+ * shard_raise - p unpinned after a decision that could only make its
+ * counters last longer: its expiry at least e (the latest end of the
+ * counters it wrote), the others' ends being covered by the old one. An
+ * expiry so kept a little late (a lock that ended early) only delays the
+ * reclaiming of p.
+ */
+void shard_raise(struct shard *sh, struct principal *p, int64_t e);
+
+/*
  * shard_counter - p's counter for limit, or NULL. The checks of a
  * decision come in the order of the limits, and shard_add_counter keeps
  * the counters in that order: a search that starts after the counter

@@ -55,6 +55,7 @@ struct tx {
 	struct ipaddr client;
 	struct geo_cache geo;
 	struct facts f;
+	struct limit_keys keys; /* the transaction's, as the daemon keeps them */
 	struct verdict v;
 };
 
@@ -71,6 +72,8 @@ static void tx_open(struct tx *t, struct config *cfg, struct store *store, const
 	t->f.sender = from;
 	t->f.geo = &t->geo;
 	t->f.store = store;
+	limit_keys_reset(&t->keys);
+	t->f.keys = &t->keys;
 }
 
 /* tx_rcpt - judge one recipient and carry the transaction on, as the daemon does */
@@ -90,6 +93,7 @@ static void tx_new_message(struct tx *t)
 {
 	t->f.rcpts_accepted = 0;
 	t->f.msgs_counted = 0;
+	limit_keys_reset(&t->keys);
 }
 
 static struct store *new_store(void)
@@ -320,6 +324,20 @@ START_TEST(test_principals)
 	ck_assert_str_eq(t.v.limits[0].principal, "client:192.0.2.77/32");
 	ck_assert_str_eq(t.v.limits[1].principal, "client:192.0.2.0/24");
 	ck_assert_str_eq(t.v.limits[2].principal, "sender:<>");
+	ck_assert_str_eq(t.v.limits[3].principal, "login:carol");
+	/* the next recipient uses the transaction's keys: the same, the second grouping too */
+	tx_rcpt(&t, "<dave@example.com>");
+	ck_assert_uint_eq(t.v.nlimits, 4);
+	ck_assert_str_eq(t.v.limits[0].principal, "client:192.0.2.77/32");
+	ck_assert_str_eq(t.v.limits[1].principal, "client:192.0.2.0/24");
+	ck_assert_str_eq(t.v.limits[3].principal, "login:carol");
+	/* without the transaction's keys (--explain) each decision makes its own */
+	t.f.keys = NULL;
+	tx_rcpt(&t, "<erin@example.com>");
+	ck_assert_uint_eq(t.v.nlimits, 4);
+	ck_assert_str_eq(t.v.limits[0].principal, "client:192.0.2.77/32");
+	ck_assert_str_eq(t.v.limits[1].principal, "client:192.0.2.0/24");
+	ck_assert_ptr_eq(t.v.limits[3].principal, t.v.limits[3].own);
 	ck_assert_str_eq(t.v.limits[3].principal, "login:carol");
 	s->ops->free(s);
 	conf_free(cfg);
