@@ -350,6 +350,13 @@ int64_t counter_expiry(const struct counter *c)
 	}
 	if (last != INT64_MIN)
 		e = last + (STORE_SLOTS + 1) * slot;
+	/*
+	 * A sum's slot counts while the grid's current slot starts before its
+	 * end + STORE_SLOTS slots: a slot of another width (the window was
+	 * changed) ends off the grid, and counts until the grid's next start.
+	 */
+	if (last != INT64_MIN && c->kind == STORE_SUM)
+		e = -floor_div(-e, slot) * slot;
 	if (c->lock_until != 0 && c->lock_until * 1000 > e)
 		e = c->lock_until * 1000;
 	return e;

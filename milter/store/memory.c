@@ -54,6 +54,7 @@ struct ms_work {
 	struct counter_span sp; /* the check's slot grid at the decision's now */
 	int same;               /* the latest earlier check of the same principal, or -1 */
 	int first;              /* the first check of its principal (itself, or an earlier one) */
+	bool shrinks;           /* its counter changes window or kind: its end may come sooner */
 };
 
 /* realtime_ms - CLOCK_REALTIME in Unix milliseconds */
@@ -268,6 +269,7 @@ static int get_counter(struct memory_store *m, const struct store_check *checks,
 		shard_add_counter(w->p, c, before(ws, i));
 		w->c = c;
 	}
+	w->shrinks = w->c->kind != ck->kind || w->c->window != ck->window; /* a reloaded limit */
 	if (w->c->kind != ck->kind)
 		counter_retype(w->c, ck->kind); /* the limit changed its kind: start over */
 	return 0;
@@ -342,14 +344,27 @@ static void release(struct ms_work *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int64_t e = 0, ce;
+		bool exact = false;
 
 		if (w[i].p == NULL || !w[i].p->pinned)
 			continue;
-		for (size_t j = i; j < n; j++) /* the counters this decision wrote to */
-			if (same_principal(w, i, j) && w[j].c != NULL &&
-			    (ce = counter_expiry(w[j].c)) > e)
+		for (size_t j = i; j < n; j++) { /* the counters this decision wrote to */
+			if (!same_principal(w, i, j) || w[j].c == NULL)
+				continue;
+			exact |= w[j].shrinks;
+			if ((ce = counter_expiry(w[j].c)) > e)
 				e = ce;
-		shard_raise(w[i].sh, w[i].p, e);
+		}
+		/*
+		 * A counter whose window or kind changed may end sooner than
+		 * the principal's old expiry says: worked out from all of them,
+		 * or the dead keys would outlive the live ones they were meant
+		 * to be evicted before.
+		 */
+		if (exact)
+			shard_touch(w[i].sh, w[i].p);
+		else
+			shard_raise(w[i].sh, w[i].p, e);
 	}
 }
 

@@ -81,10 +81,11 @@ void shard_touch(struct shard *sh, struct principal *p);
 
 /*
  * shard_raise - p unpinned after a decision that could only make its
- * counters last longer: its expiry at least e (the latest end of the
- * counters it wrote), the others' ends being covered by the old one. An
- * expiry so kept a little late (a lock that ended early) only delays the
- * reclaiming of p.
+ * counters last longer (none changed its window or kind: shard_touch
+ * then): its expiry at least e (the latest end of the counters it wrote),
+ * the others' ends being covered by the old one. An expiry so kept a
+ * little late (a lock that ended on its own) only delays the reclaiming
+ * of p by at most that lock's end.
  */
 void shard_raise(struct shard *sh, struct principal *p, int64_t e);
 

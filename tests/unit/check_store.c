@@ -688,6 +688,62 @@ START_TEST(test_incremental_reclaim)
 }
 END_TEST
 
+/*
+ * A limit reloaded with a shorter window: the principal's keys end with
+ * what still counts, not with the old window, so a dead key is reclaimed
+ * (and evicted) before the live ones, as if the window had always been
+ * the new one.
+ */
+START_TEST(test_shortened_window_reclaimed)
+{
+	struct store *s = new_store(100000);
+	char n[2][32];
+	struct store_check c;
+
+	same_shard(s, "login:", n, 2);
+	set_clock(T0);
+	c = sum_check(n[0], "rcpt", 10, 30 * 86400);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	set_clock(T0 + 1000);
+	c = sum_check(n[0], "rcpt", 10, 3600); /* the reload: 30 days become an hour */
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	/* the 30-day slot (7.5 h wide) and 96 slots of the hour later: nothing of it counts */
+	set_clock(T0 + 2 * 86400 * 1000LL);
+	c = sum_check(n[1], "rcpt", 10, 3600);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	ck_assert_uint_eq(stats_of(s).keys, 1); /* the old code kept it for 30 days */
+	s->ops->free(s);
+}
+END_TEST
+
+/*
+ * A slot of a wider grid (the window was shortened while it was current)
+ * ends off the new grid and counts until the grid's next slot starts: its
+ * principal must live that long, or the store forgets an admission early.
+ * Window 1000 s: slots of 10,417 ms; 960 s: 10,000 ms.
+ */
+START_TEST(test_off_grid_slot_kept)
+{
+	struct store *s = new_store(1000);
+	const int64_t s0 =
+	    100001LL * 10417; /* a slot start of the 1000 s grid, off the 960 s one */
+	const int64_t x = s0 + 10417 + 96 * 10000; /* its end and 96 slots of the new grid */
+	struct store_check c;
+
+	set_clock(s0 + 1);
+	c = sum_check("login:ivy", "rcpt", 10, 1000);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	set_clock(s0 + 2); /* the new grid's slot starts before s0: the add goes to the wide slot */
+	c = sum_check("login:ivy", "rcpt", 10, 960);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_OK);
+	ck_assert(x % 10000 != 0);
+	set_clock(x); /* the new grid's current slot starts before x: both still count */
+	c = sum_check("login:ivy", "rcpt", 2, 960);
+	ck_assert_int_eq(decide1(s, &c, NULL), STORE_EXCEEDED);
+	s->ops->free(s);
+}
+END_TEST
+
 START_TEST(test_status_reset)
 {
 	struct store *s = new_store(1000);
@@ -887,6 +943,8 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_eviction_closest_to_expiry);
 	tcase_add_test(tc, test_eviction_order_random);
 	tcase_add_test(tc, test_incremental_reclaim);
+	tcase_add_test(tc, test_shortened_window_reclaimed);
+	tcase_add_test(tc, test_off_grid_slot_kept);
 	tcase_add_test(tc, test_status_reset);
 	tcase_add_test(tc, test_threads_one_principal);
 	tcase_add_test(tc, test_threads_parallel_shards);
