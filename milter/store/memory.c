@@ -400,6 +400,7 @@ static void look_up(const struct store_check *checks, size_t n, bool commit, str
 		    w[i].p != NULL ? shard_counter(w[i].p, checks[i].limit, before(w, i)) : NULL;
 		if (commit && w[i].p != NULL)
 			w[i].p->pinned = true;
+		w[i].shrinks = false; /* get_counter tells, for the checks that write */
 	}
 }
 

@@ -689,6 +689,36 @@ START_TEST(test_incremental_reclaim)
 END_TEST
 
 /*
+ * A new principal's first counters share its allocation, a later one has
+ * its own: reclaiming and evicting such a principal frees each block once
+ * (ASan and valgrind would see a double or wrong free).
+ */
+START_TEST(test_principal_block_freed)
+{
+	struct store *s = new_store(64); /* one key a shard */
+	struct store_check c[3];
+	struct store_result r[3];
+	char n[3][32];
+
+	same_shard(s, "login:", n, 3);
+	set_clock(T0);
+	c[0] = sum_check(n[0], "hour", 10, 60);
+	c[1] = distinct_check(n[0], "countries", "a-member-name-longer-than-inline", 5, 60);
+	ck_assert_int_eq(store_decide(s, c, 2, true, r), 0);
+	c[2] = sum_check(n[0], "day", 10, 86400); /* a limit added later: its own allocation */
+	ck_assert_int_eq(decide1(s, &c[2], NULL), STORE_OK);
+	c[0] = sum_check(n[1], "hour", 10, 60); /* the shard is full: n[0] is evicted */
+	ck_assert_int_eq(decide1(s, &c[0], NULL), STORE_OK);
+	ck_assert_uint_eq(stats_of(s).evictions, 1);
+	set_clock(T0 + 86400 * 1000LL * 3); /* n[1] expired: reclaimed by n[2]'s decision */
+	c[0] = sum_check(n[2], "hour", 10, 60);
+	ck_assert_int_eq(decide1(s, &c[0], NULL), STORE_OK);
+	ck_assert_uint_eq(stats_of(s).keys, 1);
+	s->ops->free(s);
+}
+END_TEST
+
+/*
  * A limit reloaded with a shorter window: the principal's keys end with
  * what still counts, not with the old window, so a dead key is reclaimed
  * (and evicted) before the live ones, as if the window had always been
@@ -943,6 +973,7 @@ static Suite *store_suite(void)
 	tcase_add_test(tc, test_eviction_closest_to_expiry);
 	tcase_add_test(tc, test_eviction_order_random);
 	tcase_add_test(tc, test_incremental_reclaim);
+	tcase_add_test(tc, test_principal_block_freed);
 	tcase_add_test(tc, test_shortened_window_reclaimed);
 	tcase_add_test(tc, test_off_grid_slot_kept);
 	tcase_add_test(tc, test_status_reset);
