@@ -375,11 +375,14 @@ static uint64_t hash_all(struct memory_store *m, const struct store_check *check
 	uint64_t mask = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		/* most limits of a decision share its login or client: hash each once */
+		/*
+		 * Most limits of a decision share its login or client: hash each
+		 * once. The engine passes one copy of each key, so the pointers
+		 * tell first.
+		 */
 		w[i].same = -1;
 		for (size_t j = i; j-- > 0 && w[i].same < 0;)
-			if (checks[j].principal ==
-				checks[i].principal || /* the engine's one copy */
+			if (checks[j].principal == checks[i].principal ||
 			    strcmp(checks[j].principal, checks[i].principal) == 0)
 				w[i].same = (int)j;
 		w[i].first = w[i].same >= 0 ? w[w[i].same].first : (int)i;
