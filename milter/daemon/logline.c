@@ -237,15 +237,9 @@ void logline_add_uint_n(struct logline *l, const struct logline_key *key, unsign
 	char digits[DECIMAL_MAX];
 
 	add_key(l, key);
-	if (value >= 100 && value <= 999 && l->len + 3 < sizeof(l->buf)) {
-		/* three digits, as every reply code: no division loop */
-		char *d = l->buf + l->len;
-
-		d[0] = (char)('0' + value / 100);
-		d[1] = (char)('0' + value / 10 % 10);
-		d[2] = (char)('0' + value % 10);
-		d[3] = 0;
-		l->len += 3;
+	if (l->len + DECIMAL_MAX < sizeof(l->buf)) { /* room for any number: in place */
+		l->len = (size_t)(decimal_put(l->buf + l->len, value) - l->buf);
+		l->buf[l->len] = 0;
 		return;
 	}
 	put(l, digits, (size_t)(decimal_put(digits, value) - digits));

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "decimal.h"
 #include "ipaddr.h"
 
 static const uint8_t v4mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -93,27 +94,13 @@ int ipaddr_from_sockaddr(const struct sockaddr *sa, struct ipaddr *out)
 	return -1;
 }
 
-/* put_uint - decimal digits of v at p; the end */
-/* put_byte - one byte of an address in decimal, in line (no call a byte) */
-static inline char *put_byte(char *p, unsigned v)
-{
-	if (v >= 100) {
-		*p++ = (char)('0' + v / 100);
-		v %= 100;
-		*p++ = (char)('0' + v / 10);
-	} else if (v >= 10)
-		*p++ = (char)('0' + v / 10);
-	*p++ = (char)('0' + v % 10);
-	return p;
-}
-
 /* put_v4 - dotted quad of b[0..3]; returns the end */
 static char *put_v4(char *p, const uint8_t *b)
 {
 	for (int i = 0; i < 4; i++) {
 		if (i > 0)
 			*p++ = '.';
-		p = put_byte(p, b[i]);
+		p = decimal_put(p, b[i]);
 	}
 	return p;
 }
