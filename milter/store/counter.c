@@ -286,6 +286,19 @@ static int reserve_member(struct counter *c, const char *member, uint64_t max)
 	return 0;
 }
 
+/*
+ * last_takes - does a sum's add at sp go to its last slot (one at or after
+ * the current: the clock stepped back, or a coarser window's slot)?
+ * counter_reserve and counter_add must agree on it: room is made only for
+ * a new slot.
+ */
+static struct counter_slot *last_takes(struct counter *c, const struct counter_span *sp)
+{
+	struct counter_slot *last = c->n > 0 ? &c->u.slots[c->n - 1] : NULL;
+
+	return last != NULL && last->start >= sp->cur ? last : NULL;
+}
+
 int counter_reserve(struct counter *c, const char *member, uint64_t max,
     const struct counter_span *sp)
 {
@@ -294,8 +307,8 @@ int counter_reserve(struct counter *c, const char *member, uint64_t max,
 		return reserve_member(c, member, max);
 	}
 	prune_slots(c, sp->since);
-	if (c->n > 0 && c->u.slots[c->n - 1].start >= sp->cur)
-		return 0; /* the add goes to the last slot: no room to make */
+	if (last_takes(c, sp) != NULL)
+		return 0; /* no room to make */
 	return grow(c, sizeof(c->u.slots[0]));
 }
 
@@ -307,7 +320,7 @@ int counter_reserve(struct counter *c, const char *member, uint64_t max,
 uint64_t counter_add(struct counter *c, const char *member, uint32_t add, uint32_t window,
     const struct counter_span *sp, uint64_t before)
 {
-	struct counter_slot *last = c->n > 0 ? &c->u.slots[c->n - 1] : NULL;
+	struct counter_slot *last;
 	uint32_t i, was;
 
 	c->window = window;
@@ -316,7 +329,7 @@ uint64_t counter_add(struct counter *c, const char *member, uint32_t add, uint32
 			c->u.members[i].seen = sp->cur;
 		return counter_count(c, sp); /* a full set may have given up a member */
 	}
-	if (last != NULL && last->start >= sp->cur) {
+	if ((last = last_takes(c, sp)) != NULL) {
 		was = last->count;
 		last->count = last->count > UINT32_MAX - add ? UINT32_MAX : last->count + add;
 		if (last->width < sp->slot)
