@@ -96,15 +96,12 @@ static void rargs_num(struct rargs *a, unsigned long long v)
 	rargs_end(a);
 }
 
-/* rargs_key - base of principal, then suffix, then name escaped */
-static void rargs_key(struct rargs *a, const char *prefix, const char *principal,
-    const char *suffix, const char *name)
+/* rargs_key - the hash of a principal: its base, then "p" */
+static void rargs_key(struct rargs *a, const char *prefix, const char *principal)
 {
 	rargs_begin(a);
 	rk_base(&a->buf, prefix, principal);
-	rkbuf_add(&a->buf, suffix, strlen(suffix));
-	if (name != NULL)
-		rk_escape(&a->buf, name);
+	rkbuf_add(&a->buf, "p", 1);
 	rargs_end(a);
 }
 
@@ -118,73 +115,121 @@ static enum rerr rargs_call(struct redis_store *rs, enum rscript which, struct r
 	return rs_call(rs, which, a->argc, a->buf.p, a->buf.len, r);
 }
 
-/* rargs_based - base, then suffix, then name escaped: a key of the principal base is of */
-static void rargs_based(struct rargs *a, const struct rkbuf *base, const char *suffix,
-    const char *name)
+/*
+ * principal_keys - KEYS: one hash per principal, in the order they first
+ * appear; key[i] is the one of check i (from 1). The engine passes one copy
+ * of a key to all its checks, so the pointers usually tell.
+ */
+static void principal_keys(struct redis_store *rs, struct rargs *a, const struct store_check *c,
+    size_t n, size_t *key)
 {
+	size_t np = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+
+		while (k < i && c[k].principal != c[i].principal &&
+		    strcmp(c[k].principal, c[i].principal) != 0)
+			k++;
+		key[i] = k < i ? key[k] : ++np;
+	}
+	rargs_num(a, np);
+	for (size_t i = 0, done = 0; i < n; i++)
+		if (key[i] > done) {
+			done = key[i];
+			rargs_key(a, rs->prefix, c[i].principal);
+		}
+}
+
+/* put_le - v in n bytes, the least significant first: struct's "<" (redis_script.c) */
+static void put_le(char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (char)(v >> 8 * i);
+}
+
+/* get_le - what put_le wrote */
+static uint64_t get_le(const char *p, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = n - 1; i >= 0; i--)
+		v = v << 8 | (unsigned char)p[i];
+	return v;
+}
+
+/* double_bits - a double's IEEE 754 bits: put_le writes them as struct packs "d" under "<" */
+static uint64_t double_bits(double d)
+{
+	uint64_t v;
+
+	memcpy(&v, &d, sizeof(v));
+	return v;
+}
+
+#define SPEC_LEN   26                 /* SPEC: principal, kind, dry_run, add, max, window, lock */
+#define ANSWER_LEN 15                 /* OUT: status, first_exceeded, lock_started, count, until */
+#define MAX_EXACT  9007199254740992.0 /* 2^53: a max beyond is a double's, and no count reaches it */
+
+/* rargs_spec - check c's numbers as the script unpacks them, key its principal's KEYS index */
+static void rargs_spec(struct rargs *a, const struct store_check *c, size_t key)
+{
+	char s[SPEC_LEN];
+	double max = (double)c->max;
+
+	put_le(s, key, 4);
+	s[4] = c->kind == STORE_DISTINCT ? 2 : 1;
+	s[5] = c->dry_run ? 1 : 0;
+	put_le(s + 6, c->add, 4);
+	put_le(s + 10, double_bits(max < MAX_EXACT ? max : MAX_EXACT), 8);
+	put_le(s + 18, c->window, 4);
+	put_le(s + 22, c->lock, 4);
 	rargs_begin(a);
-	rkbuf_add(&a->buf, base->p, base->len);
-	rkbuf_add(&a->buf, suffix, strlen(suffix));
-	if (name != NULL)
-		rk_escape(&a->buf, name);
+	rkbuf_add(&a->buf, s, sizeof(s));
 	rargs_end(a);
 }
 
-/* decide_args - KEYS (counter, lock, index per check) and ARGV of the decide script */
+/* decide_args - KEYS and ARGV of the decide script: commit, then spec, member, name a check */
 static void decide_args(struct redis_store *rs, struct rargs *a, const struct store_check *c,
     size_t n, bool commit)
 {
-	const char *of = NULL; /* the principal base holds the escaped key base of */
-	struct rkbuf base;
+	size_t onstack[64], *key = n <= 64 ? onstack : malloc(n * sizeof(*key));
 
-	rkbuf_init(&base);
-	rargs_num(a, 3 * n);
-	for (size_t i = 0; i < n; i++) {
-		if (of == NULL || strcmp(of, c[i].principal) != 0) { /* most checks share it */
-			base.len = 0;
-			rk_base(&base, rs->prefix, c[i].principal);
-			of = c[i].principal;
-		}
-		rargs_based(a, &base, "c:", c[i].limit);
-		rargs_based(a, &base, "l:", c[i].limit);
-		rargs_based(a, &base, "i", NULL);
+	if (key == NULL) {
+		a->buf.failed = 1;
+		return;
 	}
-	a->buf.failed |= base.failed;
-	rkbuf_free(&base);
+	principal_keys(rs, a, c, n, key);
 	rargs_str(a, commit ? "1" : "0");
-	rargs_num(a, n);
 	for (size_t i = 0; i < n; i++) {
-		rargs_str(a, c[i].kind == STORE_DISTINCT ? "d" : "s");
+		rargs_spec(a, &c[i], key[i]);
 		rargs_str(a, c[i].kind == STORE_DISTINCT && c[i].member ? c[i].member : "");
-		rargs_num(a, c[i].add);
-		rargs_num(a, c[i].max);
-		rargs_num(a, c[i].window);
-		rargs_num(a, c[i].lock);
-		rargs_str(a, c[i].dry_run ? "1" : "0");
 		rargs_begin(a);
 		rk_escape(&a->buf, c[i].limit);
 		rargs_end(a);
 	}
+	if (key != onstack)
+		free(key);
 }
 
-/* decide_answer - five integers per check into out; -1 when the reply is not that */
+/* decide_answer - ANSWER_LEN bytes per check into out; -1 when the reply is not that */
 static int decide_answer(const redisReply *r, size_t n, struct store_result *out)
 {
-	if (r->type != REDIS_REPLY_ARRAY || r->elements != 5 * n)
+	if (r->type != REDIS_REPLY_STRING || r->len != ANSWER_LEN * n)
 		return -1;
-	for (size_t i = 0; i < 5 * n; i++)
-		if (r->element[i]->type != REDIS_REPLY_INTEGER)
-			return -1;
 	for (size_t i = 0; i < n; i++) {
-		redisReply **e = r->element + 5 * i;
+		const char *e = r->str + ANSWER_LEN * i;
+		double count;
+		uint64_t bits = get_le(e + 3, 8);
 
-		out[i].status = e[0]->integer == 2 ? STORE_LOCKED :
-		    e[0]->integer == 1             ? STORE_EXCEEDED :
-						     STORE_OK;
-		out[i].count = (uint64_t)e[1]->integer;
-		out[i].until = e[2]->integer;
-		out[i].first_exceeded = e[3]->integer != 0;
-		out[i].lock_started = e[4]->integer != 0;
+		memcpy(&count, &bits, sizeof(count));
+		if (e[0] < 0 || e[0] > 2 || !(count >= 0 && count <= MAX_EXACT))
+			return -1;
+		out[i].status = e[0] == 2 ? STORE_LOCKED : e[0] == 1 ? STORE_EXCEEDED : STORE_OK;
+		out[i].first_exceeded = e[1] != 0;
+		out[i].lock_started = e[2] != 0;
+		out[i].count = (uint64_t)count;
+		out[i].until = (int64_t)get_le(e + 11, 4);
 	}
 	return 0;
 }
@@ -228,7 +273,7 @@ static int redis_decide(struct store *s, const struct store_check *checks, size_
 	return 0;
 }
 
-/* principal_call - status, unlock or reset: KEYS[1] the index, ARGV[1] the base */
+/* principal_call - status, unlock or reset: KEYS[1] the principal's hash, ARGV[1] its base */
 static redisReply *principal_call(struct redis_store *rs, enum rscript which, const char *principal)
 {
 	struct rargs a;
@@ -240,7 +285,7 @@ static redisReply *principal_call(struct redis_store *rs, enum rscript which, co
 	}
 	rargs_init(&a);
 	rargs_str(&a, "1");
-	rargs_key(&a, rs->prefix, principal, "i", NULL);
+	rargs_key(&a, rs->prefix, principal);
 	rargs_begin(&a);
 	rk_base(&a.buf, rs->prefix, principal);
 	rargs_end(&a);

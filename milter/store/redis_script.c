@@ -2,475 +2,495 @@
 #include "redis_script.h"
 
 /*
- * Key layout, under base = "<prefix>{<principal>}:" (redis_keys.c):
- *   base "c:" limit  hash, one per counter and its lock; first its header,
- *                    always all there: "v" layout (2), "k" kind, "w" window
- *                    (s) of its grid, "t" total of the slots from "o" on,
- *                    "o" the oldest slot start that may still have a field,
- *                    "c" the newest slot's start and "q" its count, "L" the
- *                    lock's end (Unix s; 0), "x" exceeded mark (1; 0), "n"
- *                    how many member fields (stale ones linger until a
- *                    compaction); then "s<start>" an older slot's count
- *                    (sums: admissions; distinct: members last seen in it)
- *                    and "m<member>" the slot start a member was last seen in;
- *                    expires when its newest slot stops counting (STORE_SLOTS
- *                    + 1 slots) or its lock ends, whichever is later
- *   base "i"         set of the limit names above (status, unlock, reset);
- *                    expires with the longest-lived key it names
- *   base "l:" limit  the old layout's lock (a string: its end); read, folded
- *                    into "L" and deleted when its counter is rebuilt
- * Limit names are escaped; no key carries max, window or lock, so a
- * changed limit keeps its history. Time is the server's (TIME): every
- * host shares one clock.
+ * Key layout: one hash per principal, "<prefix>{<principal>}:p" (the
+ * principal escaped, redis_keys.c, and its hash tag), holding every
+ * counter and lock of that principal:
+ *   "@ end"          when the hash expires (Unix s): the latest end of its
+ *                    counters; always there while the hash is
+ *   name             a counter's header (struct, HDR below): kind, exceeded
+ *                    mark, the window of its grid, the total of its slots
+ *                    from the oldest on, that oldest slot start that may
+ *                    still have a field, the newest slot's start and count,
+ *                    the lock's end (0), how many member fields (stale ones
+ *                    linger until a compaction)
+ *   name " s" start  an older slot's count (sums: admissions; distinct:
+ *                    members last seen in it)
+ *   name " m" member the slot start a member was last seen in
+ * Limit names are escaped, so they hold no space. No field carries max or
+ * lock, so a changed limit keeps its history. Time is the server's (TIME):
+ * every host shares one clock. A counter lives until its newest slot stops
+ * counting (STORE_SLOTS + 1 slots) or its lock ends; the hash lives as long
+ * as its longest-lived counter, so the fields of a short window may stay
+ * while a longer one counts (a counter that no longer counts is dropped
+ * when it is next read, and has no more than STORE_SLOTS slot fields).
  *
- * Why this layout (issue 14): Redis runs one script at a time, so the
- * script's own time bounds every host's decisions. The first layout read
- * the whole hash (HGETALL of up to 96 slots, or of every member) and the
- * lock key for each check, and touched the index on every new slot: about
- * 30 calls and 150 us a decision of six checks. Now a check is one HMGET
- * of the header (the lock included: it lives in the same hash, which then
- * lives as long as the lock) and one HSET of what changed; the running
- * total is kept up to date as slots fall out of the window (each deleted
- * once, by walking the grid from "o"), and the expiry and the index move
- * only when a new slot starts or a lock does. The header comes first and
- * the current slot's count is in it: a hash of up to 128 fields is a
- * listpack, searched from its head, so the hot path never scans the slots
- * (nor misses a field, which would scan them all). A changed window, kind
- * or layout is rebuilt once from HGETALL.
+ * Why one hash (issue 14): Redis runs one script at a time, so the
+ * script's own time bounds every host's decisions, and each redis.call
+ * costs about as much as the work it does. A decision reads every header
+ * of a principal in one HMGET and writes what changed in one HSET (one
+ * struct.unpack, and one struct.pack, a check); the expiry moves only when
+ * a counter ends later. The running total is kept up to date as slots
+ * fall out of the window (each deleted once, by walking the grid from the
+ * oldest). A changed window or kind is rebuilt once from HGETALL. The
+ * layout before (a hash per counter, "c:" name, with an index "i" and old
+ * locks "l:" name under "<prefix>{<principal>}:") is taken over the first
+ * time a principal is read (take_over).
  */
 
 /*
- * Shared by the scripts: the server clock in seconds, a window's grid,
- * the rebuild of a counter on a grid, the old layout's lock.
+ * Shared by the scripts: the server clock, the header, a window's grid,
+ * the rebuild of a counter on a grid, a hash's fields by counter, and the
+ * take-over of the layout before.
  */
-#define LUA_COMMON                                                                                            \
-	"local t = redis.call('TIME')\n"                                                                      \
-	"local now_s = tonumber(t[1])\n"                                                                      \
-	"local SLOTS = 96\n"                                                                                  \
-	"-- grid - a window's slot width, the current slot's start, the oldest start that counts\n"           \
-	"local function grid(window)\n"                                                                       \
-	"  local slot = math.ceil(window / SLOTS)\n"                                                          \
-	"  local cur = now_s - now_s % slot\n"                                                                \
-	"  return slot, cur, cur - SLOTS * slot\n"                                                            \
-	"end\n"                                                                                               \
-	"-- regrid - a counter's fields (HGETALL) on the grid of window: each slot, or member,\n"             \
-	"-- moves to the slot of the new grid that ends no earlier than its own (a slot of the old\n"         \
-	"-- width w counts until its END falls out of the window: judging it by its start would\n"            \
-	"-- let a shortened window over-admit), and what no longer counts is dropped. The same\n"             \
-	"-- grid moves nothing; the newest slot's count is in q. Returns the slots, the members,\n"           \
-	"-- their total and the newest slot.\n"                                                               \
-	"local function regrid(h, kind, window)\n"                                                            \
-	"  local slot, cur, since = grid(window)\n"                                                           \
-	"  local f = {}\n"                                                                                    \
-	"  for j = 1, #h, 2 do f[h[j]] = h[j + 1] end\n"                                                      \
-	"  local r = { slots = {}, members = {}, total = 0, nm = 0, newest = false,\n"                        \
-	"    lu = tonumber(f.L) or 0, marked = (f.x == '1' or f.v == nil and f.x ~= nil) and f.k == kind }\n" \
-	"  if f.k ~= kind then return r end\n"                                                                \
-	"  local ow = math.ceil((tonumber(f.w) or window) / SLOTS)\n"                                         \
-	"  for j = 1, #h, 2 do\n"                                                                             \
-	"    local name, at = h[j]\n"                                                                         \
-	"    local tag = string.sub(name, 1, 1)\n"                                                            \
-	"    if tag == 's' and kind == 's' then at = tonumber(string.sub(name, 2))\n"                         \
-	"    elseif tag == 'm' and kind == 'd' then at = tonumber(h[j + 1]) end\n"                            \
-	"    if name == 'q' and kind == 's' then at = tonumber(f.c) end\n"                                    \
-	"    if at then\n"                                                                                    \
-	"      at = math.ceil((at + ow) / slot) * slot - slot\n"                                              \
-	"      if at >= since then\n"                                                                         \
-	"        local add = 1\n"                                                                             \
-	"        if kind == 's' then add = tonumber(h[j + 1]) or 0\n"                                         \
-	"        else r.members[string.sub(name, 2)], r.nm = at, r.nm + 1 end\n"                              \
-	"        r.slots[at] = (r.slots[at] or 0) + add\n"                                                    \
-	"        r.total = r.total + add\n"                                                                   \
-	"        if not r.newest or at > r.newest then r.newest = at end\n"                                   \
-	"      end\n"                                                                                         \
-	"    end\n"                                                                                           \
-	"  end\n"                                                                                             \
-	"  return r\n"                                                                                        \
-	"end\n"                                                                                               \
-	"-- legacy_lock - the end of a lock kept by the old layout in its own key, or 0\n"                    \
-	"local function legacy_lock(lk)\n"                                                                    \
-	"  return tonumber(redis.call('GET', lk) or '0') or 0\n"                                              \
+#define LUA_COMMON                                                                                                                        \
+	"local call, ceil, fmt = redis.call, math.ceil, string.format\n"                                                                  \
+	"local pack, unpack_h = struct.pack, struct.unpack\n"                                                                             \
+	"local t = call('TIME')\n"                                                                                                        \
+	"local now_s = tonumber(t[1])\n"                                                                                                  \
+	"local SLOTS = 96\n"                                                                                                              \
+	"-- a counter's header: kind (1 sum, 2 distinct, 0 a lock alone), exceeded mark, window, total,\n"                                \
+	"-- oldest slot start that may have a field, newest slot start, its count, lock end, members\n"                                   \
+	"local HDR = '<BBI4dI4I4dI4I4'\n"                                                                                                 \
+	"local END = '@ end'\n"                                                                                                           \
+	"-- a check (ARGV): principal (KEYS index), kind, dry_run (1), add, max, window, lock\n"                                          \
+	"local SPEC = '<I4BBI4dI4I4'\n"                                                                                                   \
+	"-- its answer: status (0 ok, 1 exceeded, 2 locked), first_exceeded, lock_started, count, until\n"                                \
+	"local OUT = '<BBBdI4'\n"                                                                                                         \
+	"-- I - n as redis.call wants it: a string made by '%d' (never a number, which Redis\n"                                           \
+	"-- formats with '%.17g', nor Lua's tostring or .., '%.14g': both through printf_fp);\n"                                          \
+	"-- every value here is an integer, below 2^53, so the digits are the same\n"                                                     \
+	"local function I(n)\n"                                                                                                           \
+	"  if n == 0 then return '0' elseif n == 1 then return '1' end\n"                                                                 \
+	"  return fmt('%d', n)\n"                                                                                                         \
+	"end\n"                                                                                                                           \
+	"-- grid - a window's slot width, the current slot's start, the oldest start that counts\n"                                       \
+	"local function grid(window)\n"                                                                                                   \
+	"  local slot = ceil(window / SLOTS)\n"                                                                                           \
+	"  local cur = now_s - now_s % slot\n"                                                                                            \
+	"  return slot, cur, cur - SLOTS * slot\n"                                                                                        \
+	"end\n"                                                                                                                           \
+	"-- regrid - a counter's slots (start, count, ...) and members (member, start, ...) of slot\n"                                    \
+	"-- width ow on the grid of window: each moves to the slot of the new grid that ends no\n"                                        \
+	"-- earlier than its own (a slot counts until its END falls out of the window: judging it\n"                                      \
+	"-- by its start would let a shortened window over-admit), and what no longer counts is\n"                                        \
+	"-- dropped. A sum counts its slots, a distinct count its members. Returns the slots, the\n"                                      \
+	"-- members, their total, how many members and the newest slot.\n"                                                                \
+	"local function regrid(kind, ow, slots, members, window)\n"                                                                       \
+	"  local slot, cur, since = grid(window)\n"                                                                                       \
+	"  local r = { slots = {}, members = {}, total = 0, nm = 0, newest = false }\n"                                                   \
+	"  local function place(at, add)\n"                                                                                               \
+	"    at = ceil((at + ow) / slot) * slot - slot\n"                                                                                 \
+	"    if at < since then return false end\n"                                                                                       \
+	"    r.slots[at] = (r.slots[at] or 0) + add\n"                                                                                    \
+	"    r.total = r.total + add\n"                                                                                                   \
+	"    if not r.newest or at > r.newest then r.newest = at end\n"                                                                   \
+	"    return at\n"                                                                                                                 \
+	"  end\n"                                                                                                                         \
+	"  if kind == 's' then\n"                                                                                                         \
+	"    for k = 1, #slots, 2 do place(slots[k], slots[k + 1]) end\n"                                                                 \
+	"  else\n"                                                                                                                        \
+	"    for k = 1, #members, 2 do\n"                                                                                                 \
+	"      local at = place(members[k + 1], 1)\n"                                                                                     \
+	"      if at then r.members[members[k]], r.nm = at, r.nm + 1 end\n"                                                               \
+	"    end\n"                                                                                                                       \
+	"  end\n"                                                                                                                         \
+	"  return r\n"                                                                                                                    \
+	"end\n"                                                                                                                           \
+	"-- ends - when a counter stops mattering: its newest slot stops counting, or its lock ends\n"                                    \
+	"local function ends(kc, w, newest, lu)\n"                                                                                        \
+	"  local e = 0\n"                                                                                                                 \
+	"  if kc ~= 0 and w > 0 then e = newest + (SLOTS + 1) * ceil(w / SLOTS) end\n"                                                    \
+	"  if lu > e then e = lu end\n"                                                                                                   \
+	"  return e\n"                                                                                                                    \
+	"end\n"                                                                                                                           \
+	"-- fields - a principal's hash (HGETALL) by counter: name -> { h = header, s = { start,\n"                                       \
+	"-- count, ... }, m = { member, start, ... }, names = its fields }\n"                                                             \
+	"local function fields(h)\n"                                                                                                      \
+	"  local by = {}\n"                                                                                                               \
+	"  for j = 1, #h, 2 do\n"                                                                                                         \
+	"    local f = h[j]\n"                                                                                                            \
+	"    local sp = string.find(f, ' ', 1, true)\n"                                                                                   \
+	"    local name = sp and string.sub(f, 1, sp - 1) or f\n"                                                                         \
+	"    if name ~= '@' then\n"                                                                                                       \
+	"      local c = by[name]\n"                                                                                                      \
+	"      if not c then c = { s = {}, m = {}, names = {} }; by[name] = c end\n"                                                      \
+	"      c.names[#c.names + 1] = f\n"                                                                                               \
+	"      if not sp then c.h = h[j + 1]\n"                                                                                           \
+	"      else\n"                                                                                                                    \
+	"        local tag = string.sub(f, sp + 1, sp + 1)\n"                                                                             \
+	"        if tag == 's' then\n"                                                                                                    \
+	"          c.s[#c.s + 1] = tonumber(string.sub(f, sp + 2)); c.s[#c.s + 1] = tonumber(h[j + 1]) or 0\n"                            \
+	"        elseif tag == 'm' then\n"                                                                                                \
+	"          c.m[#c.m + 1] = string.sub(f, sp + 2); c.m[#c.m + 1] = tonumber(h[j + 1]) or 0\n"                                      \
+	"        end\n"                                                                                                                   \
+	"      end\n"                                                                                                                     \
+	"    end\n"                                                                                                                       \
+	"  end\n"                                                                                                                         \
+	"  return by\n"                                                                                                                   \
+	"end\n"                                                                                                                           \
+	"-- counter - a counter of fields() on its own grid: kind code, mark, window, the regrid,\n"                                      \
+	"-- the lock's end; a header that is not there (or a lock alone) has kind 0\n"                                                    \
+	"local function counter(c)\n"                                                                                                     \
+	"  if not c.h then return 0, false, 0, false, 0 end\n"                                                                            \
+	"  local kc, x, w, _, _, newest, q, lu = unpack_h(HDR, c.h)\n"                                                                    \
+	"  if kc == 0 or w == 0 then return 0, false, 0, false, lu end\n"                                                                 \
+	"  local slots = c.s\n"                                                                                                           \
+	"  if kc == 1 then slots = { newest, q }; for k = 1, #c.s do slots[k + 2] = c.s[k] end end\n"                                     \
+	"  local ow = ceil(w / SLOTS)\n"                                                                                                  \
+	"  return kc, x == 1, w, regrid(kc == 1 and 's' or 'd', ow, slots, c.m, w), lu\n"                                                 \
+	"end\n"                                                                                                                           \
+	"-- take_over - a principal kept by an older layout (base \"c:\" name hashes, base \"l:\" name\n"                                 \
+	"-- locks, base \"i\" their index) moved into its hash k, exactly: every counter on its own\n"                                    \
+	"-- grid, its lock and mark. True when there was one.\n"                                                                          \
+	"local function take_over(k)\n"                                                                                                   \
+	"  local base = string.sub(k, 1, -2)\n"                                                                                           \
+	"  local ik = base .. 'i'\n"                                                                                                      \
+	"  if call('EXISTS', ik) == 0 then return false end\n"                                                                            \
+	"  local set, ns, top = { END, '0' }, 2, 0\n"                                                                                     \
+	"  for _, name in ipairs(call('SMEMBERS', ik)) do\n"                                                                              \
+	"    local ck, lk = base .. 'c:' .. name, base .. 'l:' .. name\n"                                                                 \
+	"    local h = call('HGETALL', ck)\n"                                                                                             \
+	"    local f, slots, members = {}, {}, {}\n"                                                                                      \
+	"    for j = 1, #h, 2 do\n"                                                                                                       \
+	"      local fn, v = h[j], h[j + 1]\n"                                                                                            \
+	"      f[fn] = v\n"                                                                                                               \
+	"      local tag = string.sub(fn, 1, 1)\n"                                                                                        \
+	"      if tag == 's' then slots[#slots + 1] = tonumber(string.sub(fn, 2)); slots[#slots + 1] = tonumber(v) or 0\n"                \
+	"      elseif tag == 'm' then members[#members + 1] = string.sub(fn, 2); members[#members + 1] = tonumber(v) or 0 end\n"          \
+	"    end\n"                                                                                                                       \
+	"    if f.q and f.c then slots[#slots + 1] = tonumber(f.c); slots[#slots + 1] = tonumber(f.q) or 0 end\n"                         \
+	"    local lu = math.max(tonumber(f.L) or 0, tonumber(call('GET', lk) or '0') or 0)\n"                                            \
+	"    if lu <= now_s then lu = 0 end\n"                                                                                            \
+	"    local w, kind = tonumber(f.w), f.k\n"                                                                                        \
+	"    local kc = kind == 's' and 1 or kind == 'd' and 2 or 0\n"                                                                    \
+	"    local marked = f.x == '1' or f.v == nil and f.x ~= nil\n"                                                                    \
+	"    if kc == 0 or not w then kc, w = 0, 0 end\n"                                                                                 \
+	"    local r = kc ~= 0 and regrid(kind, ceil(w / SLOTS), slots, members, w) or { slots = {}, members = {}, total = 0, nm = 0 }\n" \
+	"    local slot, _, since = 0, 0, 0\n"                                                                                            \
+	"    if kc ~= 0 then slot, _, since = grid(w) end\n"                                                                              \
+	"    local newest, q = r.newest or since - slot, 0\n"                                                                             \
+	"    if r.newest then q, r.slots[r.newest] = r.slots[r.newest], nil end\n"                                                        \
+	"    local e = ends(kc, w, newest, lu)\n"                                                                                         \
+	"    if r.newest or lu > 0 then\n"                                                                                                \
+	"      set[ns + 1], set[ns + 2], ns = name, pack(HDR, kc, marked and 1 or 0, w, r.total, since, newest, q, lu, r.nm), ns + 2\n"   \
+	"      for at, v in pairs(r.slots) do set[ns + 1], set[ns + 2], ns = name .. ' s' .. I(at), I(v), ns + 2 end\n"                   \
+	"      for m, at in pairs(r.members) do set[ns + 1], set[ns + 2], ns = name .. ' m' .. m, I(at), ns + 2 end\n"                    \
+	"      if e > top then top = e end\n"                                                                                             \
+	"    end\n"                                                                                                                       \
+	"    call('DEL', ck, lk)\n"                                                                                                       \
+	"  end\n"                                                                                                                         \
+	"  call('DEL', ik)\n"                                                                                                             \
+	"  if top <= now_s then return false end\n"                                                                                       \
+	"  set[2] = I(top)\n"                                                                                                             \
+	"  for j = 1, ns, 1000 do call('HSET', k, unpack(set, j, math.min(j + 999, ns))) end\n"                                           \
+	"  call('EXPIREAT', k, set[2])\n"                                                                                                 \
+	"  return true\n"                                                                                                                 \
 	"end\n"
 
 /*
- * decide: KEYS[3i-2] counter, KEYS[3i-1] the old layout's lock, KEYS[3i]
- * index of check i; ARGV commit, n, then per check: kind ("s"/"d"),
- * member, add, max, window, lock, dry_run ("1"), escaped name. Answers
- * five integers per check: status (0 ok, 1 exceeded, 2 locked), count,
- * until, first_exceeded, lock_started. store.h has the rules. Without
- * commit (a peek) it writes nothing.
+ * decide: KEYS[j] the hash of principal j; ARGV commit ("1"), then three
+ * per check: SPEC (principal j, kind, dry_run, add, max, window, lock),
+ * member, escaped name. Answers OUT for each check, in one string: status,
+ * first_exceeded, lock_started, count, until. store.h has the rules.
+ * Without commit (a peek) it writes nothing but a take-over.
  */
 static const char decide[] = LUA_COMMON
-    "local call, ceil, fmt = redis.call, math.ceil, string.format\n"
-    "-- I - n as redis.call wants it: a string made by '%d' (never a number, which Redis\n"
-    "-- formats with '%.17g', nor Lua's tostring or .., '%.14g': both through printf_fp);\n"
-    "-- every value here is an integer, below 2^53, so the digits are the same\n"
-    "local function I(n)\n"
-    "  if n == 0 then return '0' elseif n == 1 then return '1' end\n"
-    "  return fmt('%d', n)\n"
-    "end\n"
-    "-- The header fields v k w t o c q L x n are always there, written first: a small hash\n"
-    "-- is a listpack, where a field is found by a scan from its head, so the hot path reads\n"
-    "-- and writes only these (a missing field would cost a scan of the whole hash).\n"
-    "-- read - check i as found, in one HMGET of the header (and the member). The running\n"
-    "-- total t covers the slots from o on, the newest slot c's count is q (its own field\n"
-    "-- s<c> is written only when a newer slot starts); the slots that fell out of the window\n"
-    "-- are walked on the grid from o (at most 2 * SLOTS + 2 of them: a key lives no longer\n"
-    "-- than its newest slot counts, or its lock), subtracted and deleted, each once.\n"
-    "-- Anything else (no header yet, another window, kind or layout, too many lingering\n"
-    "-- members) is rebuilt from HGETALL once, off the hot path. The old layout's lock is\n"
-    "-- read later (judge), for all the checks that need it in one MGET.\n"
-    "local function read(i)\n"
-    "  local a = 3 + (i - 1) * 8\n"
-    "  local kind, member, ws = ARGV[a], ARGV[a + 1], ARGV[a + 4]\n"
-    "  local window = tonumber(ws)\n"
+    "local commit = ARGV[1] == '1'\n"
+    "local n = (#ARGV - 1) / 3\n"
+    "local np = #KEYS\n"
+    "-- the checks, from their ARGV; and one HMGET a principal: when its hash ends, each\n"
+    "-- check's header (and member)\n"
+    "local c, want = {}, {}\n"
+    "for j = 1, np do want[j] = { END } end\n"
+    "for i = 1, n do\n"
+    "  local a = 2 + (i - 1) * 3\n"
+    "  local j, kc, dry, add, max, window, lock = unpack_h(SPEC, ARGV[a])\n"
     "  local slot = ceil(window / SLOTS)\n"
     "  local cur = now_s - now_s % slot\n"
-    "  local since = cur - SLOTS * slot\n"
-    "  local ck = KEYS[3 * i - 2]\n"
-    "  local h\n"
-    "  if kind == 'd' then\n"
-    "    h = call('HMGET', ck, 'v', 'k', 'w', 't', 'o', 'c', 'q', 'L', 'x', 'n', 'm' .. member)\n"
-    "  else\n"
-    "    h = call('HMGET', ck, 'v', 'k', 'w', 't', 'o', 'c', 'q', 'L', 'x')\n"
+    "  local name, w = ARGV[a + 2], want[j]\n"
+    "  local e = { j = j, kc = kc, dry = dry == 1, add = add, max = max, window = window,\n"
+    "    lock = lock, name = name, member = ARGV[a + 1], mf = false, pos = #w + 1, status = 0,\n"
+    "    untl = 0, slot = slot, cur = cur, since = cur - SLOTS * slot, lu = 0, marked = false,\n"
+    "    total = 0, nm = 0, q = 0, after = 0, newest = false, seen_at = false, seen = false,\n"
+    "    rewrite = false, stale = false, nstale = 0, old = false, o = cur - SLOTS * slot }\n"
+    "  w[e.pos] = name\n"
+    "  if kc == 2 then\n"
+    "    e.mf = name .. ' m' .. e.member\n"
+    "    w[e.pos + 1] = e.mf\n"
     "  end\n"
-    "  local lu = 0\n"
-    "  if h[8] ~= '0' then lu = tonumber(h[8]) or 0 end\n"
-    "  -- the check's state only (what ARGV and KEYS say is read again where needed): a field\n"
-    "  -- costs a hash insert; 17 make room for 32, so the rare ones come without a rehash\n"
-    "  local e = { i = i, status = 0, untl = 0, slot = slot, cur = cur, since = since, lu = lu,\n"
-    "    marked = h[9] == '1', total = 0, nm = 0, q = 0, after = 0, add = 0, newest = false,\n"
-    "    seen_at = false, seen = false, fresh = false }\n"
-    "  if h[1] == '2' and h[2] == kind and (h[3] == ws or tonumber(h[3]) == window) then\n"
-    "    local total, oldest = tonumber(h[4]) or 0, tonumber(h[5]) or since\n"
-    "    local newest = tonumber(h[6]) or since - slot\n"
-    "    e.newest, e.q = newest, tonumber(h[7]) or 0\n"
-    "    if kind == 'd' then\n"
-    "      e.nm, e.seen_at = tonumber(h[10]) or 0, tonumber(h[11]) or false\n"
-    "    end\n"
-    "    if newest < since then -- nothing counts any more: start over, once per slot\n"
-    "      e.q, e.seen_at = 0, false\n"
-    "      if oldest < since then e.rewrite = { slots = {}, members = {} } end\n"
-    "    elseif oldest < since and since - oldest > (2 * SLOTS + 2) * slot\n"
-    "      or e.nm > 2 * total + 64 then\n"
-    "      e.rewrite = regrid(call('HGETALL', ck), kind, window)\n"
-    "    else\n"
-    "      if oldest < since then\n"
-    "        local names, nn = {}, 0\n"
-    "        for at = oldest, since - slot, slot do nn = nn + 1; names[nn] = fmt('s%d', at) end\n"
-    "        local got = call('HMGET', ck, unpack(names, 1, nn))\n"
-    "        local stale, ns = {}, 0\n"
-    "        for j = 1, nn do\n"
-    "          if got[j] then\n"
-    "            total = total - tonumber(got[j])\n"
-    "            ns = ns + 1; stale[ns] = names[j]\n"
-    "          end\n"
-    "        end\n"
-    "        e.stale, e.nstale = stale, ns\n"
-    "      end\n"
-    "      e.total = total\n"
-    "    end\n"
-    "  elseif h[1] == false and h[2] == false then -- no counter (maybe a lock kept by reset)\n"
-    "    e.fresh, e.legacy, e.rewrite = true, true, { slots = {}, members = {} }\n"
-    "    e.held = h[8] ~= false -- a lock kept by reset: the key is there\n"
-    "  else -- another window or kind, or a counter of the old layout\n"
-    "    if h[1] ~= '2' then e.legacy = true end\n"
-    "    e.rewrite = regrid(call('HGETALL', ck), kind, window)\n"
-    "  end\n"
-    "  local r = e.rewrite\n"
-    "  if r and not e.fresh then -- the rebuilt counter becomes the state; store() writes it\n"
-    "    e.total, e.nm, e.newest = r.total or 0, r.nm or 0, r.newest or false\n"
-    "    e.q, e.seen_at = 0, false\n"
-    "    if r.newest then e.q, r.slots[r.newest] = r.slots[r.newest], nil end\n"
-    "    if kind == 'd' then e.seen_at = r.members[member] or false end\n"
-    "    if r.lu and r.lu > e.lu then e.lu = r.lu end\n"
-    "    if r.marked ~= nil then e.marked = r.marked end\n"
-    "  end\n"
-    "  return e\n"
+    "  c[i] = e\n"
     "end\n"
-    "-- judge - check i's status, once the old layout's lock (legacy: its end, or false when\n"
-    "-- not read) is known\n"
+    "local got, keyend = {}, {}\n"
+    "for j = 1, np do\n"
+    "  local r = call('HMGET', KEYS[j], unpack(want[j]))\n"
+    "  if not r[1] and take_over(KEYS[j]) then r = call('HMGET', KEYS[j], unpack(want[j])) end\n"
+    "  got[j], keyend[j] = r, tonumber(r[1]) or 0\n"
+    "end\n"
+    "-- rebuild - check e's counter from its fields in the hash (HGETALL), on e's grid: after a\n"
+    "-- changed window or kind, or when stale members pile up; every old field of it goes\n"
+    "local function rebuild(e)\n"
+    "  local f = fields(call('HGETALL', KEYS[e.j]))[e.name]\n"
+    "  local r = { slots = {}, members = {}, total = 0, nm = 0, newest = false }\n"
+    "  e.old, e.marked = f and f.names or false, false\n"
+    "  if f and f.h then\n"
+    "    local kc, x, w, _, _, newest, q, lu = unpack_h(HDR, f.h)\n"
+    "    if kc == e.kc and w > 0 then\n"
+    "      local slots = f.s\n"
+    "      if kc == 1 then\n"
+    "        slots = { newest, q }\n"
+    "        for k = 1, #f.s do slots[k + 2] = f.s[k] end\n"
+    "      end\n"
+    "      r = regrid(kc == 1 and 's' or 'd', ceil(w / SLOTS), slots, f.m, e.window)\n"
+    "      e.marked = x == 1\n"
+    "    end\n"
+    "    if lu > e.lu then e.lu = lu end\n"
+    "  end\n"
+    "  e.rewrite = r\n"
+    "  e.total, e.nm, e.newest = r.total, r.nm, r.newest\n"
+    "  if r.newest then e.q, r.slots[r.newest] = r.slots[r.newest], nil end\n"
+    "  if e.kc == 2 then e.seen_at = r.members[e.member] or false end\n"
+    "end\n"
+    "-- walk - the slots of e that fell out of the window, from its oldest (at most SLOTS: the\n"
+    "-- newest is never more than SLOTS slots past it): subtracted from total and deleted, each\n"
+    "-- once; when nothing counts any more they go unread\n"
+    "local function walk(e, oldest, total)\n"
+    "  local names, nn = {}, 0\n"
+    "  for at = oldest, math.min(e.since, e.newest) - e.slot, e.slot do\n"
+    "    nn = nn + 1\n"
+    "    names[nn] = e.name .. ' s' .. I(at)\n"
+    "  end\n"
+    "  if e.newest < e.since then\n"
+    "    e.q, e.stale, e.nstale = 0, names, nn\n"
+    "    return 0\n"
+    "  end\n"
+    "  local stale, ns = {}, 0\n"
+    "  if nn > 0 then\n"
+    "    local v = call('HMGET', KEYS[e.j], unpack(names, 1, nn))\n"
+    "    for k = 1, nn do\n"
+    "      if v[k] then\n"
+    "        total = total - tonumber(v[k])\n"
+    "        ns = ns + 1\n"
+    "        stale[ns] = names[k]\n"
+    "      end\n"
+    "    end\n"
+    "  end\n"
+    "  e.stale, e.nstale = stale, ns\n"
+    "  return total\n"
+    "end\n"
+    "-- read - check e as found. The header's total covers the slots from its oldest on; the\n"
+    "-- newest slot's count is in the header, each older slot has a field \"name s<start>\".\n"
+    "-- Another window or kind, or too many stale members, is rebuilt. No header: a new counter.\n"
+    "local function read(e)\n"
+    "  local r = got[e.j]\n"
+    "  local h = r[e.pos]\n"
+    "  if not h then return end\n"
+    "  local k, x, w, total, oldest, newest, q, lu, nm = unpack_h(HDR, h)\n"
+    "  e.lu, e.marked = lu, x == 1\n"
+    "  if k ~= e.kc or w ~= e.window or nm > 2 * total + 64\n"
+    "    or oldest < e.since and math.min(e.since, newest) - oldest > (SLOTS + 1) * e.slot then\n"
+    "    return rebuild(e)\n"
+    "  end\n"
+    "  e.newest, e.q, e.nm, e.o = newest, q, nm, oldest\n"
+    "  if e.kc == 2 then e.seen_at = tonumber(r[e.pos + 1]) or false end\n"
+    "  if oldest < e.since then\n"
+    "    total = walk(e, oldest, total)\n"
+    "    e.o = e.since\n"
+    "  end\n"
+    "  e.total = total\n"
+    "end\n"
+    "-- judge - check e's status\n"
     "local function judge(e)\n"
-    "  local a = 3 + (e.i - 1) * 8\n"
-    "  if e.legacy and e.legacy > e.lu then e.lu = e.legacy end\n"
     "  e.seen = e.seen_at and e.seen_at >= e.since\n"
-    "  if ARGV[a] == 's' then\n"
-    "    e.add = tonumber(ARGV[a + 2])\n"
-    "    e.after = e.total + e.add\n"
+    "  if e.kc == 1 then e.after = e.total + e.add\n"
     "  elseif e.seen then e.after = e.total\n"
     "  else e.after = e.total + 1 end\n"
     "  if e.lu > now_s then e.status, e.untl = 2, e.lu\n"
-    "  elseif e.after > tonumber(ARGV[a + 3]) then e.status = 1 end\n"
+    "  elseif e.after > e.max then e.status = 1 end\n"
     "end\n"
-    "-- index - the index names this limit and lives until at (s) at least (as long as the\n"
-    "-- longest key it names); called only when a key's expiry moves (a new slot, a lock):\n"
-    "-- one EXPIREAT GT, and SADD only when the key is new or the index was lost. Whole\n"
-    "-- seconds, as ever: EXPIREAT at is PEXPIREAT at * 1000, and EXPIRETIME < at is\n"
-    "-- PEXPIRETIME < at * 1000\n"
-    "local function index(ik, name, at, fresh)\n"
-    "  local ats = I(at)\n"
-    "  if not fresh and call('EXPIREAT', ik, ats, 'GT') == 1 then return end\n"
-    "  if call('SADD', ik, name) == 1 or fresh then\n"
-    "    if call('EXPIRETIME', ik) < at then call('EXPIREAT', ik, ats) end\n"
-    "  end\n"
+    "-- what a decision writes, per principal: fields to set and to delete, and how long its\n"
+    "-- hash must live at least\n"
+    "local W = {}\n"
+    "for j = 1, np do\n"
+    "  W[j] = { set = {}, ns = 0, del = {}, nd = 0, top = 0 }\n"
+    "  -- a new hash: END first, as HMGET looks for it first (a small hash is a listpack,\n"
+    "  -- searched from its head)\n"
+    "  if keyend[j] == 0 then W[j].set[1], W[j].set[2], W[j].ns = END, false, 2 end\n"
     "end\n"
-    "-- The checks of a principal share its index: what store() asks of it is queued (name,\n"
-    "-- at, fresh) and done once the decision is stored, one index at a time (no other key\n"
-    "-- is touched in between), as index() would leave it after each in turn: one\n"
-    "-- EXPIRETIME, SADD of the names, EXPIREAT of the end, instead of three calls a check\n"
-    "local queued, nq = {}, 0\n"
-    "local function index_later(ik, name, at, fresh)\n"
-    "  local g = queued[ik]\n"
-    "  if not g then g = { ik = ik, n = 0 }; queued[ik] = g; nq = nq + 1; queued[nq] = g end\n"
-    "  local k = g.n\n"
-    "  g[k + 1], g[k + 2], g[k + 3], g.n = name, at, fresh, k + 3\n"
-    "end\n"
-    "local function index_flush(g)\n"
-    "  local ik = g.ik\n"
-    "  local all_fresh, top = true, 0\n"
-    "  for j = 1, g.n, 3 do\n"
-    "    if not g[j + 2] then all_fresh = false elseif g[j + 1] > top then top = g[j + 1] end\n"
-    "  end\n"
-    "  if all_fresh then -- each: SADD, then the expiry moves up to its end (none counts as below)\n"
-    "    local names, nn = {}, 0\n"
-    "    for j = 1, g.n, 3 do nn = nn + 1; names[nn] = g[j] end\n"
-    "    call('SADD', ik, unpack(names, 1, nn))\n"
-    "    local tops = I(top)\n"
-    "    if call('EXPIREAT', ik, tops, 'NX') == 0 then call('EXPIREAT', ik, tops, 'GT') end\n"
-    "    return\n"
-    "  end\n"
-    "  if g.n == 3 then return index(ik, g[1], g[2], g[3]) end\n"
-    "  local e0 = call('EXPIRETIME', ik) -- -2 no key, -1 no expiry\n"
-    "  local e, known, add, na = e0, {}, {}, 0\n"
-    "  for j = 1, g.n, 3 do\n"
-    "    local name, at, fresh = g[j], g[j + 1], g[j + 2]\n"
-    "    if not fresh and e >= 0 and e < at then e = at -- EXPIREAT GT done\n"
-    "    else -- SADD; then the expiry moves if the name was added, or the counter is new\n"
-    "      local added = false\n"
-    "      if not known[name] then\n"
-    "        known[name] = true\n"
-    "        na = na + 1; add[na] = name\n"
-    "        -- (added matters only where there is no expiry: else a new counter's end moves\n"
-    "        -- it anyway, and another's is no later, as EXPIREAT GT failed)\n"
-    "        added = e == -2 or e == -1 and call('SISMEMBER', ik, name) == 0\n"
-    "      end\n"
-    "      if e == -2 then e = -1 end\n"
-    "      if (added or fresh) and e < at then e = at end\n"
-    "    end\n"
-    "  end\n"
-    "  if na > 0 then call('SADD', ik, unpack(add, 1, na)) end\n"
-    "  if e ~= e0 then call('EXPIREAT', ik, I(e)) end\n"
-    "end\n"
+    "local function put(w, f, v) w.set[w.ns + 1], w.set[w.ns + 2], w.ns = f, v, w.ns + 2 end\n"
     "-- bump - add d to the count of the older (not newest) slot at\n"
-    "local function bump(e, ck, at, d)\n"
+    "local function bump(e, at, d)\n"
     "  if e.rewrite then e.rewrite.slots[at] = (e.rewrite.slots[at] or 0) + d\n"
-    "  else call('HINCRBY', ck, fmt('s%d', at), I(d)) end\n"
+    "  else call('HINCRBY', KEYS[e.j], e.name .. ' s' .. I(at), I(d)) end\n"
     "end\n"
     "-- slot_in - count d in the current slot: the newest (q), a new newest (the old one gets\n"
     "-- its field), or one before the newest (a clock stepped back, a rebuilt coarser slot)\n"
-    "local function slot_in(e, ck, d, set, ns)\n"
+    "local function slot_in(e, w, d)\n"
     "  if e.newest == e.cur then\n"
     "    e.q = e.q + d\n"
     "  elseif not e.newest or e.cur > e.newest then\n"
     "    if e.newest and e.q > 0 and e.newest >= e.since then\n"
     "      if e.rewrite then e.rewrite.slots[e.newest] = e.q\n"
-    "      else set[ns + 1], set[ns + 2], ns = fmt('s%d', e.newest), I(e.q), ns + 2 end\n"
+    "      else put(w, e.name .. ' s' .. I(e.newest), I(e.q)) end\n"
     "    end\n"
     "    e.newest, e.q = e.cur, d\n"
-    "    return true, ns\n"
+    "    return true\n"
     "  else\n"
-    "    bump(e, ck, e.cur, d)\n"
+    "    bump(e, e.cur, d)\n"
     "  end\n"
-    "  return false, ns\n"
+    "  return false\n"
+    "end\n"
+    "-- count - e admitted: a sum adds to the current slot; a distinct member is counted once,\n"
+    "-- moved to the current slot when it was last seen in an older one\n"
+    "local function count(e, w)\n"
+    "  if e.kc == 1 then\n"
+    "    e.total = e.total + e.add\n"
+    "    return slot_in(e, w, e.add)\n"
+    "  end\n"
+    "  if e.seen and e.seen_at >= e.cur then return false end -- seen in this slot already\n"
+    "  if e.seen then -- moves from its slot to this one: the total stays\n"
+    "    if e.seen_at == e.newest then e.q = e.q - 1 else bump(e, e.seen_at, -1) end\n"
+    "  else\n"
+    "    e.total = e.total + 1\n"
+    "    if not e.seen_at then e.nm = e.nm + 1 end\n"
+    "  end\n"
+    "  if e.rewrite then e.rewrite.members[e.member] = e.cur else put(w, e.mf, I(e.cur)) end\n"
+    "  return slot_in(e, w, 1) or true\n"
     "end\n"
     "-- store - commit one check: drop what fell out of the window, count unless the decision\n"
-    "-- is refused, mark an excess, start a lock; then one HSET of what changed, and the expiry\n"
-    "-- (EXPIREAT) only when it moves: the newest slot plus SLOTS + 1 slots, or the lock's end\n"
+    "-- is refused, mark an excess, start a lock; its header is written when anything in it\n"
+    "-- changed, and the hash lives as long as the newest slot plus SLOTS + 1 slots, or the lock\n"
     "local function store(e, refuse)\n"
-    "  local i = e.i\n"
-    "  local a, ck = 3 + (i - 1) * 8, KEYS[3 * i - 2]\n"
-    "  local kind = ARGV[a]\n"
-    "  local set, ns = { nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil }, 0\n"
-    "  local grow, changed, newslot = false, false, false\n"
-    "  local first, started, count = 0, 0, e.total\n"
+    "  local w = W[e.j]\n"
+    "  local first, started, n_after = 0, 0, e.total\n"
     "  local t0, q0, n0, x0, L0 = e.total, e.q, e.nm, e.marked, e.lu\n"
-    "  if e.stale then\n"
-    "    if e.nstale > 0 then call('HDEL', ck, unpack(e.stale, 1, e.nstale)) end\n"
-    "    set[1], set[2], ns = 'o', I(e.since), 2\n"
-    "  end\n"
-    "  if e.legacy and e.legacy > 0 then\n"
-    "    call('DEL', KEYS[3 * i - 1])\n"
-    "    changed = e.legacy > now_s\n"
-    "  end\n"
+    "  local changed, xnew = e.stale or e.old, false\n"
+    "  for k = 1, e.old and #e.old or 0 do w.del[w.nd + 1], w.nd = e.old[k], w.nd + 1 end\n"
+    "  for k = 1, e.nstale do w.del[w.nd + 1], w.nd = e.stale[k], w.nd + 1 end\n"
     "  if not refuse then\n"
-    "    if kind == 's' then\n"
-    "      e.total = e.total + e.add\n"
-    "      newslot, ns = slot_in(e, ck, e.add, set, ns)\n"
-    "    elseif not (e.seen and e.seen_at >= e.cur) then -- else: seen in this slot already\n"
-    "      if e.seen then -- moves from its slot to this one: the total stays\n"
-    "        if e.seen_at == e.newest then e.q = e.q - 1 else bump(e, ck, e.seen_at, -1) end\n"
-    "      else\n"
-    "        e.total = e.total + 1\n"
-    "        if not e.seen_at then e.nm = e.nm + 1 end\n"
-    "      end\n"
-    "      if e.rewrite then e.rewrite.members[ARGV[a + 1]] = e.cur\n"
-    "      else set[ns + 1], set[ns + 2], ns = 'm' .. ARGV[a + 1], I(e.cur), ns + 2 end\n"
-    "      newslot, ns = slot_in(e, ck, 1, set, ns)\n"
-    "    end\n"
-    "    count, grow = e.after, newslot\n"
+    "    changed = count(e, w) or changed\n"
+    "    n_after = e.after\n"
     "    if e.status == 0 then e.marked = false end\n"
     "  end\n"
-    "  local xnew = false\n"
     "  if e.status == 1 then\n"
-    "    if not e.marked then first, e.marked, grow, xnew = 1, true, true, true end\n"
-    "    local lock = tonumber(ARGV[a + 5])\n"
-    "    if lock > 0 and ARGV[a + 6] ~= '1' then\n"
-    "      e.untl, started = now_s + lock, 1\n"
-    "      e.lu, grow = e.untl, true\n"
-    "    end\n"
+    "    if not e.marked then first, e.marked, xnew = 1, true, true end\n"
+    "    if e.lock > 0 and not e.dry then e.untl, started, e.lu = now_s + e.lock, 1, now_s + e.lock end\n"
     "  end\n"
-    "  changed = changed or grow or e.total ~= t0 or e.q ~= q0 or e.marked ~= x0 or ns > 0\n"
-    "  if e.fresh and not changed then return count, first, started end\n"
+    "  if not (changed or xnew or e.total ~= t0 or e.q ~= q0 or e.marked ~= x0 or e.nm ~= n0\n"
+    "    or e.lu ~= L0) then\n"
+    "    return n_after, first, started\n"
+    "  end\n"
     "  local ends = 0\n"
     "  if e.newest and e.newest >= e.since then ends = e.newest + (SLOTS + 1) * e.slot end\n"
     "  if e.lu > now_s and e.lu > ends then ends = e.lu end\n"
     "  if xnew and e.cur + (SLOTS + 1) * e.slot > ends then ends = e.cur + (SLOTS + 1) * e.slot end\n"
+    "  if e.rewrite and ends <= now_s then return n_after, first, started end -- nothing of it lives\n"
+    "  put(w, e.name, pack(HDR, e.kc, e.marked and 1 or 0, e.window, e.total, e.o,\n"
+    "    e.newest or e.since - e.slot, e.q, e.lu > now_s and e.lu or 0, e.nm))\n"
     "  if e.rewrite then\n"
-    "    if not e.fresh or e.held then call('DEL', ck) end\n"
-    "    if ends <= now_s then return count, first, started end\n"
-    "    -- the header first (a listpack keeps the order of insertion), then the slots and\n"
-    "    -- members, in the same HSET while they are few\n"
-    "    local args = { ck, 'v', '2', 'k', kind, 'w', ARGV[a + 4], 't', I(e.total), 'o', I(e.since),\n"
-    "      'c', I(e.newest or e.since - e.slot), 'q', I(e.q), 'L', e.lu > now_s and I(e.lu) or '0',\n"
-    "      'x', e.marked and '1' or '0', 'n', I(e.nm) }\n"
-    "    local na = 21\n"
     "    for at, v in pairs(e.rewrite.slots) do\n"
-    "      if v > 0 then args[na + 1], args[na + 2], na = fmt('s%d', at), I(v), na + 2 end\n"
+    "      if v > 0 then put(w, e.name .. ' s' .. I(at), I(v)) end\n"
     "    end\n"
-    "    for m, at in pairs(e.rewrite.members) do\n"
-    "      args[na + 1], args[na + 2], na = 'm' .. m, I(at), na + 2\n"
-    "    end\n"
-    "    if na <= 1001 then call('HSET', unpack(args, 1, na))\n"
-    "    else\n"
-    "      call('HSET', unpack(args, 1, 21))\n"
-    "      for j = 22, na, 1000 do call('HSET', ck, unpack(args, j, math.min(j + 999, na))) end\n"
-    "    end\n"
-    "    grow = true\n"
-    "  else\n"
-    "    if e.total ~= t0 or e.stale then set[ns + 1], set[ns + 2], ns = 't', I(e.total), ns + 2 end\n"
-    "    if e.q ~= q0 then set[ns + 1], set[ns + 2], ns = 'q', I(e.q), ns + 2 end\n"
-    "    if newslot then set[ns + 1], set[ns + 2], ns = 'c', I(e.cur), ns + 2 end\n"
-    "    if e.nm ~= n0 then set[ns + 1], set[ns + 2], ns = 'n', I(e.nm), ns + 2 end\n"
-    "    if e.marked ~= x0 then set[ns + 1], set[ns + 2], ns = 'x', e.marked and '1' or '0', ns + 2 end\n"
-    "    if e.lu ~= L0 then set[ns + 1], set[ns + 2], ns = 'L', I(e.lu), ns + 2 end\n"
-    "    if ns > 0 then call('HSET', ck, unpack(set, 1, ns)) end\n"
+    "    for m, at in pairs(e.rewrite.members) do put(w, e.name .. ' m' .. m, I(at)) end\n"
     "  end\n"
-    "  if grow and ends > now_s then\n"
-    "    call('EXPIREAT', ck, I(ends))\n"
-    "    index_later(KEYS[3 * i], ARGV[a + 7], ends, e.fresh)\n"
-    "  end\n"
-    "  return count, first, started\n"
+    "  if ends > w.top then w.top = ends end\n"
+    "  return n_after, first, started\n"
     "end\n"
-    "local commit = ARGV[1] == '1'\n"
-    "local n = tonumber(ARGV[2])\n"
-    "local c, refuse = {}, false\n"
-    "local lks, nl = {}, 0\n"
-    "for i = 1, n do\n"
-    "  local e = read(i)\n"
-    "  if e.legacy then nl = nl + 1; lks[nl] = KEYS[3 * i - 1] end\n"
-    "  c[i] = e\n"
-    "end\n"
-    "if nl > 0 then -- the old layout's locks, of the checks that may have one, in one MGET\n"
-    "  local got, j = call('MGET', unpack(lks, 1, nl)), 0\n"
-    "  for i = 1, n do\n"
-    "    local e = c[i]\n"
-    "    if e.legacy then j = j + 1; e.legacy = tonumber(got[j] or '0') or 0 end\n"
-    "  end\n"
-    "end\n"
+    "local refuse = false\n"
     "for i = 1, n do\n"
     "  local e = c[i]\n"
+    "  read(e)\n"
     "  judge(e)\n"
-    "  if e.status ~= 0 and ARGV[3 + (i - 1) * 8 + 6] ~= '1' then refuse = true end\n"
+    "  if e.status ~= 0 and not e.dry then refuse = true end\n"
     "end\n"
+    "-- the answer: status, first_exceeded, lock_started, count, until of each check (OUT)\n"
     "local out = {}\n"
     "for i = 1, n do\n"
     "  local e = c[i]\n"
-    "  local count, first, started = e.total, 0, 0\n"
-    "  if commit then count, first, started = store(e, refuse) end\n"
-    "  local j = (i - 1) * 5\n"
-    "  out[j + 1], out[j + 2], out[j + 3], out[j + 4], out[j + 5] =\n"
-    "    e.status, count, e.untl, first, started\n"
+    "  local n_after, first, started = e.total, 0, 0\n"
+    "  if commit then n_after, first, started = store(e, refuse) end\n"
+    "  out[i] = pack(OUT, e.status, first, started, n_after, e.untl)\n"
     "end\n"
-    "for k = 1, nq do index_flush(queued[k]) end\n"
-    "return out\n";
+    "-- the writes, a principal at a time: its stale fields, what changed, and its expiry only\n"
+    "-- when it moves later (END, always there, keeps the hash while its fields come and go)\n"
+    "for j = 1, np do\n"
+    "  local w, k = W[j], KEYS[j]\n"
+    "  if w.nd > 0 then call('HDEL', k, unpack(w.del, 1, w.nd)) end\n"
+    "  local s0 = 1\n"
+    "  if keyend[j] == 0 then\n"
+    "    if w.top > 0 then w.set[2] = I(w.top) else s0 = 3 end\n"
+    "  elseif w.top > keyend[j] then\n"
+    "    put(w, END, I(w.top))\n"
+    "  end\n"
+    "  for s = s0, w.ns, 1000 do call('HSET', k, unpack(w.set, s, math.min(s + 999, w.ns))) end\n"
+    "  if w.top > keyend[j] then call('EXPIREAT', k, I(w.top)) end\n"
+    "end\n"
+    "return table.concat(out)\n";
 
 /*
- * status: KEYS[1] index; ARGV[1] base. One entry per limit: escaped name,
- * kind, count, window, lock end (0), then its members (distinct). It reads
- * a counter whole (HGETALL through regrid, on its own grid): the same
- * count as decide's running total, and the members that count.
+ * status: KEYS[1] the principal's hash. One entry per counter that counts
+ * or is locked: escaped name, kind, count, window, lock end (0), then its
+ * members (distinct), each counter read whole on its own grid (regrid):
+ * the same count as decide's running total, and the members that count.
  */
-static const char status[] =
-    LUA_COMMON "local out = {}\n"
-	       "for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	       "  local ck, lk = ARGV[1] .. 'c:' .. name, ARGV[1] .. 'l:' .. name\n"
-	       "  local h = redis.call('HGETALL', ck)\n"
-	       "  local f = {}\n"
-	       "  for j = 1, #h, 2 do f[h[j]] = h[j + 1] end\n"
-	       "  local lu = math.max(tonumber(f.L) or 0, legacy_lock(lk))\n"
-	       "  if lu <= now_s then lu = 0 end\n"
-	       "  local w, kind = tonumber(f.w) or 0, f.k or 's'\n"
-	       "  if w == 0 and lu == 0 then redis.call('SREM', KEYS[1], name)\n"
-	       "  else\n"
-	       "    local count, members = 0, {}\n"
-	       "    if w > 0 then\n"
-	       "      local r = regrid(h, kind, w)\n"
-	       "      count = r.total\n"
-	       "      for m in pairs(r.members) do members[#members + 1] = m end\n"
-	       "      table.sort(members)\n"
-	       "    end\n"
-	       "    out[#out + 1] = { name, kind, count, w, lu, members }\n"
-	       "  end\n"
-	       "end\n"
-	       "return out\n";
+static const char status[] = LUA_COMMON
+    "take_over(KEYS[1])\n"
+    "local out = {}\n"
+    "for name, c in pairs(fields(call('HGETALL', KEYS[1]))) do\n"
+    "  local kc, _, w, r, lu = counter(c)\n"
+    "  if lu <= now_s then lu = 0 end\n"
+    "  local count, members = 0, {}\n"
+    "  if kc ~= 0 then\n"
+    "    count = r.total\n"
+    "    for m in pairs(r.members) do members[#members + 1] = m end\n"
+    "    table.sort(members)\n"
+    "  end\n"
+    "  if count > 0 or lu > 0 then out[#out + 1] = { name, kc == 2 and 'd' or 's', count, w, lu, members } end\n"
+    "end\n"
+    "return out\n";
 
-/* unlock: KEYS[1] index; ARGV[1] base. How many locks were lifted. */
-static const char unlock[] =
-    LUA_COMMON "local n = 0\n"
-	       "for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	       "  local ck = ARGV[1] .. 'c:' .. name\n"
-	       "  local h = redis.call('HMGET', ck, 'v', 'w', 'c', 'L')\n"
-	       "  local lu, w, c = tonumber(h[4]) or 0, tonumber(h[2]), tonumber(h[3])\n"
-	       "  local lifted = lu > now_s\n"
-	       "  if redis.call('DEL', ARGV[1] .. 'l:' .. name) > 0 then lifted = true end\n"
-	       "  if lifted then n = n + 1 end\n"
-	       "  if lu > 0 then -- the counter lives as long as its counts again\n"
-	       "    local ends = w and c and c + (SLOTS + 1) * math.ceil(w / SLOTS) or 0\n"
-	       "    if h[1] ~= '2' or ends <= now_s then redis.call('DEL', ck)\n"
-	       "    else\n"
-	       "      redis.call('HSET', ck, 'L', 0)\n"
-	       "      redis.call('PEXPIREAT', ck, ends * 1000)\n"
-	       "    end\n"
-	       "  end\n"
-	       "end\n"
-	       "return n\n";
+/* unlock: KEYS[1] the principal's hash. How many locks were lifted. */
+static const char unlock[] = LUA_COMMON
+    "local k = KEYS[1]\n"
+    "take_over(k)\n"
+    "local n, top, set, ns = 0, 0, {}, 0\n"
+    "for name, c in pairs(fields(call('HGETALL', k))) do\n"
+    "  if c.h then\n"
+    "    local kc, x, w, total, oldest, newest, q, lu, nm = unpack_h(HDR, c.h)\n"
+    "    if lu > now_s then n = n + 1 end\n"
+    "    if lu > 0 then set[ns + 1], set[ns + 2], ns = name, pack(HDR, kc, x, w, total, oldest, newest, q, 0, nm), ns + 2 end\n"
+    "    local e = ends(kc, w, newest, 0)\n"
+    "    if e > top then top = e end\n"
+    "  end\n"
+    "end\n"
+    "-- the hash lives as long as its counts again\n"
+    "if top <= now_s then call('DEL', k)\n"
+    "elseif ns > 0 then\n"
+    "  call('HSET', k, END, I(top), unpack(set, 1, ns))\n"
+    "  call('EXPIREAT', k, I(top))\n"
+    "end\n"
+    "return n\n";
 
-/* reset: KEYS[1] index; ARGV[1] base. How many counters were forgotten; locks stay. */
-static const char reset[] =
-    LUA_COMMON "local n = 0\n"
-	       "for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do\n"
-	       "  local ck = ARGV[1] .. 'c:' .. name\n"
-	       "  local h = redis.call('HMGET', ck, 'k', 'L', 'w', 'c')\n"
-	       "  local lu, w, c = tonumber(h[2]) or 0, tonumber(h[3]) or 1, tonumber(h[4])\n"
-	       "  local live = h[1] and (not c or c + (SLOTS + 1) * math.ceil(w / SLOTS) > now_s)\n"
-	       "  if redis.call('DEL', ck) == 1 and live then n = n + 1 end\n"
-	       "  if lu > now_s then\n"
-	       "    redis.call('HSET', ck, 'L', lu)\n"
-	       "    redis.call('PEXPIREAT', ck, lu * 1000)\n"
-	       "  elseif redis.call('EXISTS', ARGV[1] .. 'l:' .. name) == 0 then\n"
-	       "    redis.call('SREM', KEYS[1], name)\n"
-	       "  end\n"
-	       "end\n"
-	       "return n\n";
+/* reset: KEYS[1] the principal's hash. How many counters were forgotten; locks stay. */
+static const char reset[] = LUA_COMMON
+    "local k = KEYS[1]\n"
+    "take_over(k)\n"
+    "local n, top, del, nd, set, ns = 0, 0, {}, 0, {}, 0\n"
+    "for name, c in pairs(fields(call('HGETALL', k))) do\n"
+    "  local kc, lu, newest, w, _ = 0, 0, 0, 0, 0\n"
+    "  if c.h then kc, _, w, _, _, newest, _, lu = unpack_h(HDR, c.h) end\n"
+    "  if kc ~= 0 and ends(kc, w, newest, 0) > now_s then n = n + 1 end\n"
+    "  for j = 1, #c.names do del[nd + 1], nd = c.names[j], nd + 1 end\n"
+    "  if lu > now_s then -- the lock stays, alone\n"
+    "    set[ns + 1], set[ns + 2], ns = name, pack(HDR, 0, 0, 0, 0, 0, 0, 0, lu, 0), ns + 2\n"
+    "    if lu > top then top = lu end\n"
+    "  end\n"
+    "end\n"
+    "if top == 0 then call('DEL', k)\n"
+    "else\n"
+    "  if nd > 0 then call('HDEL', k, unpack(del, 1, nd)) end\n"
+    "  call('HSET', k, END, I(top), unpack(set, 1, ns))\n"
+    "  call('EXPIREAT', k, I(top))\n"
+    "end\n"
+    "return n\n";
 
 const char *const rscript_text[RSCRIPT_N] = {decide, status, unlock, reset};

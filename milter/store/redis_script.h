@@ -11,9 +11,6 @@ enum rscript {
 	RSCRIPT_N
 };
 
-/* Arguments of the decide script for each check, after commit and n. */
-#define RSCRIPT_DECIDE_ARGS 8
-
 extern const char *const rscript_text[RSCRIPT_N];
 
 #endif
