@@ -58,22 +58,41 @@ int64_t rconn_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* left - the time before deadline as a timeval, at least 1 ms (0 would mean "wait forever") */
-static struct timeval left(int64_t deadline)
+/* ms_left - the milliseconds before deadline, at least 1 (0 would mean "wait forever") */
+static int64_t ms_left(int64_t deadline)
 {
 	int64_t ms = deadline - rconn_now_ms();
+
+	return ms < 1 ? 1 : ms;
+}
+
+static struct timeval timeval_of(int64_t ms)
+{
 	struct timeval tv;
 
-	if (ms < 1)
-		ms = 1;
 	tv.tv_sec = (time_t)(ms / 1000);
 	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
 	return tv;
 }
 
+/*
+ * set_timeout - the socket's timeouts to the time before deadline. A call
+ * starts with the whole timeout_ms left, nearly always the same millisecond
+ * count as the call before: then the two setsockopt calls are not made again.
+ */
+static void set_timeout(struct rconn *rc, int64_t deadline)
+{
+	int64_t ms = ms_left(deadline);
+
+	if (ms != rc->timeout_ms) {
+		redisSetTimeout(rc->c, timeval_of(ms));
+		rc->timeout_ms = ms;
+	}
+}
+
 struct rconn *rconn_connect(const struct raddr *a, int64_t deadline, char *err, size_t errlen)
 {
-	struct timeval tv = left(deadline);
+	struct timeval tv = timeval_of(ms_left(deadline));
 	redisContext *c;
 	struct rconn *rc;
 
@@ -168,7 +187,7 @@ enum rerr rconn_hello(struct rconn *rc, const char *user, const char *pass, unsi
 	enum rerr why = RERR_OK;
 	char dbs[16], scratch[256];
 
-	redisSetTimeout(rc->c, left(deadline));
+	set_timeout(rc, deadline);
 	if (pass != NULL && user != NULL)
 		redisAppendCommand(rc->c, "AUTH %s %s", user, pass);
 	else if (pass != NULL)
@@ -204,7 +223,7 @@ enum rerr rconn_command(struct rconn *rc, int argc, const char **argv, const siz
     int64_t deadline, redisReply **out, char *err, size_t errlen)
 {
 	*out = NULL;
-	redisSetTimeout(rc->c, left(deadline));
+	set_timeout(rc, deadline);
 	if (redisAppendCommandArgv(rc->c, argc, argv, lens) != REDIS_OK)
 		return io_error(rc, err, errlen);
 	return take_reply(rc, argv[0], out, err, errlen);
@@ -232,7 +251,7 @@ enum rerr rconn_script(struct rconn *rc, const char *cmd, const char *arg1, int 
 	p = put(put(p, "\r\n", 2), cmd, clen);
 	p = put(p, "\r\n$", 3);
 	p = put(decimal_put(p, alen), "\r\n", 2);
-	redisSetTimeout(rc->c, left(deadline));
+	set_timeout(rc, deadline);
 	if (redisAppendFormattedCommand(rc->c, head, (size_t)(p - head)) != REDIS_OK ||
 	    redisAppendFormattedCommand(rc->c, arg1, alen) != REDIS_OK ||
 	    redisAppendFormattedCommand(rc->c, "\r\n", 2) != REDIS_OK ||

@@ -38,6 +38,7 @@ enum rerr {
 struct rconn {
 	redisContext *c;
 	unsigned gen;
+	int64_t timeout_ms; /* what the socket's timeouts are set to; 0: not yet */
 };
 
 /* rconn_now_ms - a monotonic clock for deadlines */

@@ -15,7 +15,9 @@
 # LB_REPS runs of each configuration at each connection count (default 2),
 # LB_CONNS connection counts (default "1 8 64"; the first table's rows need
 # 64), LB_REDIS 0 to leave Redis out, LB_CALLGRIND 0 to leave callgrind out,
-# LB_OUT Markdown output (default limits-results.md).
+# LB_OUT Markdown output (default limits-results.md), LB_REDIS_NICE a nice
+# value for redis-server (a Redis that shares the host's CPUs, given priority),
+# LB_REDIS_UNIX=1 the daemon reaches Redis on its unix socket, not on TCP.
 # bash: tests/lib/redis.sh needs it ($RANDOM).
 set -eu
 
@@ -46,10 +48,12 @@ if [ "${LB_REDIS:-1}" = 0 ]; then
 	redis_skip="LB_REDIS=0"
 elif ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
 	redis_skip="redis-server not installed"
-elif ! redis_init || ! RP=$(redis_free_port) || ! redis_start lb "$RP"; then
+elif ! redis_init || ! RP=$(redis_free_port) ||
+	! redis_start lb "$RP" ${LB_REDIS_UNIX:+--unixsocket "$RD/lb.sock" --unixsocketperm 700}; then
 	redis_skip="redis-server did not start"
 else
 	redis=1 redis_skip=
+	[ -z "${LB_REDIS_NICE:-}" ] || renice -n "$LB_REDIS_NICE" -p "$(redis_pid lb)" >/dev/null
 fi
 [ -z "$redis_skip" ] || say "Redis rows skipped: $redis_skip"
 cli() { redis-cli -h 127.0.0.1 -p "$RP" "$@"; }
@@ -84,9 +88,11 @@ EOF
 cat "$work/limits.conf" - >"$work/on.conf" <<EOF
 store = { type = "memory"; max_keys = 1000000; };
 EOF
+rserver=127.0.0.1:${RP:-1}
+[ -z "${LB_REDIS_UNIX:-}" ] || rserver=unix:$RD/lb.sock
 # on_error = "tempfail": a decision Redis did not answer is a 451, a wrong verdict
 cat "$work/limits.conf" - >"$work/redis.conf" <<EOF
-store = { type = "redis"; servers = [ "127.0.0.1:${RP:-1}" ]; timeout_ms = 1000; on_error = "tempfail"; };
+store = { type = "redis"; servers = [ "$rserver" ]; timeout_ms = 1000; on_error = "tempfail"; };
 EOF
 chmod 644 "$work"/*.conf
 CFGS="off on${redis:+ redis}"
@@ -133,6 +139,8 @@ metric() { awk -v m="relay_milter_$1" '$(NF - 1) == m { v = $NF } END { print v 
 cstat() { printf '%s\n' "$2" | awk -F'[:,=]' -v c="cmdstat_$1" -v f="$3" '$1 == c { for (i = 2; i < NF; i += 2) if ($i == f) v = $(i + 1) } END { print v + 0 }'; }
 # rcpu - redis-server's CPU time so far, in clock ticks
 rcpu() { awk '{ print $14 + $15 }' "/proc/$(redis_pid lb)/stat" 2>/dev/null || echo 0; }
+# mcpu PID - a process's user and system CPU time so far, in clock ticks: "USER SYSTEM"
+mcpu() { awk '{ print $14, $15 }' "/proc/$1/stat" 2>/dev/null || echo 0 0; }
 
 # run CONF CONNS - one throughput run against a fresh daemon; prints a
 # key=value record: the load's figures, the store decisions the daemon made
@@ -146,8 +154,10 @@ run() {
 	for _ in $(seq 100); do [ -S "$work/t.sock" ] && break; sleep 0.1; done
 	c0=0
 	[ "$1" != redis ] || c0=$(rcpu)
+	m0=$(mcpu "$pid")
 	line=$("$LOAD" -s "unix:$work/t.sock" -c "$2" -M conn -d "$DUR" -r 3 -m "$MIX" \
 	    -L local.example -R remote.example -a "$V4" -S 7 -e -k 2>&1 | sed -n 's/^milterload: mode=/mode=/p')
+	m1=$(mcpu "$pid")
 	c1=0
 	[ "$1" != redis ] || c1=$(rcpu)
 	kill -USR2 "$pid" 2>/dev/null || true
@@ -164,6 +174,8 @@ run() {
 	rec="$rec tempfail=$(($(kv tempfail "$line") + $(kv r4xx "$line"))) decisions=$dec"
 	rec="$rec checks=$(awk '$(NF - 1) ~ /^relay_milter_limit_checks_total/ { n += $NF } END { print n + 0 }' "$log")"
 	rec="$rec store_errors=$(metric store_errors_total "$log")"
+	# shellcheck disable=SC2086
+	rec="$rec $(printf '%s %s\n' "$m0" "$m1" | awk '{ printf("musr=%d msys=%d", $3 - $1, $4 - $2) }')"
 	if [ "$1" = redis ]; then
 		st=$(cli info commandstats | tr -d '\r')
 		# the daemon's own commands, and the calls its script made inside Redis
@@ -234,6 +246,7 @@ function ratio(a, b) { return b > 0 ? sprintf("%.2fx", a / b) : "-" }
 	for (f = 1; f <= NF; f++) { split($f, kvp, "="); nm = kvp[1]
 		if (nm == "tps" || nm == "p50" || nm == "p99") { key = c SUBSEP k SUBSEP nm; s[key, ++n[key]] = kvp[2] }
 		else if (nm != "cfg" && nm != "conns") sum[c, nm] += kvp[2]
+		if (nm == "musr" || nm == "msys" || nm == "tx") cpu[c, k, nm] += kvp[2]
 		if (c == "redis" && (nm == "evalsha" || nm == "evalsha_usec" || nm == "rcpu_ticks" || nm == "tx")) per[k, nm] += kvp[2] }
 }
 END {
@@ -253,6 +266,17 @@ END {
 			    redis ? cell("redis" SUBSEP k SUBSEP f) : "-", ratio(med("on" SUBSEP k SUBSEP f), med("off" SUBSEP k SUBSEP f)),
 			    redis ? ratio(med("redis" SUBSEP k SUBSEP f), med("on" SUBSEP k SUBSEP f)) : "-")
 		}
+	}
+	# the daemon CPU (all runs at that count): where the system time of the Redis store shows
+	for (i = 1; i <= nc; i++) {
+		k = cs[i]; lab = k == 1 ? "1 connection" : k " connections"
+		for (j = 1; j <= 3; j++) {
+			cf = j == 1 ? "off" : j == 2 ? "on" : "redis"
+			mu[j] = cpu[cf, k, "tx"] > 0 ? cpu[cf, k, "musr"] * 1e6 / hz / cpu[cf, k, "tx"] : 0
+			ms[j] = cpu[cf, k, "tx"] > 0 ? cpu[cf, k, "msys"] * 1e6 / hz / cpu[cf, k, "tx"] : 0
+		}
+		printf("| relay-milter CPU per transaction at %s (user + system, us) | %.0f + %.0f | %.0f + %.0f | %s | | |\n", lab,
+		    mu[1], ms[1], mu[2], ms[2], redis ? sprintf("%.0f + %.0f", mu[3], ms[3]) : "-")
 	}
 	printf("| wrong verdicts, errors, tempfails (all runs) | %d, %d, %d | %d, %d, %d | %s | | |\n",
 	    sum["off", "wrong"], sum["off", "errors"], sum["off", "tempfail"], sum["on", "wrong"], sum["on", "errors"], sum["on", "tempfail"],
@@ -310,7 +334,7 @@ END {
 	echo "($CFGS) at each connection count ($CONNS), $REPS times, $DUR s each, one connection per"
 	echo "transaction (-M conn); medians, each run in parentheses. Every verdict checked (milterload -e)."
 	if [ -n "$redis" ]; then
-		echo "Redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p') on 127.0.0.1 (no persistence), flushed before each run;"
+		echo "Redis $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p') on $rserver (no persistence), flushed before each run;"
 		echo "store decisions from the daemon's metrics (limit_checks_total of login-hour, which applies to"
 		echo "every recipient a limit applies to here), Redis commands from INFO commandstats."
 		echo "Callgrind counts the daemon only, not redis-server: its CPU is the row below."
