@@ -29,6 +29,7 @@ struct conn {
 	bool has_client;
 	struct ipaddr mta_addrs[MTA_ADDRS_MAX];
 	size_t nmta_addrs;
+	bool mta_addrs_known; /* looked up: the first address literal asks */
 	struct geo_cache geo; /* the engine fills it once per connection */
 	/* per message */
 	char *sender;     /* whole, never cut: ownership and login checks must see */
@@ -255,6 +256,25 @@ static void add_mta_addr(struct conn *c, const char *text)
 		c->nmta_addrs++;
 }
 
+/*
+ * mta_addrs - the MTA's own addresses, for the engine on need: looked up
+ * once a connection, at the first address literal. The connect macros
+ * stay until the session ends, and later stages name the same addresses.
+ */
+static const struct ipaddr *mta_addrs(void *ctx, size_t *n)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (!c->mta_addrs_known) {
+		c->nmta_addrs = 0;
+		add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
+		add_mta_addr(c, smfi_getsymval(ctx, "{if_addr}"));
+		c->mta_addrs_known = true;
+	}
+	*n = c->nmta_addrs;
+	return c->mta_addrs;
+}
+
 /* rm_connect - the client's address and name */
 static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
@@ -266,9 +286,7 @@ static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
 	verdict_client(c->has_client ? &c->client : NULL, c->client_text, sizeof(c->client_text));
 	copy_field(c->client_name, sizeof(c->client_name), hostname);
-	c->nmta_addrs = 0;
-	add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
-	add_mta_addr(c, smfi_getsymval(ctx, "{if_addr}"));
+	c->mta_addrs_known = false; /* this session's macros: asked on need (mta_addrs) */
 	return reply_for(c, SMFIP_NR_CONN);
 }
 
@@ -496,8 +514,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
 	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
 	f.rcpt_mailer_arg = ctx;
-	f.mta_addrs = c->mta_addrs;
-	f.nmta_addrs = c->nmta_addrs;
+	f.mta_addrs_get = mta_addrs; /* asked only for an address literal */
 	f.now = time(NULL);
 	f.geo = &c->geo;
 	f.store = limits_store;

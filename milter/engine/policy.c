@@ -67,13 +67,17 @@ void policy_free(struct policy *p)
 static bool literal_is_own(const struct policy *p, const struct facts *f, const struct addr *a)
 {
 	const struct ipaddr *ip = &a->literal_ip;
+	const struct ipaddr *mta = f->mta_addrs;
+	size_t n = f->nmta_addrs;
 
 	if ((a->literal_v6 && ip->family != IPADDR_V6) || ipaddr_unspecified(ip))
 		return false;
 	if (netset_contains(p->own_addresses, ip))
 		return true;
-	for (size_t i = 0; i < f->nmta_addrs; i++)
-		if (ipaddr_equal(&f->mta_addrs[i], ip))
+	if (f->mta_addrs_get != NULL)
+		mta = f->mta_addrs_get(f->rcpt_mailer_arg, &n);
+	for (size_t i = 0; i < n; i++)
+		if (ipaddr_equal(&mta[i], ip))
 			return true;
 	return false;
 }
