@@ -800,7 +800,8 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	ctx.local_geo.done = false;
 	ctx.geo_cache = f->geo != NULL ? f->geo : &ctx.local_geo;
 	ctx.rcpt_local = rcpt_is_local(p, &ctx);
-	rcpt_view(p, &ctx);
+	if (p->nrules != 0 || p->nlimits != 0) /* for recipient_domain conditions alone */
+		rcpt_view(p, &ctx);
 	v->rcpt_local = ctx.rcpt_local;
 	/* With a database configured every decision logs country and asn; the
 	 * cache is the connection's, so this is one lookup per client. */

@@ -48,7 +48,7 @@ struct rule_ctx {
 	bool rcpt_mta_same; /* {rcpt_addr} is the path as sent, and rcpt its parse */
 	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
 	size_t ntricks;
-	struct addr_view rcpt_view; /* the recipient, resolved (policy.c) */
+	struct addr_view rcpt_view; /* the recipient, resolved (policy.c): with rules or limits */
 	bool rcpt_local;
 	bool allow_tricks;              /* policy: allow_routing_tricks */
 	const char *sender_origin;      /* policy: what the MTA appends to a bare sender, or NULL */
