@@ -34,8 +34,10 @@ struct conn {
 	/* per message */
 	char *sender;     /* whole, never cut: ownership and login checks must see */
 	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
-	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
-	char *msg_heap;   /* the three above when they do not fit msg_text, else NULL */
+	char *sender_mta; /* {mail_addr} once known (sender_mta()); NULL when the MTA sent none */
+	bool sender_mta_known;
+	char *msg_heap; /* sender and login when they do not fit msg_text, else NULL */
+	char *msg_free; /* the part of msg_text they left free */
 	unsigned rcpts;
 	unsigned rcpts_accepted; /* let through: max_recipients_per_message counts these */
 	uint64_t msgs_counted;   /* "messages" limits that counted this transaction */
@@ -197,6 +199,7 @@ static void message_reset(struct conn *c)
 	c->sender = NULL;
 	c->login = NULL;
 	c->sender_mta = NULL;
+	c->sender_mta_known = false;
 	c->qid[0] = 0;
 	c->rcpts = 0;
 	c->rcpts_accepted = 0;
@@ -320,9 +323,8 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	const char *login = smfi_getsymval(ctx, "{auth_authen}");
-	const char *mail_addr = smfi_getsymval(ctx, "{mail_addr}");
 	const char *sender = argv && argv[0] ? argv[0] : "";
-	size_t ls, ll, lm, need;
+	size_t ls, ll, need;
 	char *at;
 
 	if (c == NULL)
@@ -333,15 +335,13 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 		login = "";
 	ls = strlen(sender);
 	ll = strlen(login);
-	lm = mail_addr ? strlen(mail_addr) : 0;
-	need = ls + 1 + ll + 1 + (mail_addr ? lm + 1 : 0);
+	need = ls + 1 + ll + 1;
 	at = c->msg_text;
 	if (need > sizeof(c->msg_text) && (at = c->msg_heap = malloc(need)) == NULL)
 		return SMFIS_TEMPFAIL; /* no half-known transaction: RCPT will tempfail */
 	c->sender = put_text(&at, sender, ls);
 	c->login = put_text(&at, login, ll);
-	/* fetched once: MAIL's macros do not change before the next MAIL */
-	c->sender_mta = mail_addr ? put_text(&at, mail_addr, lm) : NULL;
+	c->msg_free = c->msg_heap != NULL ? c->msg_text : at;
 	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
 	return reply_for(c, SMFIP_NR_MAIL);
 }
@@ -482,6 +482,28 @@ static const char *rcpt_mailer(void *ctx)
 	return smfi_getsymval(ctx, "{rcpt_mailer}");
 }
 
+/*
+ * sender_mta - {mail_addr}, for the engine on need (most policies never
+ * look): asked once a message, as MAIL's macros stay until the next MAIL
+ * and RCPT's do not name it, and kept after the sender and login; a value
+ * with no room there is lent for this decision alone
+ */
+static const char *sender_mta(void *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const char *v;
+	size_t n = 0;
+
+	if (c->sender_mta_known)
+		return c->sender_mta;
+	if ((v = smfi_getsymval(ctx, "{mail_addr}")) != NULL &&
+	    (n = strlen(v)) >= (size_t)(c->msg_text + sizeof(c->msg_text) - c->msg_free))
+		return v; /* asked again by the next decision */
+	c->sender_mta = v != NULL ? put_text(&c->msg_free, v, n) : NULL;
+	c->sender_mta_known = true;
+	return c->sender_mta;
+}
+
 /* rm_envrcpt - judge one recipient */
 static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 {
@@ -509,11 +531,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.helo = c->helo;
 	f.login = c->login;
 	f.sender = c->sender;
-	f.sender_mta = c->sender_mta;
+	f.sender_mta_get = sender_mta; /* asked only when the engine needs it */
 	f.rcpt = argv ? argv[0] : NULL;
 	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
 	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
-	f.rcpt_mailer_arg = ctx;
+	f.get_arg = ctx;
 	f.mta_addrs_get = mta_addrs; /* asked only for an address literal */
 	f.now = time(NULL);
 	f.geo = &c->geo;

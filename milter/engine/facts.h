@@ -84,7 +84,9 @@ struct facts {
 	 * macro look-up costs about what a domain lookup does.
 	 */
 	const char *(*rcpt_mailer_get)(void *arg);
-	void *rcpt_mailer_arg;          /* given to both getters */
+	/* or, when set, sender_mta is asked of this on need: most policies never look */
+	const char *(*sender_mta_get)(void *arg);
+	void *get_arg;                  /* given to each getter */
 	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
 	size_t nmta_addrs;
 	/*

@@ -75,7 +75,7 @@ static bool literal_is_own(const struct policy *p, const struct facts *f, const 
 	if (netset_contains(p->own_addresses, ip))
 		return true;
 	if (f->mta_addrs_get != NULL)
-		mta = f->mta_addrs_get(f->rcpt_mailer_arg, &n);
+		mta = f->mta_addrs_get(f->get_arg, &n);
 	for (size_t i = 0; i < n; i++)
 		if (ipaddr_equal(&mta[i], ip))
 			return true;
@@ -115,8 +115,7 @@ static bool sendmail_local(const struct facts *f, const struct addr *mta)
 
 	if (mta->kind != ADDR_NODOMAIN)
 		return false;
-	mailer =
-	    f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->rcpt_mailer_arg) : f->rcpt_mailer;
+	mailer = f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->get_arg) : f->rcpt_mailer;
 	return mailer != NULL && strcmp(mailer, "local") == 0 && mta->tricks == 0;
 }
 

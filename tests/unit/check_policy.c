@@ -291,7 +291,7 @@ START_TEST(test_literal_mta_getter)
 	f.client = &client;
 	f.sender = "<a@example.org>";
 	f.mta_addrs_get = mta_get;
-	f.rcpt_mailer_arg = &asked;
+	f.get_arg = &asked;
 	f.rcpt = "<bob@example.org>";
 	policy_decide(p, &f, &v, NULL);
 	ck_assert_int_eq(asked, 0);
