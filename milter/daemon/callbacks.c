@@ -516,12 +516,8 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL || c->snap == NULL || c->sender == NULL)
 		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/*
-	 * Postfix names the queue id only once it opens the queue file, at the
-	 * first accepted recipient, and neither MTA changes a message's queue
-	 * id once named: asked until it is known. The line's head names it too.
-	 */
-	if (c->qid[0] == 0 && (qid = smfi_getsymval(ctx, "i")) != NULL && qid[0] != 0) {
+	/* Sendmail may name the queue id only now; the line's head names it too */
+	if ((qid = smfi_getsymval(ctx, "i")) != NULL && strncmp(qid, c->qid, sizeof(c->qid)) != 0) {
 		copy_field(c->qid, sizeof(c->qid), qid);
 		c->head_ok = false;
 	}
