@@ -315,9 +315,9 @@ static char *put_text(char **at, const char *s, size_t n)
 }
 
 /*
- * rm_envfrom - a new transaction: sender, login, queue id. The three
- * strings share one buffer: the state's own when they fit, else one
- * allocation, whole (never cut).
+ * rm_envfrom - a new transaction: sender and login. The two strings share
+ * one buffer: the state's own when they fit, else one allocation, whole
+ * (never cut); {mail_addr} goes after them when the engine asks for it.
  */
 static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -342,8 +342,7 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 	c->sender = put_text(&at, sender, ls);
 	c->login = put_text(&at, login, ll);
 	c->msg_free = c->msg_heap != NULL ? c->msg_text : at;
-	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
-	return reply_for(c, SMFIP_NR_MAIL);
+	return reply_for(c, SMFIP_NR_MAIL); /* the queue id is asked at RCPT, which sees MAIL's */
 }
 
 /* escape_percent - libmilter treats a lone % in reply text as a format */
@@ -516,7 +515,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL || c->snap == NULL || c->sender == NULL)
 		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Sendmail may name the queue id only now; the line's head names it too */
+	/*
+	 * The queue id, MAIL's or this RCPT's (Postfix names it once it opens
+	 * the queue file, at the first accepted recipient); the line's head
+	 * names it too
+	 */
 	if ((qid = smfi_getsymval(ctx, "i")) != NULL && strncmp(qid, c->qid, sizeof(c->qid)) != 0) {
 		copy_field(c->qid, sizeof(c->qid), qid);
 		c->head_ok = false;
