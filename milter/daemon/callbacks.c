@@ -475,6 +475,12 @@ static void note_limits(struct conn *c, const struct facts *f, const struct verd
 	    c->snap->config->policy);
 }
 
+/* rcpt_addr - {rcpt_addr} of the recipient being judged, for the engine on need */
+static const char *rcpt_addr(void *ctx)
+{
+	return smfi_getsymval(ctx, "{rcpt_addr}");
+}
+
 /* rcpt_mailer - {rcpt_mailer} of the recipient being judged, for the engine on need */
 static const char *rcpt_mailer(void *ctx)
 {
@@ -532,7 +538,7 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.sender = c->sender;
 	f.sender_mta_get = sender_mta; /* asked only when the engine needs it */
 	f.rcpt = argv ? argv[0] : NULL;
-	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
+	f.rcpt_mta_get = rcpt_addr;      /* asked only when the engine needs it */
 	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
 	f.get_arg = ctx;
 	f.mta_addrs_get = mta_addrs; /* asked only for an address literal */

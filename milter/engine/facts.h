@@ -86,6 +86,8 @@ struct facts {
 	const char *(*rcpt_mailer_get)(void *arg);
 	/* or, when set, sender_mta is asked of this on need: most policies never look */
 	const char *(*sender_mta_get)(void *arg);
+	/* or, when set, rcpt_mta is asked of this on need: a path that is not local needs none */
+	const char *(*rcpt_mta_get)(void *arg);
 	void *get_arg;                  /* given to each getter */
 	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
 	size_t nmta_addrs;
