@@ -29,12 +29,15 @@ struct conn {
 	bool has_client;
 	struct ipaddr mta_addrs[MTA_ADDRS_MAX];
 	size_t nmta_addrs;
+	bool mta_addrs_known; /* looked up: the first address literal asks */
 	struct geo_cache geo; /* the engine fills it once per connection */
 	/* per message */
 	char *sender;     /* whole, never cut: ownership and login checks must see */
 	char *login;      /* exactly what the MTA will act on; NULL until MAIL FROM */
-	char *sender_mta; /* {mail_addr}, taken at MAIL FROM; NULL when the MTA sent none */
-	char *msg_heap;   /* the three above when they do not fit msg_text, else NULL */
+	char *sender_mta; /* {mail_addr} once known (sender_mta()); NULL when the MTA sent none */
+	bool sender_mta_known;
+	char *msg_heap; /* sender and login when they do not fit msg_text, else NULL */
+	char *msg_free; /* the part of msg_text they left free */
 	unsigned rcpts;
 	unsigned rcpts_accepted; /* let through: max_recipients_per_message counts these */
 	uint64_t msgs_counted;   /* "messages" limits that counted this transaction */
@@ -196,6 +199,7 @@ static void message_reset(struct conn *c)
 	c->sender = NULL;
 	c->login = NULL;
 	c->sender_mta = NULL;
+	c->sender_mta_known = false;
 	c->qid[0] = 0;
 	c->rcpts = 0;
 	c->rcpts_accepted = 0;
@@ -255,6 +259,25 @@ static void add_mta_addr(struct conn *c, const char *text)
 		c->nmta_addrs++;
 }
 
+/*
+ * mta_addrs - the MTA's own addresses, for the engine on need: looked up
+ * once a connection, at the first address literal. The connect macros
+ * stay until the session ends, and later stages name the same addresses.
+ */
+static const struct ipaddr *mta_addrs(void *ctx, size_t *n)
+{
+	struct conn *c = smfi_getpriv(ctx);
+
+	if (!c->mta_addrs_known) {
+		c->nmta_addrs = 0;
+		add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
+		add_mta_addr(c, smfi_getsymval(ctx, "{if_addr}"));
+		c->mta_addrs_known = true;
+	}
+	*n = c->nmta_addrs;
+	return c->mta_addrs;
+}
+
 /* rm_connect - the client's address and name */
 static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
@@ -266,9 +289,7 @@ static sfsistat rm_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
 	c->has_client = ipaddr_from_sockaddr(hostaddr, &c->client) == 0;
 	verdict_client(c->has_client ? &c->client : NULL, c->client_text, sizeof(c->client_text));
 	copy_field(c->client_name, sizeof(c->client_name), hostname);
-	c->nmta_addrs = 0;
-	add_mta_addr(c, smfi_getsymval(ctx, "{daemon_addr}"));
-	add_mta_addr(c, smfi_getsymval(ctx, "{if_addr}"));
+	c->mta_addrs_known = false; /* this session's macros: asked on need (mta_addrs) */
 	return reply_for(c, SMFIP_NR_CONN);
 }
 
@@ -294,17 +315,16 @@ static char *put_text(char **at, const char *s, size_t n)
 }
 
 /*
- * rm_envfrom - a new transaction: sender, login, queue id. The three
- * strings share one buffer: the state's own when they fit, else one
- * allocation, whole (never cut).
+ * rm_envfrom - a new transaction: sender and login. The two strings share
+ * one buffer: the state's own when they fit, else one allocation, whole
+ * (never cut); {mail_addr} goes after them when the engine asks for it.
  */
 static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 {
 	struct conn *c = conn_get(ctx);
 	const char *login = smfi_getsymval(ctx, "{auth_authen}");
-	const char *mail_addr = smfi_getsymval(ctx, "{mail_addr}");
 	const char *sender = argv && argv[0] ? argv[0] : "";
-	size_t ls, ll, lm, need;
+	size_t ls, ll, need;
 	char *at;
 
 	if (c == NULL)
@@ -315,17 +335,14 @@ static sfsistat rm_envfrom(SMFICTX *ctx, char **argv)
 		login = "";
 	ls = strlen(sender);
 	ll = strlen(login);
-	lm = mail_addr ? strlen(mail_addr) : 0;
-	need = ls + 1 + ll + 1 + (mail_addr ? lm + 1 : 0);
+	need = ls + 1 + ll + 1;
 	at = c->msg_text;
 	if (need > sizeof(c->msg_text) && (at = c->msg_heap = malloc(need)) == NULL)
 		return SMFIS_TEMPFAIL; /* no half-known transaction: RCPT will tempfail */
 	c->sender = put_text(&at, sender, ls);
 	c->login = put_text(&at, login, ll);
-	/* fetched once: MAIL's macros do not change before the next MAIL */
-	c->sender_mta = mail_addr ? put_text(&at, mail_addr, lm) : NULL;
-	copy_field(c->qid, sizeof(c->qid), smfi_getsymval(ctx, "i"));
-	return reply_for(c, SMFIP_NR_MAIL);
+	c->msg_free = c->msg_heap != NULL ? c->msg_text : at;
+	return reply_for(c, SMFIP_NR_MAIL); /* the queue id is asked at RCPT, which sees MAIL's */
 }
 
 /* escape_percent - libmilter treats a lone % in reply text as a format */
@@ -458,10 +475,38 @@ static void note_limits(struct conn *c, const struct facts *f, const struct verd
 	    c->snap->config->policy);
 }
 
+/* rcpt_addr - {rcpt_addr} of the recipient being judged, for the engine on need */
+static const char *rcpt_addr(void *ctx)
+{
+	return smfi_getsymval(ctx, "{rcpt_addr}");
+}
+
 /* rcpt_mailer - {rcpt_mailer} of the recipient being judged, for the engine on need */
 static const char *rcpt_mailer(void *ctx)
 {
 	return smfi_getsymval(ctx, "{rcpt_mailer}");
+}
+
+/*
+ * sender_mta - {mail_addr}, for the engine on need (most policies never
+ * look): asked once a message, as MAIL's macros stay until the next MAIL
+ * and RCPT's do not name it, and kept after the sender and login; a value
+ * with no room there is lent for this decision alone
+ */
+static const char *sender_mta(void *ctx)
+{
+	struct conn *c = smfi_getpriv(ctx);
+	const char *v;
+	size_t n = 0;
+
+	if (c->sender_mta_known)
+		return c->sender_mta;
+	if ((v = smfi_getsymval(ctx, "{mail_addr}")) != NULL &&
+	    (n = strlen(v)) >= (size_t)(c->msg_text + sizeof(c->msg_text) - c->msg_free))
+		return v; /* asked again by the next decision */
+	c->sender_mta = v != NULL ? put_text(&c->msg_free, v, n) : NULL;
+	c->sender_mta_known = true;
+	return c->sender_mta;
 }
 
 /* rm_envrcpt - judge one recipient */
@@ -476,7 +521,11 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	if (c == NULL || c->snap == NULL || c->sender == NULL)
 		return SMFIS_TEMPFAIL; /* no configuration, or no MAIL FROM seen: the safe answer */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* Sendmail may name the queue id only now; the line's head names it too */
+	/*
+	 * The queue id, MAIL's or this RCPT's (Postfix names it once it opens
+	 * the queue file, at the first accepted recipient); the line's head
+	 * names it too
+	 */
 	if ((qid = smfi_getsymval(ctx, "i")) != NULL && strncmp(qid, c->qid, sizeof(c->qid)) != 0) {
 		copy_field(c->qid, sizeof(c->qid), qid);
 		c->head_ok = false;
@@ -487,13 +536,12 @@ static sfsistat rm_envrcpt(SMFICTX *ctx, char **argv)
 	f.helo = c->helo;
 	f.login = c->login;
 	f.sender = c->sender;
-	f.sender_mta = c->sender_mta;
+	f.sender_mta_get = sender_mta; /* asked only when the engine needs it */
 	f.rcpt = argv ? argv[0] : NULL;
-	f.rcpt_mta = smfi_getsymval(ctx, "{rcpt_addr}");
+	f.rcpt_mta_get = rcpt_addr;      /* asked only when the engine needs it */
 	f.rcpt_mailer_get = rcpt_mailer; /* asked only when the engine needs it */
-	f.rcpt_mailer_arg = ctx;
-	f.mta_addrs = c->mta_addrs;
-	f.nmta_addrs = c->nmta_addrs;
+	f.get_arg = ctx;
+	f.mta_addrs_get = mta_addrs; /* asked only for an address literal */
 	f.now = time(NULL);
 	f.geo = &c->geo;
 	f.store = limits_store;

@@ -84,9 +84,19 @@ struct facts {
 	 * macro look-up costs about what a domain lookup does.
 	 */
 	const char *(*rcpt_mailer_get)(void *arg);
-	void *rcpt_mailer_arg;
+	/* or, when set, sender_mta is asked of this on need: most policies never look */
+	const char *(*sender_mta_get)(void *arg);
+	/* or, when set, rcpt_mta is asked of this on need: a path that is not local needs none */
+	const char *(*rcpt_mta_get)(void *arg);
+	void *get_arg;                  /* given to each getter */
 	const struct ipaddr *mta_addrs; /* the MTA's own addresses ({daemon_addr}, {if_addr}) */
 	size_t nmta_addrs;
+	/*
+	 * Or, when set, the MTA's own addresses are asked of this on need
+	 * (*n of them): only an address literal needs them, and their look-ups
+	 * would cost every connection.
+	 */
+	const struct ipaddr *(*mta_addrs_get)(void *arg, size_t *n);
 	time_t now;
 	struct geo_cache *geo; /* the connection's; NULL: one lookup per decision */
 	/* what the rate limits need: where counts live, and the transaction so far */

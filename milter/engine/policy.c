@@ -67,13 +67,17 @@ void policy_free(struct policy *p)
 static bool literal_is_own(const struct policy *p, const struct facts *f, const struct addr *a)
 {
 	const struct ipaddr *ip = &a->literal_ip;
+	const struct ipaddr *mta = f->mta_addrs;
+	size_t n = f->nmta_addrs;
 
 	if ((a->literal_v6 && ip->family != IPADDR_V6) || ipaddr_unspecified(ip))
 		return false;
 	if (netset_contains(p->own_addresses, ip))
 		return true;
-	for (size_t i = 0; i < f->nmta_addrs; i++)
-		if (ipaddr_equal(&f->mta_addrs[i], ip))
+	if (f->mta_addrs_get != NULL)
+		mta = f->mta_addrs_get(f->get_arg, &n);
+	for (size_t i = 0; i < n; i++)
+		if (ipaddr_equal(&mta[i], ip))
 			return true;
 	return false;
 }
@@ -98,10 +102,32 @@ static bool addr_is_local(const struct policy *p, const struct facts *f, const s
 	return false;
 }
 
-/* has_mta_rcpt - did the MTA send its own resolution of the recipient? */
-static bool has_mta_rcpt(const struct facts *f)
+/*
+ * rcpt_mta_resolve - the MTA's resolution of the recipient ({rcpt_addr}),
+ * asked and parsed at the decision's first need (a local path, or the
+ * view for rules and limits): a path that is not local is not local
+ * whatever the MTA makes of it. Most often it is the path as sent, and
+ * one parse serves both.
+ */
+static void rcpt_mta_resolve(struct rule_ctx *ctx)
 {
-	return f->rcpt_mta != NULL && *f->rcpt_mta != 0;
+	const struct facts *f = ctx->facts;
+	const char *mta;
+
+	if (ctx->rcpt_mta_asked)
+		return;
+	ctx->rcpt_mta_asked = true;
+	mta = f->rcpt_mta_get != NULL ? f->rcpt_mta_get(f->get_arg) : f->rcpt_mta;
+	ctx->has_rcpt_mta = mta != NULL && *mta != 0;
+	if (!ctx->has_rcpt_mta)
+		return;
+	ctx->rcpt_mta_same =
+	    (ctx->rcpt->kind == ADDR_MAILBOX || ctx->rcpt->kind == ADDR_NODOMAIN) &&
+	    addr_same_path(f->rcpt, mta);
+	if (ctx->rcpt_mta_same)
+		ctx->rcpt_mta = ctx->rcpt;
+	else
+		addr_parse(mta, &ctx->rcpt_mta_parsed);
 }
 
 /* sendmail_local - Sendmail names a local delivery by the bare user, mailer "local" */
@@ -111,8 +137,7 @@ static bool sendmail_local(const struct facts *f, const struct addr *mta)
 
 	if (mta->kind != ADDR_NODOMAIN)
 		return false;
-	mailer =
-	    f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->rcpt_mailer_arg) : f->rcpt_mailer;
+	mailer = f->rcpt_mailer_get != NULL ? f->rcpt_mailer_get(f->get_arg) : f->rcpt_mailer;
 	return mailer != NULL && strcmp(mailer, "local") == 0 && mta->tricks == 0;
 }
 
@@ -121,7 +146,7 @@ static bool sendmail_local(const struct facts *f, const struct addr *mta)
  * resolution of it when the MTA sent one: an address that looks local to
  * one layer and remote to the next is a relay attempt.
  */
-static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
+static bool rcpt_is_local(const struct policy *p, struct rule_ctx *ctx)
 {
 	const struct facts *f = ctx->facts;
 
@@ -131,7 +156,8 @@ static bool rcpt_is_local(const struct policy *p, const struct rule_ctx *ctx)
 	 * A bare "user" needs the check as much as any: Postfix qualifies it
 	 * with $myorigin, which need not be a local domain of ours.
 	 */
-	if (!has_mta_rcpt(f))
+	rcpt_mta_resolve(ctx);
+	if (!ctx->has_rcpt_mta)
 		return true;
 	/* the MTA's form is the path as sent, so its parse is ctx->rcpt's: local too */
 	if (ctx->rcpt->kind == ADDR_MAILBOX && ctx->rcpt_mta_same)
@@ -208,9 +234,10 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 {
 	const struct addr *sent = ctx->rcpt;
 	struct addr_view *v = &ctx->rcpt_view;
-	bool mta = has_mta_rcpt(ctx->facts);
-	bool bare = sent->kind == ADDR_NODOMAIN && sent->tricks == 0;
+	bool mta, bare = sent->kind == ADDR_NODOMAIN && sent->tricks == 0;
 
+	rcpt_mta_resolve(ctx);
+	mta = ctx->has_rcpt_mta;
 	v->n = 0;
 	v->unknown = false;
 	ctx->ntricks = 0;
@@ -779,15 +806,7 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	ctx.rcpt = &rcpt;
 	ctx.rcpt_mta = &ctx.rcpt_mta_parsed;
 	ctx.rcpt_mta_same = false;
-	if (has_mta_rcpt(f)) {
-		/* the MTA's form is most often the path as sent: one parse serves both */
-		ctx.rcpt_mta_same = (rcpt.kind == ADDR_MAILBOX || rcpt.kind == ADDR_NODOMAIN) &&
-		    addr_same_path(f->rcpt, f->rcpt_mta);
-		if (ctx.rcpt_mta_same)
-			ctx.rcpt_mta = &rcpt;
-		else
-			addr_parse(f->rcpt_mta, &ctx.rcpt_mta_parsed);
-	}
+	ctx.rcpt_mta_asked = false; /* rcpt_mta_resolve */
 	ctx.allow_tricks = p->allow_routing_tricks;
 	ctx.sender_origin = p->sender_origin;
 	ctx.sender_parsed = false;
@@ -796,7 +815,8 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	ctx.local_geo.done = false;
 	ctx.geo_cache = f->geo != NULL ? f->geo : &ctx.local_geo;
 	ctx.rcpt_local = rcpt_is_local(p, &ctx);
-	rcpt_view(p, &ctx);
+	if (p->nrules != 0 || p->nlimits != 0) /* for recipient_domain conditions alone */
+		rcpt_view(p, &ctx);
 	v->rcpt_local = ctx.rcpt_local;
 	/* With a database configured every decision logs country and asn; the
 	 * cache is the connection's, so this is one lookup per client. */

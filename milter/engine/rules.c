@@ -385,11 +385,13 @@ static void sender_form(struct rule_ctx *ctx, struct addr_view *v, const struct 
  */
 const struct addr_view *rule_sender_view(struct rule_ctx *ctx)
 {
-	const char *mta = ctx->facts->sender_mta;
+	const struct facts *f = ctx->facts;
 	struct addr_view *v = &ctx->sender_view;
+	const char *mta;
 
 	if (ctx->sender_parsed)
 		return v;
+	mta = f->sender_mta_get != NULL ? f->sender_mta_get(f->get_arg) : f->sender_mta;
 	ctx->sender_parsed = true;
 	v->n = 0;
 	v->unknown = false;

@@ -45,10 +45,12 @@ struct rule_ctx {
 	const struct addr *rcpt_mta; /* {rcpt_addr} parsed, when the MTA sent it: rcpt itself
 	                                when it is the path as sent, else rcpt_mta_parsed */
 	struct addr rcpt_mta_parsed;
-	bool rcpt_mta_same; /* {rcpt_addr} is the path as sent, and rcpt its parse */
+	bool rcpt_mta_same;  /* {rcpt_addr} is the path as sent, and rcpt its parse */
+	bool rcpt_mta_asked; /* the three above and has_rcpt_mta are set (policy.c) */
+	bool has_rcpt_mta;   /* the MTA sent a non-empty {rcpt_addr} */
 	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
 	size_t ntricks;
-	struct addr_view rcpt_view; /* the recipient, resolved (policy.c) */
+	struct addr_view rcpt_view; /* the recipient, resolved (policy.c): with rules or limits */
 	bool rcpt_local;
 	bool allow_tricks;              /* policy: allow_routing_tricks */
 	const char *sender_origin;      /* policy: what the MTA appends to a bare sender, or NULL */

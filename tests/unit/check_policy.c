@@ -267,6 +267,45 @@ START_TEST(test_independent_recipients)
 }
 END_TEST
 
+/* mta_get - the getter's side of test_literal_mta_getter: one address, each call counted */
+static const struct ipaddr *mta_get(void *arg, size_t *n)
+{
+	static struct ipaddr mta;
+
+	(*(int *)arg)++;
+	ck_assert(ipaddr_parse("2001:db8::25", &mta) == 0);
+	*n = 1;
+	return &mta;
+}
+
+/* The MTA's own addresses asked on need: by an address literal, never by a domain. */
+START_TEST(test_literal_mta_getter)
+{
+	struct policy *p = make_policy();
+	struct ipaddr client;
+	struct verdict v;
+	struct facts f = {0};
+	int asked = 0;
+
+	ck_assert(ipaddr_parse(OUT, &client) == 0);
+	f.client = &client;
+	f.sender = "<a@example.org>";
+	f.mta_addrs_get = mta_get;
+	f.get_arg = &asked;
+	f.rcpt = "<bob@example.org>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_int_eq(asked, 0);
+	f.rcpt = "<bob@[IPv6:2001:db8::25]>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert_int_eq(asked, 1);
+	ck_assert_msg(v.action == ACTION_ACCEPT, "got %s %s", action_name(v.action), v.reason);
+	f.rcpt = "<bob@[IPv6:2001:db8::26]>";
+	policy_decide(p, &f, &v, NULL);
+	ck_assert(v.action == ACTION_REJECT);
+	policy_free(p);
+}
+END_TEST
+
 /*
  * The MTA's own addresses ({daemon_addr}, {if_addr}) make user@[that]
  * local; the wildcard a listener binds (Sendmail sends 0.0.0.0) never does.
@@ -425,6 +464,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_independent_recipients);
 	tcase_add_test(tc, test_switches);
 	tcase_add_test(tc, test_literal_mta_addrs);
+	tcase_add_test(tc, test_literal_mta_getter);
 	tcase_add_test(tc, test_no_client_default);
 	tcase_add_test(tc, test_wildcard_literal);
 	suite_add_tcase(s, tc);
