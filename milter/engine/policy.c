@@ -225,17 +225,21 @@ static inline __attribute__((always_inline)) void view_add(struct rule_ctx *ctx,
 }
 
 /*
- * rcpt_view - the recipient as the core judges it: the form sent and the
- * MTA's resolution, both. A bare "user" counts only through the MTA's
+ * rule_rcpt_view - the recipient as the core judges it: the form sent and
+ * the MTA's resolution, both, worked out at the first condition that asks
+ * (recipient_domain; most decisions never do). A bare "user" counts only through the MTA's
  * qualified form; without one its domain is unknown. Sendmail's bare
  * local user agrees with the form sent and adds nothing.
  */
-static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
+const struct addr_view *rule_rcpt_view(struct rule_ctx *ctx)
 {
 	const struct addr *sent = ctx->rcpt;
 	struct addr_view *v = &ctx->rcpt_view;
 	bool mta, bare = sent->kind == ADDR_NODOMAIN && sent->tricks == 0;
 
+	if (ctx->rcpt_viewed)
+		return v;
+	ctx->rcpt_viewed = true;
 	rcpt_mta_resolve(ctx);
 	mta = ctx->has_rcpt_mta;
 	v->n = 0;
@@ -243,13 +247,14 @@ static void rcpt_view(const struct policy *p, struct rule_ctx *ctx)
 	ctx->ntricks = 0;
 	if (mta && sendmail_local(ctx->facts, ctx->rcpt_mta)) {
 		if (!bare) /* a local user of the MTA's own has no domain to judge */
-			view_add(ctx, v, sent, p->allow_routing_tricks);
-		return;
+			view_add(ctx, v, sent, ctx->allow_tricks);
+		return v;
 	}
 	if (!(mta && bare))
-		view_add(ctx, v, sent, p->allow_routing_tricks);
+		view_add(ctx, v, sent, ctx->allow_tricks);
 	if (mta)
-		view_add(ctx, v, ctx->rcpt_mta, p->allow_routing_tricks);
+		view_add(ctx, v, ctx->rcpt_mta, ctx->allow_tricks);
+	return v;
 }
 
 /* client_trusted - is the client inside the trusted networks? */
@@ -807,6 +812,7 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	ctx.rcpt_mta = &ctx.rcpt_mta_parsed;
 	ctx.rcpt_mta_same = false;
 	ctx.rcpt_mta_asked = false; /* rcpt_mta_resolve */
+	ctx.rcpt_viewed = false;    /* rule_rcpt_view */
 	ctx.allow_tricks = p->allow_routing_tricks;
 	ctx.sender_origin = p->sender_origin;
 	ctx.sender_parsed = false;
@@ -815,8 +821,6 @@ void policy_decide(const struct policy *p, const struct facts *f, struct verdict
 	ctx.local_geo.done = false;
 	ctx.geo_cache = f->geo != NULL ? f->geo : &ctx.local_geo;
 	ctx.rcpt_local = rcpt_is_local(p, &ctx);
-	if (p->nrules != 0 || p->nlimits != 0) /* for recipient_domain conditions alone */
-		rcpt_view(p, &ctx);
 	v->rcpt_local = ctx.rcpt_local;
 	/* With a database configured every decision logs country and asn; the
 	 * cache is the connection's, so this is one lookup per client. */

@@ -299,7 +299,7 @@ static int match_sender(const struct cond *c, struct rule_ctx *ctx)
 /* match_rcpt_domain - the recipient's domain in every form the core judges */
 static int match_rcpt_domain(const struct cond *c, struct rule_ctx *ctx)
 {
-	const struct addr_view *v = &ctx->rcpt_view;
+	const struct addr_view *v = rule_rcpt_view(ctx);
 	size_t held = 0;
 
 	for (size_t f = 0; f < v->n; f++) {

@@ -50,7 +50,8 @@ struct rule_ctx {
 	bool has_rcpt_mta;   /* the MTA sent a non-empty {rcpt_addr} */
 	struct addr rcpt_trick[TRICKS_MAX]; /* where routing tricks in them lead */
 	size_t ntricks;
-	struct addr_view rcpt_view; /* the recipient, resolved (policy.c): with rules or limits */
+	struct addr_view rcpt_view; /* the recipient, resolved: rule_rcpt_view (policy.c) */
+	bool rcpt_viewed;           /* rcpt_view and ntricks are set */
 	bool rcpt_local;
 	bool allow_tricks;              /* policy: allow_routing_tricks */
 	const char *sender_origin;      /* policy: what the MTA appends to a bare sender, or NULL */
@@ -66,6 +67,9 @@ struct rule_ctx {
 
 /* rule_sender - the parsed MAIL FROM of this decision, as the client sent it */
 const struct addr *rule_sender(struct rule_ctx *ctx);
+
+/* rule_rcpt_view - the recipient in every form the core judges (policy.c) */
+const struct addr_view *rule_rcpt_view(struct rule_ctx *ctx);
 
 /* rule_sender_view - the sender as the MTA will deliver it (qualified, resolved) */
 const struct addr_view *rule_sender_view(struct rule_ctx *ctx);
